@@ -1,20 +1,26 @@
-// `npm run build`: bundle src/main.ts into ONE Espruino-safe minified IIFE, firmware/app.js.
-import { build } from "esbuild";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+// `npm run build`: validate board.json, bundle src/main.ts into ONE Espruino-safe minified IIFE,
+// check the bundle for what the board cannot run, measure it against the budget, then write
+// firmware/app.js (+ .map, size.json, meta.json). Nothing is written unless every step passed.
+// CLI: `tsx tools/build.ts [--board FILE] [--outdir DIR]`.
+import { build, type BuildOptions, type Message, type Metafile } from "esbuild";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FIRMWARE_BUDGET_BYTES, VARS_PER_KB_RAM, VARS_PER_KB_STORAGE } from "./budget.ts";
+import { BUILTIN_MODULES, checkBundle, formatHit, type BundleHit } from "./bundle-check.ts";
+import { loadBoardConfig } from "./config/load.ts";
 
+export { BUILTIN_MODULES };
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-export const APP_JS = join(ROOT, "firmware", "app.js");
-/** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
-export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto"];
+export const FIRMWARE_DIR = join(ROOT, "firmware");
+export const APP_JS = join(FIRMWARE_DIR, "app.js");
 
-export async function buildFirmware(opts: { entry?: string; outfile?: string } = {}) {
-  const outfile = opts.outfile ?? APP_JS;
-  mkdirSync(dirname(outfile), { recursive: true });
-  const result = await build({
-    entryPoints: [opts.entry ?? join(ROOT, "src", "main.ts")],
+/** The esbuild options every firmware bundle is made with (tests bundle fixtures with the same). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions & { metafile: true; write: false } {
+  return {
+    entryPoints: [entry],
     outfile,
+    absWorkingDir: ROOT,
     bundle: true,
     format: "iife",
     platform: "neutral",
@@ -23,6 +29,7 @@ export async function buildFirmware(opts: { entry?: string; outfile?: string } =
     minify: true,
     sourcemap: "external",
     metafile: true,
+    write: false,
     legalComments: "none",
     external: BUILTIN_MODULES,
     logLevel: "silent",
@@ -35,18 +42,180 @@ export async function buildFirmware(opts: { entry?: string; outfile?: string } =
       "async-await": false,
       generator: false,
     },
-  });
-  return result;
+  };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildFirmware().then(
+/** Bytes of the bundle per top-level part of src/ (src/mime, src/smtp, …, other). */
+export type SizeShares = Record<string, number>;
+
+export interface SizeReport {
+  bytes: number;
+  budgetBytes: number;
+  /** Estimated JS variables the code costs on the board (shared/espruino.md §4). */
+  variablesFromRam: number;
+  variablesFromStorage: number;
+  /** Bytes in the output from each part; "wrapper" is what esbuild adds around the modules. */
+  shares: SizeShares;
+}
+
+export interface BuildOptionsIn {
+  /** Entry module (default src/main.ts). */
+  entry?: string;
+  /** Output folder (default firmware/); app.js, app.js.map, size.json and meta.json go there. */
+  outdir?: string;
+  /** board.json to validate first; `false` skips validation (only for bundling fixtures). */
+  board?: string | false;
+  /** Environment for `${NAME}` placeholders in board.json (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Size budget in bytes (default FIRMWARE_BUDGET_BYTES from tools/budget.ts). */
+  budgetBytes?: number;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  /** The step that failed ("board" validation, "bundle" = esbuild, "check" = bundle check or budget), or "done". */
+  stage: "board" | "bundle" | "check" | "done";
+  /** Every reason the build failed, one human-readable line each. */
+  errors: string[];
+  /** Bundle-check hits (also in errors when there are any). */
+  hits: BundleHit[];
+  size?: SizeReport;
+  appJs: string;
+}
+
+const SHARE_FOLDERS = ["src/mime", "src/smtp", "src/rules", "src/outbox", "src/platform"];
+
+/** Attributes each input's bytes in the bundle to its top-level src folder. */
+export function sizeShares(metafile: Metafile, outfileKey: string, totalBytes: number): SizeShares {
+  const shares: SizeShares = {};
+  for (const f of SHARE_FOLDERS) shares[f] = 0;
+  shares.other = 0;
+  const out = metafile.outputs[outfileKey];
+  let counted = 0;
+  for (const [input, info] of Object.entries(out?.inputs ?? {})) {
+    const folder = SHARE_FOLDERS.find((f) => input.startsWith(`${f}/`)) ?? "other";
+    shares[folder] += info.bytesInOutput;
+    counted += info.bytesInOutput;
+  }
+  shares.wrapper = totalBytes - counted;
+  return shares;
+}
+
+function esbuildMessage(m: Message): string {
+  const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
+  return `${where}${m.text}`;
+}
+
+/** Runs every step; writes into `outdir` only when all of them passed. Never throws for a bad build. */
+export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildResult> {
+  const outdir = resolve(opts.outdir ?? FIRMWARE_DIR);
+  const appJs = join(outdir, "app.js");
+  const fail = (stage: BuildResult["stage"], errors: string[], hits: BundleHit[] = [], size?: SizeReport): BuildResult => ({
+    ok: false,
+    stage,
+    errors,
+    hits,
+    size,
+    appJs,
+  });
+
+  // 1. board.json: the configuration never enters the bundle, but a bad one stops the build.
+  if (opts.board !== false) {
+    const board = resolve(opts.board ?? join(ROOT, "board.json"));
+    const loaded = loadBoardConfig({ file: board, env: opts.env ?? process.env });
+    if (!loaded.ok) return fail("board", loaded.errors.map((e) => `${relative(process.cwd(), board) || board}: ${e}`));
+  }
+
+  // 2. esbuild, in memory.
+  const entry = resolve(opts.entry ?? join(ROOT, "src", "main.ts"));
+  let result;
+  try {
+    result = await build(esbuildOptions(entry, appJs));
+  } catch (e) {
+    const errs = (e as { errors?: Message[] }).errors;
+    return fail("bundle", errs?.length ? errs.map(esbuildMessage) : [String((e as Error).message ?? e)]);
+  }
+  const jsFile = result.outputFiles.find((f) => f.path === appJs)!;
+  const mapFile = result.outputFiles.find((f) => f.path === `${appJs}.map`)!;
+
+  // 3. The bundle check.
+  const shownName = relative(process.cwd(), appJs) || appJs;
+  const hits = checkBundle(jsFile.text, { map: mapFile.text, mapDir: outdir, root: ROOT });
+  const errors = hits.map((h) => formatHit(h, shownName));
+
+  // 4. Size.
+  const bytes = jsFile.contents.length;
+  const budgetBytes = opts.budgetBytes ?? FIRMWARE_BUDGET_BYTES;
+  const outKey = Object.keys(result.metafile.outputs).find((k) => resolve(k) === appJs || k.endsWith(`/${basename(appJs)}`))!;
+  const size: SizeReport = {
+    bytes,
+    budgetBytes,
+    variablesFromRam: Math.round((bytes / 1024) * VARS_PER_KB_RAM),
+    variablesFromStorage: Math.round((bytes / 1024) * VARS_PER_KB_STORAGE),
+    shares: sizeShares(result.metafile, outKey, bytes),
+  };
+  if (bytes > budgetBytes) {
+    errors.push(`${shownName} is ${bytes} bytes, over the budget of ${budgetBytes} bytes by ${bytes - budgetBytes} (the budget is kept in tools/budget.ts)`);
+  }
+  if (errors.length) return fail("check", errors, hits, size);
+
+  // 5. Write, each file via a temporary name and a rename, so readers never see half a bundle.
+  mkdirSync(outdir, { recursive: true });
+  const put = (name: string, data: string | Uint8Array) => {
+    const tmp = join(outdir, `.${name}.${process.pid}.tmp`);
+    writeFileSync(tmp, data);
+    renameSync(tmp, join(outdir, name));
+  };
+  put("app.js.map", mapFile.contents);
+  put("meta.json", JSON.stringify(result.metafile));
+  put("size.json", `${JSON.stringify(size, null, 2)}\n`);
+  put("app.js", jsFile.contents);
+  return { ok: true, stage: "done", errors: [], hits, size, appJs };
+}
+
+/** The size lines the build prints. */
+export function formatSize(size: SizeReport): string[] {
+  const kb = (n: number) => (n / 1024).toFixed(1);
+  const pct = Math.round((size.bytes / size.budgetBytes) * 100);
+  const lines = [
+    `app.js: ${size.bytes} bytes (${kb(size.bytes)} KB, ${pct}% of the ${kb(size.budgetBytes)} KB budget)`,
+    `  ≈ ${size.variablesFromRam} variables run from RAM, ≈ ${size.variablesFromStorage} run from Storage (of ~3400 on an ESP32 without PSRAM)`,
+  ];
+  for (const [part, n] of Object.entries(size.shares)) lines.push(`  ${part.padEnd(13)} ${String(n).padStart(6)} bytes`);
+  return lines;
+}
+
+function parseArgs(argv: string[]): BuildOptionsIn {
+  const opts: BuildOptionsIn = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--board" && argv[i + 1]) opts.board = argv[++i];
+    else if (a === "--outdir" && argv[i + 1]) opts.outdir = argv[++i];
+    else throw new Error(`unknown argument ${a}; usage: npm run build -- [--board FILE] [--outdir DIR]`);
+  }
+  return opts;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  let opts: BuildOptionsIn;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  buildFirmware(opts).then(
     (r) => {
-      const bytes = Object.values(r.metafile!.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-      console.log(`firmware/app.js ${bytes} bytes`);
+      if (r.size) for (const line of formatSize(r.size)) console.log(line);
+      if (!r.ok) {
+        for (const e of r.errors) console.error(e);
+        console.error(`build failed: ${r.errors.length} problem(s); nothing was written to ${relative(process.cwd(), dirname(r.appJs)) || "."}/`);
+        process.exit(1);
+      }
+      console.log(`wrote ${relative(process.cwd(), r.appJs)}`);
     },
     (e) => {
-      console.error(e.message ?? e);
+      console.error(e?.stack ?? e);
       process.exit(1);
     },
   );

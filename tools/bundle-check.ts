@@ -1,0 +1,246 @@
+// Checks the built bundle for what esbuild lets through but Espruino 2v29 cannot run (shared/espruino.md §1),
+// naming each rule's probe row in shared/espruino-features.txt and each hit's original source line.
+// CLI: `tsx tools/bundle-check.ts [firmware/app.js]` (reads the .map beside it).
+import { parse, type Node } from "acorn";
+import { ancestor } from "acorn-walk";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
+import { regexProblems } from "./bundle-regex.ts";
+import { isDeclared } from "./bundle-scope.ts";
+
+/** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
+export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto"];
+
+export interface BundleHit {
+  /** Rule id, e.g. "global-Map" or "regex-optional". */
+  rule: string;
+  /** What was found and why it fails on the board. */
+  message: string;
+  /** Where in shared/espruino-features.txt it was measured ("row 117"), or "no probe row". */
+  rows: string;
+  /** Position in the bundle: line 1-based, column 1-based. */
+  line: number;
+  column: number;
+  /** Original position from the source map (file relative to `root`), when there is one. */
+  source?: { file: string; line: number; column: number };
+}
+
+export interface CheckOptions {
+  /** The external source map (JSON text or object). */
+  map?: string | RawSourceMap;
+  /** Directory the map's `sources` are relative to (the bundle's folder). */
+  mapDir?: string;
+  /** Source files are reported relative to this folder (default: the repo root). */
+  root?: string;
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Globals the board does not have: name -> probe rows. */
+const MISSING_GLOBALS: Record<string, string> = {
+  Map: "rows 117-120",
+  Set: "row 121",
+  WeakMap: "row 122",
+  WeakSet: "row 123",
+  Symbol: "rows 125, 126",
+  Proxy: "row 127",
+  Reflect: "row 128",
+  Buffer: "no probe row (shared/espruino.md §5)",
+  TextEncoder: "row 408",
+  TextDecoder: "row 409",
+  queueMicrotask: "row 447",
+  setImmediate: "row 446",
+};
+
+/** Static members of globals the board lacks: "Global.member" -> probe rows. */
+const MISSING_STATICS: Record<string, string> = {
+  "Promise.race": "row 137",
+  "Promise.allSettled": "row 138",
+  "Promise.any": "row 139",
+  "Array.from": "rows 221-223",
+  "Array.of": "row 224",
+  "Object.freeze": "row 194",
+  "Object.seal": "row 196",
+  "Object.is": "row 206",
+  "process.nextTick": "row 452",
+};
+
+/** Methods the board lacks, whatever they are called on: name -> probe rows. */
+const MISSING_METHODS: Record<string, string> = {
+  finally: "row 136 (Promise.prototype.finally)",
+  flat: "row 243",
+  flatMap: "row 244",
+  at: "row 245",
+  lastIndexOf: "row 239 (Array; String lastIndexOf works, row 256)",
+  trimStart: "row 260",
+  trimEnd: "row 260",
+  codePointAt: "row 282",
+  matchAll: "row 293",
+  localeCompare: "row 291",
+};
+
+/** Methods that give false positives with a needle of two or more characters (trap 1). */
+const PREFIX_TRAP_METHODS: Record<string, string> = {
+  indexOf: "rows 253, 254",
+  includes: "row 253",
+  replace: "row 255",
+};
+
+type AnyNode = Node & Record<string, any>;
+
+/** Every hit in `code`, in bundle order. */
+export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] {
+  const hits: BundleHit[] = [];
+  let ast: Node;
+  try {
+    ast = parse(code, { ecmaVersion: "latest", sourceType: "script", locations: true });
+  } catch (e) {
+    const err = e as SyntaxError & { loc?: { line: number; column: number } };
+    return [{ rule: "parse", message: `the bundle does not parse: ${err.message}`, rows: "no probe row", line: err.loc?.line ?? 1, column: (err.loc?.column ?? 0) + 1 }];
+  }
+  const at = (node: Node, rule: string, message: string, rows: string) => {
+    const loc = node.loc!.start;
+    hits.push({ rule, message, rows, line: loc.line, column: loc.column + 1 });
+  };
+  const isGlobal = (name: string, ancestors: Node[]) => !isDeclared(name, ancestors);
+  /** Name of a non-computed (or string-literal computed) member. */
+  const memberName = (m: AnyNode): string | null => {
+    if (!m.computed && m.property.type === "Identifier") return m.property.name;
+    if (m.computed && m.property.type === "Literal" && typeof m.property.value === "string") return m.property.value;
+    return null;
+  };
+  /** The string value of a literal or expression-free template, else null. */
+  const stringValue = (n: AnyNode | undefined): string | null => {
+    if (!n) return null;
+    if (n.type === "Literal" && typeof n.value === "string") return n.value;
+    if (n.type === "TemplateLiteral" && n.expressions.length === 0) return n.quasis[0].value.cooked ?? null;
+    return null;
+  };
+  const checkRegex = (node: Node, pattern: string, flags: string) => {
+    for (const p of regexProblems(pattern, flags)) {
+      at(node, p.rule, `regex /${pattern}/${flags} uses ${p.what}: ${p.effect} (shared/espruino.md trap 2)`, p.rows);
+    }
+  };
+
+  ancestor(ast, {
+    Property(node: AnyNode) {
+      if (node.computed) at(node.key, "computed-key", "computed property key `{[k]: v}` is a SyntaxError on the board", "row 170");
+    },
+    MethodDefinition(node: AnyNode) {
+      if (node.computed) at(node.key, "computed-key", "computed class member name `[k]() {}` is a SyntaxError on the board", "row 023");
+      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private member #${node.key.name} is a SyntaxError on the board`, "row 013");
+    },
+    PropertyDefinition(node: AnyNode) {
+      if (node.computed) at(node.key, "computed-key", "computed class field name is a SyntaxError on the board", "row 023");
+      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private field #${node.key.name} is a SyntaxError on the board`, "row 013");
+    },
+    LabeledStatement(node: AnyNode) {
+      at(node, "label", `label \`${node.label.name}:\` is not supported (break/continue to it throws ReferenceError)`, "rows 110-113");
+    },
+    TaggedTemplateExpression(node: AnyNode) {
+      at(node, "tagged-template", "tagged template literal is a SyntaxError on the board", "rows 078, 480");
+    },
+    Identifier(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      const rows = MISSING_GLOBALS[node.name];
+      if (rows === undefined || !isGlobal(node.name, ancestors)) return;
+      const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
+      if (parent?.type === "UnaryExpression" && parent.operator === "typeof") return; // a feature test is fine
+      at(node, `global-${node.name}`, `global \`${node.name}\` does not exist on the board`, rows);
+    },
+    MemberExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      if (node.property.type === "PrivateIdentifier") {
+        at(node.property, "private", `#private member access #${node.property.name} is a SyntaxError on the board`, "row 013");
+        return;
+      }
+      const name = memberName(node);
+      if (name === null || node.object.type !== "Identifier") return;
+      const key = `${node.object.name}.${name}`;
+      const rows = MISSING_STATICS[key];
+      if (rows !== undefined && isGlobal(node.object.name, ancestors)) {
+        at(node, `static-${key}`, `\`${key}\` does not exist on the board`, rows);
+      }
+    },
+    BinaryExpression(node: AnyNode) {
+      if (node.left.type === "PrivateIdentifier") at(node.left, "private", `\`#${node.left.name} in obj\` is a SyntaxError on the board`, "row 013");
+    },
+    Literal(node: AnyNode) {
+      if (node.regex) checkRegex(node, node.regex.pattern, node.regex.flags);
+    },
+    NewExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      regexConstructor(node, ancestors);
+    },
+    CallExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      regexConstructor(node, ancestors);
+      let callee = node.callee as AnyNode;
+      if (callee.type === "ChainExpression") callee = callee.expression;
+      if (callee.type === "Identifier" && callee.name === "require" && isGlobal("require", ancestors)) {
+        const mod = stringValue(node.arguments[0]);
+        if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "row 453");
+        else if (!BUILTIN_MODULES.includes(mod)) {
+          at(node, "require", `require("${mod}") is not an Espruino built-in (${BUILTIN_MODULES.join(", ")}): the board throws "Module not found" and the uploader would try to download it`, "row 453");
+        }
+        return;
+      }
+      if (callee.type !== "MemberExpression") return;
+      const name = memberName(callee);
+      if (name === null) return;
+      const missing = MISSING_METHODS[name];
+      if (missing !== undefined) at(callee.property, `method-${name}`, `.${name}() does not exist on the board`, missing);
+      const trap = PREFIX_TRAP_METHODS[name];
+      const needle = stringValue(node.arguments[0]);
+      if (trap !== undefined && needle !== null && Buffer.byteLength(needle, "utf8") >= 2) {
+        at(callee.property, `needle-${name}`, `.${name}(${JSON.stringify(needle)}) with a needle of 2+ characters gives false positives on 2v29 when the haystack ends with a prefix of it (shared/espruino.md trap 1): search one character`, trap);
+      }
+    },
+  });
+
+  function regexConstructor(node: AnyNode, ancestors: Node[]) {
+    // esbuild turns regex literals it considers too new into `new RegExp("…")`: check those too.
+    if (node.callee.type !== "Identifier" || node.callee.name !== "RegExp" || !isGlobal("RegExp", ancestors)) return;
+    const pattern = stringValue(node.arguments[0]);
+    if (pattern === null) return;
+    checkRegex(node, pattern, stringValue(node.arguments[1]) ?? "");
+  }
+
+  if (opts.map) addSources(hits, opts);
+  hits.sort((a, b) => a.line - b.line || a.column - b.column);
+  return hits;
+}
+
+function addSources(hits: BundleHit[], opts: CheckOptions) {
+  const raw = typeof opts.map === "string" ? (JSON.parse(opts.map) as RawSourceMap) : opts.map!;
+  const consumer = new SourceMapConsumer(raw);
+  const mapDir = opts.mapDir ?? ROOT;
+  const root = opts.root ?? ROOT;
+  for (const h of hits) {
+    const pos = consumer.originalPositionFor({ line: h.line, column: h.column - 1 });
+    if (pos.source && pos.line !== null) {
+      h.source = { file: relative(root, resolve(mapDir, pos.source)), line: pos.line, column: pos.column + 1 };
+    }
+  }
+}
+
+/** One line per hit: `bundle:line:col (src/x.ts:line:col): message [espruino-features.txt row N]`. */
+export function formatHit(h: BundleHit, bundleName = "firmware/app.js"): string {
+  const src = h.source ? ` (${h.source.file}:${h.source.line}:${h.source.column})` : "";
+  const rows = h.rows.startsWith("no probe row") ? h.rows : `shared/espruino-features.txt ${h.rows}`;
+  return `${bundleName}:${h.line}:${h.column}${src}: ${h.message} [${rows}]`;
+}
+
+/** Checks a bundle file, with the source map beside it (`file.map`) when there is one. */
+export function checkBundleFile(file: string, root = ROOT): BundleHit[] {
+  const code = readFileSync(file, "utf8");
+  const mapFile = `${file}.map`;
+  const map = existsSync(mapFile) ? readFileSync(mapFile, "utf8") : undefined;
+  return checkBundle(code, { map, mapDir: dirname(resolve(file)), root });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const file = resolve(process.argv[2] ?? resolve(ROOT, "firmware", "app.js"));
+  const hits = checkBundleFile(file);
+  for (const h of hits) console.error(formatHit(h, relative(process.cwd(), file)));
+  console.log(`bundle check: ${hits.length} problem(s) in ${relative(process.cwd(), file)}`);
+  process.exit(hits.length ? 1 : 0);
+}
