@@ -1,0 +1,78 @@
+// `npm run flash -- --port /dev/ttyUSB0|tcp://IP [--config-only] [--out FILE]`: put alertmail on a board.
+import { parseArgs } from "node:util";
+import { FlashError } from "./flash/errors.ts";
+import { flashBoard } from "./flash/flash-board.ts";
+
+const USAGE = `usage: npm run flash -- --port PORT [options]
+  --port PORT        serial device (/dev/ttyUSB0, /dev/cu.usbserial-…, COM3) or tcp://IP[:port] (telnet console, port 23)
+  --config-only      write only the configuration (alertmail.json), keep the code
+  --out FILE         write the exact bytes that would be sent into FILE; no board needed
+  --board FILE       board.json to use (default board.json)
+  --local FILE       overlay (default board.local.json)
+  --chunk N          bytes per Storage.write line (default 384)
+See docs/flashing.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string", short: "p" },
+        out: { type: "string", short: "o" },
+        "config-only": { type: "boolean" },
+        board: { type: "string" },
+        local: { type: "string" },
+        chunk: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!args.port && !args.out) {
+    console.error(`flash: give --port (or --out FILE)\n${USAGE}`);
+    return 2;
+  }
+  const tty = process.stderr.isTTY;
+  let lastPct = -1;
+  try {
+    const r = await flashBoard({
+      port: args.port,
+      out: args.out,
+      configOnly: args["config-only"],
+      boardFile: args.board,
+      localFile: args.local,
+      chunkBytes: args.chunk ? Number(args.chunk) : undefined,
+      log: (line) => {
+        if (tty && lastPct >= 0) process.stderr.write("\n");
+        lastPct = -1;
+        console.error(`flash: ${line}`);
+      },
+      progress: (written, total) => {
+        const pct = Math.floor((written * 100) / total);
+        const text = `flash: writing ${written}/${total} bytes (${pct}%)`;
+        if (tty) process.stderr.write(`\r${text}`);
+        else if (pct >= lastPct + 10 || written === total) console.error(text);
+        lastPct = pct;
+      },
+    });
+    if (tty && lastPct >= 0) process.stderr.write("\n");
+    const sizes = r.files.map((f) => `${f.name} ${f.bytes} B`).join(", ");
+    if (args.out) console.log(`flash: wrote ${r.wireBytes} bytes (${sizes}) to ${args.out}; nothing was sent`);
+    else console.log(`flash: done (${sizes}); the board says: ${r.bootLine}`);
+    return 0;
+  } catch (e) {
+    if (tty && lastPct >= 0) process.stderr.write("\n");
+    if (e instanceof FlashError) console.error(`flash: ${e.message}`);
+    else console.error(`flash: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

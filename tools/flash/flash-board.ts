@@ -1,0 +1,197 @@
+// flashBoard(): board.json + firmware/app.js → Storage of a running Espruino, then restart and wait for the boot line.
+import { readFileSync, writeFileSync } from "node:fs";
+import type { DeviceConfig } from "../../src/config.ts";
+import { CONFIG_FILE } from "../../src/config.ts";
+import { APP_JS, buildFirmware } from "../build.ts";
+import { loadBoardConfig } from "../config/load.ts";
+import { FlashError } from "./errors.ts";
+import { openLink, type Link } from "./link.ts";
+import { configBytes, storageFiles, type StorageFile } from "./payload.ts";
+import {
+  bytesNeeded,
+  CLEAR_LINE,
+  crc32,
+  DEFAULT_CHUNK_BYTES,
+  flashSteps,
+  wireStream,
+  type ProbeResult,
+  type Step,
+} from "./protocol.ts";
+import { openSession, type ConsoleSession } from "./session.ts";
+
+/** The firmware's boot lines (helper brief: firmware behaviour). */
+export const BOOT_LINE = /alertmail: (ready|no configuration|bad configuration)/;
+
+export interface FlashOptions {
+  /** Serial device (/dev/ttyUSB0, COM3) or tcp://host[:port]. Required unless `out` is given. */
+  port?: string;
+  /** Write the byte stream into this file instead of sending it. */
+  out?: string;
+  /** Write only alertmail.json (then restart). */
+  configOnly?: boolean;
+  /** board.json and its overlay (defaults: loadBoardConfig's). */
+  boardFile?: string;
+  localFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Use this config instead of loading board.json (tests, the simulator). */
+  config?: DeviceConfig;
+  /** Use these firmware bytes instead of building firmware/app.js. */
+  appJs?: Buffer;
+  chunkBytes?: number;
+  probeTimeoutMs?: number;
+  stepTimeoutMs?: number;
+  bootTimeoutMs?: number;
+  /** One line of human progress at a time ("writing .bootcde 4096/20480 bytes"). */
+  log?: (line: string) => void;
+  /** Bytes written so far of all the files. */
+  progress?: (written: number, total: number) => void;
+}
+
+export interface FlashResult {
+  files: { name: string; bytes: number }[];
+  /** Bytes on the wire (the --out file's size). */
+  wireBytes: number;
+  probe?: ProbeResult;
+  bootLine?: string;
+}
+
+function loadConfig(opts: FlashOptions): DeviceConfig {
+  if (opts.config) return opts.config;
+  const r = loadBoardConfig({ file: opts.boardFile, localFile: opts.localFile, env: opts.env });
+  if (!r.ok)
+    throw new FlashError(
+      "ECONFIG",
+      `${opts.boardFile ?? "board.json"} is not valid, nothing was sent:\n  - ${r.errors.join("\n  - ")}`,
+    );
+  return r.config;
+}
+
+async function loadApp(opts: FlashOptions): Promise<Buffer> {
+  if (opts.appJs) return opts.appJs;
+  await buildFirmware();
+  return readFileSync(APP_JS);
+}
+
+/** The Storage files this flash writes, and its steps. */
+export async function planFlash(opts: FlashOptions): Promise<{ files: StorageFile[]; steps: Step[] }> {
+  const config = loadConfig(opts);
+  const files = opts.configOnly
+    ? [{ name: CONFIG_FILE, data: configBytes(config) }]
+    : storageFiles(await loadApp(opts), config);
+  return { files, steps: flashSteps(files, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) };
+}
+
+function checkProbe(p: ProbeResult, files: StorageFile[], link: Link): void {
+  if (!/^ESP32/.test(p.board ?? ""))
+    throw new FlashError(
+      "EBOARD",
+      `${link.name} runs Espruino ${p.version} for board "${p.board}", not an ESP32. alertmail is built for the ` +
+        `ESP32 (official Espruino "ESP32" firmware); nothing was written.`,
+    );
+  const modules = String(p.modules ?? "").split(",");
+  if (!modules.includes("tls"))
+    throw new FlashError(
+      "ENOTLS",
+      `the Espruino firmware on ${link.name} (${p.board} ${p.version}) has no "tls" module, so it cannot send mail ` +
+        `over TLS. Flash the official ESP32 firmware (espruino_${p.version}_esp32.tgz, the "ESP32" build), not ESP32_IDF4, ` +
+        `which has no TLS (docs/flashing.md). Nothing was written.`,
+    );
+  const need = bytesNeeded(files, p);
+  if (need > p.free)
+    throw new FlashError(
+      "ESTORAGE",
+      `not enough free Storage on ${link.name}: ${need} more bytes needed, ${p.free} free. Free space with ` +
+        `require("Storage").eraseAll() in the console (this deletes every file, including saved WiFi settings), ` +
+        `or remove other files with require("Storage").list() / erase(name). Nothing was written.`,
+    );
+}
+
+function describeSilence(session: ConsoleSession): string {
+  const heard = session.lines.join("\n") + session.pending();
+  if (!heard.trim()) return "nothing at all was received";
+  return `received instead: ${JSON.stringify(heard.slice(-200))}`;
+}
+
+async function talk(session: ConsoleSession, link: Link, files: StorageFile[], steps: Step[], opts: FlashOptions, result: FlashResult) {
+  const stepTimeout = opts.stepTimeoutMs ?? 30000;
+  const total = files.reduce((n, f) => n + f.data.length, 0);
+  let written = 0;
+  const byName = new Map(files.map((f) => [f.name, f]));
+
+  await session.send(Buffer.from(CLEAR_LINE, "latin1"));
+  for (const step of steps) {
+    if (step.kind === "restart") {
+      const from = session.lines.length;
+      opts.log?.(`restarting: load() runs .bootcde from Storage`);
+      await session.send(Buffer.from(step.line, "latin1"));
+      try {
+        result.bootLine = await session.waitForLine(BOOT_LINE, opts.bootTimeoutMs ?? 30000, from);
+      } catch (e) {
+        const seen = session.lines.slice(from).filter((l) => l.trim()).slice(-5);
+        throw new FlashError(
+          "EBOOT",
+          `the files were written, but the board did not print its boot line after the restart ` +
+            `(${(e as Error).message}).` +
+            (seen.length ? ` Last lines:\n  ${seen.join("\n  ")}` : "") +
+            `\nWatch its log on the serial port (docs/flashing.md, "Watching the log").`,
+        );
+      }
+      if (!/alertmail: ready/.test(result.bootLine))
+        throw new FlashError("EBOOT", `the board restarted but says: ${result.bootLine}`);
+      continue;
+    }
+    let reply;
+    try {
+      reply = await session.run(step, step.kind === "probe" ? (opts.probeTimeoutMs ?? 5000) : stepTimeout);
+    } catch (e) {
+      if (step.kind === "probe" && e instanceof FlashError && e.code === "ENOREPLY")
+        throw new FlashError(
+          "ENOREPLY",
+          `no Espruino answered on ${link.name} (${describeSilence(session)}). Is Espruino flashed on the board ` +
+            `(docs/flashing.md), is no other program (a terminal, the Espruino IDE) connected to it, and for serial, ` +
+            `is it the board's port at ${115200} baud?`,
+        );
+      throw e;
+    }
+    if (!reply.ok) throw new FlashError("EWRITE", `step ${step.seq} (${step.kind}${step.file ? " " + step.file : ""}) failed on the board: ${reply.value}`);
+    if (step.kind === "probe") {
+      result.probe = reply.value as ProbeResult;
+      const p = result.probe;
+      opts.log?.(`connected to ${link.name}: Espruino ${p.version} on ${p.board}, ${p.free} bytes of Storage free`);
+      checkProbe(p, files, link);
+    } else if (step.kind === "write") {
+      if (reply.value !== step.length)
+        throw new FlashError("EWRITE", `${step.file}: the board decoded ${reply.value} bytes of a ${step.length}-byte chunk (line damaged on the way?)`);
+      written += step.length!;
+      opts.progress?.(written, total);
+    } else if (step.kind === "verify") {
+      const v = reply.value as { length: number; crc: number | null } | null;
+      const f = byName.get(step.file!)!;
+      if (!v || v.length !== f.data.length)
+        throw new FlashError("EWRITE", `${f.name}: Storage holds ${v ? v.length : "no"} bytes after writing ${f.data.length}`);
+      if (v.crc !== null && v.crc >>> 0 !== crc32(f.data))
+        throw new FlashError("EWRITE", `${f.name}: the CRC32 of the stored file differs from what was sent`);
+      opts.log?.(`${f.name}: ${f.data.length} bytes written and verified${v.crc !== null ? " (CRC32)" : ""}`);
+    }
+  }
+}
+
+/** Flashes (or, with `out`, writes the byte stream to a file). Throws FlashError with a message for the user. */
+export async function flashBoard(opts: FlashOptions): Promise<FlashResult> {
+  const { files, steps } = await planFlash(opts);
+  const stream = wireStream(steps);
+  const result: FlashResult = { files: files.map((f) => ({ name: f.name, bytes: f.data.length })), wireBytes: stream.length };
+  if (opts.out) {
+    writeFileSync(opts.out, stream);
+    return result;
+  }
+  if (!opts.port) throw new FlashError("ENOPORT", "no --port given (a serial device such as /dev/ttyUSB0, or tcp://IP)");
+  const link = await openLink(opts.port);
+  const session = openSession(link);
+  try {
+    await talk(session, link, files, steps, opts, result);
+  } finally {
+    await link.close();
+  }
+  return result;
+}
