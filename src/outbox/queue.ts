@@ -1,0 +1,121 @@
+// The outbox in Storage: one small file per alert ("amq<seq>"), written before any attempt, erased only after a 250;
+// a notes file keeps what the next mail must report (alerts dropped when full, damaged records, permanent refusals).
+import type { Mailbox } from "../config.ts";
+import type { Store } from "../platform/storage.ts";
+
+/** One queued alert, rendered when raised. */
+export interface QueuedAlert {
+  /** Rule name ("" for alertmail.send / test). */
+  r: string;
+  /** Subject and body as UTF-8 byte strings; h = 1 when the body is HTML. */
+  s: string;
+  b: string;
+  h: number;
+  /** Recipients overriding smtp.to, or absent. */
+  to?: Mailbox[];
+  /** Fold into one digest with other alerts of the same rule. */
+  g?: number;
+  /** Raise time (ms since 1970; before SNTP the board counts from 1970). */
+  at: number;
+  /** Message-ID without <>, fixed at raise time so a resend after a lost 250 keeps it. */
+  id: string;
+  /** Torn-write guard: s.length + b.length, checked on read with the JSON parse. */
+  k: number;
+}
+
+/** What the next successful mail reports; persisted in NOTES_FILE. */
+export interface Notes {
+  /** Alerts dropped because the outbox was full. */
+  d: number;
+  /** Damaged (torn or corrupt) records skipped. */
+  c: number;
+  /** Permanent refusals, one line each (newest kept). */
+  f: string[];
+}
+
+export const QUEUE_PREFIX = "amq";
+export const NOTES_FILE = "amnotes";
+const MAX_NOTE_LINES = 5;
+
+export interface Queue {
+  notes: Notes;
+  /** Queue file names, oldest first. */
+  names(): string[];
+  /** Persists an alert (dropping the oldest when full); returns its file name. */
+  add(a: QueuedAlert): string;
+  /** The alert in a file, or null if it is damaged (then erased and counted) or gone. */
+  load(name: string): QueuedAlert | null;
+  remove(name: string): void;
+  note(line: string): void;
+  saveNotes(): void;
+}
+
+function seqOf(name: string): number {
+  return +name.slice(QUEUE_PREFIX.length);
+}
+
+export function openQueue(store: Store, max: number): Queue {
+  let notes: Notes = { d: 0, c: 0, f: [] };
+  try {
+    const n = JSON.parse(store.read(NOTES_FILE) || "{}");
+    notes = { d: n.d | 0, c: n.c | 0, f: Array.isArray(n.f) ? n.f : [] };
+  } catch (e) {
+    notes.c++;
+  }
+  let seq = 0;
+
+  function names(): string[] {
+    return store
+      .list(QUEUE_PREFIX)
+      .filter(function (n) {
+        return seqOf(n) >= 0;
+      })
+      .sort(function (a, b) {
+        return seqOf(a) - seqOf(b);
+      });
+  }
+  function saveNotes() {
+    try {
+      store.write(NOTES_FILE, JSON.stringify(q.notes));
+    } catch (e) {}
+  }
+  const q: Queue = {
+    notes: notes,
+    names: names,
+    add: function (a) {
+      a.k = a.s.length + a.b.length;
+      const all = names();
+      while (all.length >= max) {
+        store.erase(all.shift()!);
+        q.notes.d++;
+        saveNotes();
+      }
+      if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
+      const name = QUEUE_PREFIX + ++seq;
+      store.write(name, JSON.stringify(a));
+      return name;
+    },
+    load: function (name) {
+      const raw = store.read(name);
+      if (raw === undefined) return null;
+      try {
+        const a = JSON.parse(raw);
+        if (typeof a.s == "string" && typeof a.b == "string" && a.k === a.s.length + a.b.length) return a;
+      } catch (e) {}
+      store.erase(name);
+      q.notes.c++;
+      saveNotes();
+      return null;
+    },
+    remove: function (name) {
+      store.erase(name);
+    },
+    note: function (line) {
+      q.notes.f.push(line);
+      if (q.notes.f.length > MAX_NOTE_LINES) q.notes.f.splice(0, 1);
+      saveNotes();
+    },
+    saveNotes: saveNotes,
+  };
+  return q;
+}

@@ -1,0 +1,202 @@
+// Sends the outbox: coalesces alerts into one connection, folds digests, retries transient failures with
+// exponential backoff and jitter forever, records permanent refusals, and erases an alert only after its 250.
+import type { DeviceConfig, Mailbox } from "../config.ts";
+import { composeMessage } from "../mime/compose.ts";
+import { escapeHtml } from "../mime/html-escape.ts";
+import type { Timers } from "../platform/timers.ts";
+import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/client.ts";
+import { clockSet, tzOffsetMinutes } from "../template.ts";
+import type { Notes, Queue, QueuedAlert } from "./queue.ts";
+
+/** Alerts per connection: each one costs RAM while its mail is built. */
+const MAX_BATCH = 5;
+/** Below this many free variables a TLS connection is not attempted (shared/espruino.md §2, §4). */
+export const MIN_FREE_VARS = 600;
+const LOW_MEMORY_WAIT_MS = 10000;
+
+export interface SenderEnv {
+  cfg: DeviceConfig;
+  queue: Queue;
+  client: SmtpClient;
+  timers: Timers;
+  now(): number;
+  online(): boolean;
+  freeVars(): number;
+  random(): number;
+  log(s: string): void;
+}
+
+export interface Sender {
+  /** Send soon: after the coalescing window (or at once when force), unless a send runs. */
+  kick(force: boolean): void;
+  sent: number;
+  lastError: string;
+  /** ms when the next retry is due, 0 when none is waiting. */
+  retryAt: number;
+  busy: boolean;
+}
+
+/** One mail of a batch: the queue files it carries (several for a digest). */
+interface Job {
+  files: string[];
+  a: QueuedAlert;
+  notes: Notes | null;
+}
+
+function addresses(list: Mailbox[]): string[] {
+  return list.map(function (m) {
+    return m.address;
+  });
+}
+
+/** The lines a mail reports about earlier trouble, or [] when there is none. */
+export function noteLines(n: Notes): string[] {
+  const l: string[] = [];
+  if (n.d) l.push(n.d + " older alert(s) dropped: the outbox was full.");
+  if (n.c) l.push(n.c + " damaged outbox record(s) skipped.");
+  n.f.forEach(function (f) {
+    l.push("Refused by the server: " + f);
+  });
+  return l;
+}
+
+export function createSender(env: SenderEnv): Sender {
+  const cfg = env.cfg;
+  const ob = cfg.outbox;
+  const tz = tzOffsetMinutes(cfg.device.timezone);
+  let timer: any;
+  let attempts = 0;
+
+  const s: Sender = { kick: kick, sent: 0, lastError: "", retryAt: 0, busy: false };
+
+  function wait(ms: number) {
+    env.timers.clear(timer);
+    timer = env.timers.set(flush, ms);
+  }
+
+  function kick(force: boolean) {
+    if (s.busy) return; // finish() sends what was raised meanwhile
+    if (force) {
+      s.retryAt = 0;
+      wait(0);
+    } else if (timer === undefined) wait(ob.coalesceSeconds * 1000);
+  }
+
+  function batch(): Job[] {
+    const jobs: Job[] = [];
+    const names = env.queue.names();
+    for (let i = 0; i < names.length && jobs.length < MAX_BATCH; i++) {
+      const a = env.queue.load(names[i]);
+      if (!a) continue;
+      const d = a.g
+        ? jobs.find(function (j) {
+            return j.a.g && j.a.r == a.r;
+          })
+        : undefined;
+      if (d) {
+        d.files.push(names[i]);
+        d.a.b += a.h ? "<hr>" + a.b : "\n\n----\n\n" + a.b;
+        d.a.s = d.a.s.replace(/ [(][+]\d+ more[)]$/, "") + " (+" + (d.files.length - 1) + " more)";
+      } else jobs.push({ files: [names[i]], a: a, notes: null });
+    }
+    return jobs;
+  }
+
+  function toMail(j: Job): OutgoingMail {
+    const a = j.a;
+    const to = a.to && a.to.length ? a.to : cfg.smtp.to;
+    let body = a.b;
+    if (j.notes) {
+      const l = noteLines(j.notes);
+      body += a.h ? "<hr><pre>" + escapeHtml(l.join("\n")) + "</pre>" : "\n\n-- \n" + l.join("\n");
+    }
+    const t = env.now();
+    const date = clockSet(a.at) ? a.at : clockSet(t) ? t : undefined;
+    return {
+      from: cfg.smtp.from.address,
+      to: addresses(to).concat(addresses(cfg.smtp.cc), addresses(cfg.smtp.bcc)),
+      body: function () {
+        return composeMessage({
+          from: cfg.smtp.from,
+          to: to,
+          cc: cfg.smtp.cc,
+          subject: a.s,
+          text: a.h ? undefined : body,
+          html: a.h ? body : undefined,
+          date: date,
+          tzOffsetMinutes: tz,
+          messageId: a.id,
+        });
+      },
+    };
+  }
+
+  function retryLater() {
+    attempts++;
+    const d = Math.min(ob.maxRetrySeconds, ob.retrySeconds * Math.pow(2, attempts - 1)) * 1000;
+    const ms = Math.round(d / 2 + (env.random() * d) / 2);
+    s.retryAt = env.now() + ms;
+    env.log("retry in " + Math.round(ms / 1000) + " s");
+    wait(ms);
+  }
+
+  function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
+    s.busy = false;
+    let retry = false;
+    const q = env.queue;
+    jobs.forEach(function (j, i) {
+      const r = results[i];
+      const subj = '"' + j.a.s + '"';
+      if (r && !r.error && r.accepted.length) {
+        j.files.forEach(q.remove);
+        s.sent++;
+        env.log("sent " + subj + " to " + r.accepted.length + " recipient(s): " + r.response);
+        if (j.notes) {
+          q.notes.d -= j.notes.d;
+          q.notes.c -= j.notes.c;
+          q.notes.f.splice(0, j.notes.f.length);
+          q.saveNotes();
+        }
+        r.rejected.forEach(function (x) {
+          q.note(x.address + " for " + subj + ": " + x.response);
+        });
+      } else {
+        const e = r && r.error;
+        const why = e ? e.response || e.message : err ? err.response || err.message : "not sent";
+        s.lastError = why;
+        if (r && (!e || !e.transient)) {
+          j.files.forEach(q.remove);
+          q.note(subj + ": " + why);
+          env.log("failed " + subj + " permanently: " + why);
+        } else {
+          retry = true;
+          env.log("failed " + subj + ": " + why);
+        }
+      }
+    });
+    if (retry) return retryLater();
+    attempts = 0;
+    if (q.names().length) kick(true);
+  }
+
+  function flush() {
+    timer = undefined;
+    s.retryAt = 0;
+    if (s.busy || !env.online()) return;
+    const jobs = batch();
+    if (!jobs.length) return;
+    const free = env.freeVars();
+    if (free < MIN_FREE_VARS) {
+      env.log("low memory (" + free + " variables free), waiting");
+      return wait(LOW_MEMORY_WAIT_MS);
+    }
+    const n = env.queue.notes;
+    if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
+    s.busy = true;
+    env.client.send(jobs.map(toMail), function (err, results) {
+      finish(jobs, err, results || []);
+    });
+  }
+
+  return s;
+}

@@ -1,0 +1,56 @@
+// The board itself: console log, TLS support, watchdog, free memory, the clock and why it restarted.
+
+export function log(s: string): void {
+  console.log("alertmail: " + s);
+}
+
+/** Does this Espruino build have the tls module? (the official ESP32 build does, ESP32_IDF4 doesn't). */
+export function hasTls(): boolean {
+  // split + array indexOf: String indexOf with a multi-char needle gives false positives in 2v29.
+  return (process.env.MODULES || "").split(",").indexOf("tls") >= 0;
+}
+
+/** Hardware watchdog: reboots the chip unless kickWatchdog() runs within `seconds`. */
+export function enableWatchdog(seconds: number): void {
+  E.enableWatchdog(seconds, false);
+}
+
+export function kickWatchdog(): void {
+  E.kickWatchdog();
+}
+
+/** Free JS variables (14 bytes each on the ESP32). */
+export function freeVars(): number {
+  return process.memory().free;
+}
+
+export function memory(): object {
+  return process.memory();
+}
+
+/** Milliseconds since 1970 by the board clock (1970-ish until SNTP sets it). */
+export function now(): number {
+  return Date.now();
+}
+
+/** The file a deliberate restart leaves behind so the next boot can say why. */
+export const RESTART_NOTE = "amreboot";
+
+export function restart(why: string): void {
+  require("Storage").write(RESTART_NOTE, why);
+  E.reboot();
+}
+
+/** Why this boot happened: the note a deliberate restart left (read once), else unknown. */
+export function bootReason(): string {
+  const S = require("Storage");
+  const why = S.read(RESTART_NOTE);
+  if (why === undefined) return "power-on or reset";
+  S.erase(RESTART_NOTE);
+  return why;
+}
+
+/** Makes the console object (alertmail.status() …) reachable from the REPL. */
+export function expose(name: string, v: object): void {
+  global[name] = v;
+}

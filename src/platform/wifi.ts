@@ -1,0 +1,72 @@
+// Keeps WiFi up forever (writing its state into `link`): connect, retry with backoff, reconnect after every "disconnected" (Espruino won't), then SNTP.
+import type { Timers } from "./timers.ts";
+
+/** The parts of require("Wifi") used here (shared/espruino.md §3). */
+export interface WifiModule {
+  connect(ssid: string, opts: { password: string }, cb: (err: any) => void): void;
+  on(ev: string, fn: (d: any) => void): void;
+  setSNTP(server: string, tz: string): void;
+  getIP(cb?: (info: { ip: string }) => void): any;
+}
+
+export interface WifiLink {
+  /** "" while down. */
+  ip: string;
+  up: boolean;
+}
+
+const FIRST_RETRY_MS = 2000;
+const MAX_RETRY_MS = 60000;
+
+export function keepWifi(
+  W: WifiModule,
+  timers: Timers,
+  link: WifiLink,
+  o: { ssid: string; password: string; ntp: string; tz: string },
+  onUp: () => void,
+  log: (s: string) => void,
+): void {
+  let wait = FIRST_RETRY_MS;
+  let retry: any;
+  let connecting = false;
+
+  function later() {
+    if (retry !== undefined || connecting) return;
+    log("WiFi down, retry in " + wait / 1000 + " s");
+    retry = timers.set(attempt, wait);
+    wait = Math.min(wait * 2, MAX_RETRY_MS);
+  }
+  function attempt() {
+    retry = undefined;
+    connecting = true;
+    try {
+      W.connect(o.ssid, { password: o.password }, function (err) {
+        connecting = false;
+        if (err) return later();
+        wait = FIRST_RETRY_MS;
+        link.up = true;
+        const i = W.getIP();
+        if (i && i.ip) link.ip = i.ip;
+        log("WiFi up " + link.ip);
+        try {
+          W.setSNTP(o.ntp, o.tz);
+        } catch (e) {
+          log("SNTP: " + e);
+        }
+        onUp();
+      });
+    } catch (e) {
+      connecting = false;
+      later();
+    }
+  }
+  W.on("connected", function (d) {
+    if (d && d.ip) link.ip = d.ip;
+  });
+  W.on("disconnected", function () {
+    link.up = false;
+    link.ip = "";
+    later();
+  });
+  attempt();
+}

@@ -1,0 +1,44 @@
+// Alert templates: {{device}} {{name}} {{value}} {{unit}} {{state}} {{time}} {{count}} {{ip}} filled in, HTML-escaped for html bodies.
+import { escapeHtml } from "./mime/html-escape.ts";
+
+export type TemplateValues = { [k: string]: string };
+
+/** Fills every {{key}} known in v; unknown keys stay as written. html: values are HTML-escaped. */
+export function fillTemplate(tpl: string, v: TemplateValues, html: boolean): string {
+  // Espruino regex subset: classes instead of escaped braces, no `?` or `{n}`.
+  return tpl.replace(/[{][{]([a-z]+)[}][}]/g, function (m: string, k: string) {
+    const s = v[k];
+    if (typeof s != "string") return m;
+    return html ? escapeHtml(s) : s;
+  });
+}
+
+/** A header value on one line: every control character (CR, LF, NUL, TAB…) becomes a space. */
+export function oneLine(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
+}
+
+/** Is the board clock set (by SNTP)? A board that boots without it counts from 1970. */
+export function clockSet(ms: number): boolean {
+  return ms > 1.6e12;
+}
+
+/** Standard-time offset east of UTC in minutes from a POSIX TZ string ("CET-1CEST,…" → 60). DST is not applied. */
+export function tzOffsetMinutes(tz: string): number {
+  const start = tz.charAt(0) == "<" ? tz.indexOf(">") + 1 : 0;
+  const m = tz
+    .slice(start)
+    .replace(/^[A-Za-z]*/, "")
+    .match(/^([-+]*)(\d+)([:]*)(\d*)/);
+  if (!m) return 0;
+  const min = +m[2] * 60 + (m[3] ? +m[4] : 0);
+  return m[1] == "-" ? min : -min;
+}
+
+/** "2026-11-29 23:45:12 +0100" in the given offset; "clock not set" before SNTP. */
+export function formatTime(ms: number, offsetMin: number): string {
+  if (!clockSet(ms)) return "clock not set";
+  const a = Math.abs(offsetMin);
+  const z = (offsetMin < 0 ? "-" : "+") + ("0" + Math.floor(a / 60)).slice(-2) + ("0" + (a % 60)).slice(-2);
+  return new Date(ms + offsetMin * 60000).toISOString().slice(0, 19).replace("T", " ") + " " + z;
+}
