@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
-import { regexProblems } from "./bundle-regex.ts";
+import { REGEX_RULES, regexProblems } from "./bundle-regex.ts";
 import { isDeclared } from "./bundle-scope.ts";
 
 /** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
@@ -89,6 +89,20 @@ const PREFIX_TRAP_METHODS: Record<string, string> = {
 };
 
 type AnyNode = Node & Record<string, any>;
+
+/** Every rule id the check can report (except "parse", for a bundle that does not parse). */
+export const RULE_IDS: string[] = [
+  "computed-key",
+  "private",
+  "label",
+  "tagged-template",
+  ...Object.keys(MISSING_GLOBALS).map((n) => `global-${n}`),
+  ...Object.keys(MISSING_STATICS).map((n) => `static-${n}`),
+  ...Object.keys(MISSING_METHODS).map((n) => `method-${n}`),
+  ...Object.keys(PREFIX_TRAP_METHODS).map((n) => `needle-${n}`),
+  "require",
+  ...REGEX_RULES,
+];
 
 /** Every hit in `code`, in bundle order. */
 export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] {

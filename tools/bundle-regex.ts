@@ -30,6 +30,9 @@ const PROBLEMS = {
   flagY: { rule: "regex-flag-y", what: "flag `y`", rows: "row 327", effect: "the board does not support it" },
 } satisfies Record<string, RegexProblem>;
 
+/** The rule ids this file can report. */
+export const REGEX_RULES: string[] = Object.values(PROBLEMS).map((p) => p.rule);
+
 /** Every distinct unsupported feature used by the regex `/pattern/flags`, in order of first appearance. */
 export function regexProblems(pattern: string, flags: string): RegexProblem[] {
   const found: RegexProblem[] = [];
