@@ -1,0 +1,199 @@
+// An Espruino-like console over TCP (the ESP32's telnet console): lines typed into it run in the firmware's context.
+//
+// What it reproduces of Espruino's REPL (src/jsinteractive.c): characters are echoed, Enter runs the line
+// once its brackets balance (else the line continues), the result prints as `=value` followed by a `>`
+// prompt; a line that starts with \x10 (DLE) runs with no echo, no `=value` and no prompt; Ctrl-C
+// (\x03) drops the half-typed line. Everything the firmware prints reaches every connected client.
+// `load()` restarts the interpreter from Storage (.bootcde) with clients staying connected, as on the
+// board; `E.reboot()` restarts the chip, which drops telnet clients; `reset()` calls board.reset()
+// when the simulator has one.
+import { createServer, type Socket } from "node:net";
+
+/** The part of host-sim/board.ts's SimBoard the console uses. */
+export interface ConsoleBoard {
+  eval(code: string): unknown;
+  reboot(): unknown;
+  output: string[];
+  reset?(): unknown;
+}
+
+export interface ConsoleServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Client {
+  sock: Socket;
+  line: string;
+  echoOff: boolean;
+  lastWasCR: boolean;
+}
+
+/** Are all brackets closed outside strings, template literals and comments? (Espruino's jsiAtEndOfInputLine.) */
+export function isCompleteInput(code: string): boolean {
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = "";
+      continue;
+    }
+    if (c === "/" && code[i + 1] === "/") {
+      const nl = code.indexOf("\n", i);
+      if (nl < 0) break;
+      i = nl;
+    } else if (c === "/" && code[i + 1] === "*") {
+      const end = code.indexOf("*/", i + 2);
+      if (end < 0) return false;
+      i = end + 1;
+    } else if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+  }
+  return depth <= 0 && !quote;
+}
+
+/** Espruino prints results like JSON, with undefined and functions spelled out. */
+function formatResult(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (typeof v === "function") return "function () { [native code] }";
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+const LOAD = /^load\(\s*\)$/;
+const CHIP_REBOOT = /^E\.reboot\(\s*\)$/;
+const RESET = /^reset\(\s*(true|false)?\s*\)$/;
+
+export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<ConsoleServer> {
+  const clients = new Set<Client>();
+  let shown = board.output;
+  let shownCount = board.output.length;
+
+  const send = (text: string) => {
+    const bytes = Buffer.from(text, "latin1");
+    for (const c of clients) if (!c.sock.destroyed) c.sock.write(bytes);
+  };
+  /** Forwards lines the firmware printed since the last look (the array may be replaced on reboot). */
+  const flush = () => {
+    const out = board.output;
+    if (out !== shown) {
+      shown = out;
+      shownCount = 0;
+    }
+    if (out.length < shownCount) shownCount = out.length;
+    while (shownCount < out.length) send(`${out[shownCount++]}\r\n`);
+  };
+  const poll = setInterval(flush, 10);
+  poll.unref();
+
+  const runLine = async (client: Client, code: string) => {
+    const echo = !client.echoOff;
+    const statement = code.trim().replace(/;$/, "");
+    flush();
+    if (LOAD.test(statement) || CHIP_REBOOT.test(statement)) {
+      if (CHIP_REBOOT.test(statement)) {
+        // The chip restarts: its telnet server and every connection go away.
+        for (const c of clients) c.sock.destroy();
+        clients.clear();
+      }
+      await board.reboot();
+      flush();
+      return;
+    }
+    if (RESET.test(statement) && typeof board.reset === "function") {
+      await board.reset();
+      flush();
+      if (echo) client.sock.write("=undefined\r\n>");
+      return;
+    }
+    let text: string;
+    try {
+      const v = board.eval(code);
+      text = `=${formatResult(v)}\r\n`;
+    } catch (e) {
+      text = `Uncaught ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\r\n`;
+      flush();
+      client.sock.write(Buffer.from(text, "latin1"));
+      if (echo) client.sock.write(">");
+      return;
+    }
+    flush();
+    if (echo) client.sock.write(Buffer.from(`${text}>`, "latin1"));
+  };
+
+  const feed = async (client: Client, data: string) => {
+    for (const ch of data) {
+      if (ch === "\x03") {
+        client.line = "";
+        client.echoOff = false;
+        continue;
+      }
+      if (ch === "\x10" && client.line === "") {
+        client.echoOff = true;
+        continue;
+      }
+      if (ch === "\n" && client.lastWasCR) {
+        client.lastWasCR = false;
+        continue;
+      }
+      client.lastWasCR = ch === "\r";
+      if (ch === "\r" || ch === "\n") {
+        if (!client.echoOff) client.sock.write("\r\n");
+        if (client.line.trim() === "") {
+          client.line = "";
+          client.echoOff = false;
+          if (!client.sock.destroyed) client.sock.write(">");
+          continue;
+        }
+        if (!isCompleteInput(client.line)) {
+          client.line += "\n";
+          continue;
+        }
+        const code = client.line;
+        client.line = "";
+        await runLine(client, code);
+        client.echoOff = false;
+        continue;
+      }
+      client.line += ch;
+      if (!client.echoOff) client.sock.write(Buffer.from(ch, "latin1"));
+    }
+  };
+
+  const server = createServer((sock) => {
+    const client: Client = { sock, line: "", echoOff: false, lastWasCR: false };
+    clients.add(client);
+    // One chunk at a time, in order, even when a line's evaluation waits for a reboot.
+    let queue = Promise.resolve();
+    sock.on("data", (chunk) => {
+      queue = queue.then(() => feed(client, chunk.toString("latin1"))).catch(() => {
+        sock.destroy();
+      });
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => clients.delete(client));
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const addr = server.address();
+      resolve({
+        port: typeof addr === "object" && addr ? addr.port : port,
+        close: () =>
+          new Promise<void>((res) => {
+            clearInterval(poll);
+            for (const c of clients) c.sock.destroy();
+            clients.clear();
+            server.close(() => res());
+          }),
+      });
+    });
+  });
+}
