@@ -1,0 +1,161 @@
+// Fakes for the firmware's injected board facilities: a manual clock with timers, a Storage map, pins, WiFi, SMTP.
+import type { Store } from "../../src/platform/storage.ts";
+import type { Timers } from "../../src/platform/timers.ts";
+import type { Pins } from "../../src/platform/pins.ts";
+import type { WifiModule } from "../../src/platform/wifi.ts";
+import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../../src/smtp/client.ts";
+
+/** Timers on a manual clock: nothing runs until advance(). */
+export function fakeClock(start = 1_750_000_000_000) {
+  let t = start;
+  let nextId = 1;
+  const pending: { id: number; at: number; fn: () => void }[] = [];
+  const timers: Timers = {
+    set(fn, ms) {
+      const id = nextId++;
+      pending.push({ id, at: t + Math.max(0, ms), fn });
+      return id;
+    },
+    clear(id) {
+      const i = pending.findIndex((p) => p.id === id);
+      if (i >= 0) pending.splice(i, 1);
+    },
+  };
+  return {
+    timers,
+    now: () => t,
+    pending: () => pending.length,
+    /** Runs every timer due within ms, in time order, moving the clock along. */
+    advance(ms: number) {
+      const end = t + ms;
+      for (;;) {
+        pending.sort((a, b) => a.at - b.at || a.id - b.id);
+        const p = pending[0];
+        if (!p || p.at > end) break;
+        pending.shift();
+        t = p.at;
+        p.fn();
+      }
+      t = end;
+    },
+  };
+}
+
+export function fakeStore(files: Record<string, string> = {}): Store & { files: Record<string, string>; writes: string[] } {
+  const writes: string[] = [];
+  return {
+    files,
+    writes,
+    read: (n) => files[n],
+    write(n, d) {
+      if (n.length > 28) throw new Error("name over 28 characters: " + n);
+      writes.push(n);
+      files[n] = d;
+    },
+    erase(n) {
+      delete files[n];
+    },
+    list: (p) => Object.keys(files).filter((n) => n.startsWith(p)),
+  };
+}
+
+export function fakePins() {
+  const watchers: { pin: string; pull: string; edge: string; debounceMs: number; fn: (l: boolean) => void }[] = [];
+  const levels: Record<string, boolean> = {};
+  const analog: Record<string, number> = {};
+  const pins: Pins = {
+    watch(pin, pull, edge, debounceMs, fn) {
+      watchers.push({ pin, pull, edge, debounceMs, fn });
+    },
+    digital: (pin) => !!levels[pin],
+    analog: (pin) => analog[pin] ?? 0,
+  };
+  return {
+    pins,
+    watchers,
+    levels,
+    analog,
+    /** What setWatch would report after debouncing: one call per accepted edge. */
+    edge(pin: string, level: boolean) {
+      levels[pin] = level;
+      watchers.filter((w) => w.pin === pin).forEach((w) => w.fn(level));
+    },
+  };
+}
+
+/** A WiFi that connects when `reachable`, and can drop. */
+export function fakeWifi(timers: Timers) {
+  const handlers: Record<string, ((d: any) => void)[]> = {};
+  const state = { reachable: true, connects: 0, sntp: [] as string[][], ip: "192.168.1.50" };
+  const wifi: WifiModule = {
+    connect(_ssid, _o, cb) {
+      state.connects++;
+      timers.set(() => {
+        if (state.reachable) {
+          (handlers.connected || []).forEach((f) => f({ ip: state.ip }));
+          cb(null);
+        } else cb("no AP");
+      }, 100);
+    },
+    on(ev, fn) {
+      (handlers[ev] ||= []).push(fn);
+    },
+    setSNTP(server, tz) {
+      state.sntp.push([server, tz]);
+    },
+    getIP: () => ({ ip: state.ip }),
+  };
+  return {
+    wifi,
+    state,
+    drop() {
+      state.reachable = false;
+      (handlers.disconnected || []).forEach((f) => f({ reason: "test" }));
+    },
+  };
+}
+
+export type Reply = "250" | "451" | "550" | "drop" | "535";
+
+/** A scripted SMTP client: each mail gets the next reply from `script` (default 250); "drop" = connection lost. */
+export function fakeSmtp(timers: Timers) {
+  const script: Reply[] = [];
+  const delivered: { to: string[]; raw: string }[] = [];
+  const connections: number[] = [];
+  function err(code: SmtpError["code"], response: string, transient: boolean): SmtpError {
+    const e = new Error(response) as SmtpError;
+    e.code = code;
+    e.response = response;
+    e.responseCode = +response.slice(0, 3) || 0;
+    e.command = "DATA";
+    e.transient = transient;
+    return e;
+  }
+  const client: SmtpClient = {
+    send(mails: OutgoingMail[], done) {
+      connections.push(mails.length);
+      timers.set(() => {
+        const results: MailResult[] = [];
+        for (const m of mails) {
+          const r = script.shift() ?? "250";
+          if (r === "drop") return done(err("ECONNECTION", "connection lost", true), results);
+          if (r === "535") return done(err("EAUTH", "535 5.7.8 bad credentials", false), results);
+          const src = m.body();
+          let raw = "";
+          for (let p = src(); p !== null; p = src()) raw += p;
+          if (r === "250") {
+            delivered.push({ to: m.to, raw });
+            results.push({ accepted: m.to, rejected: [], response: "250 2.0.0 Ok: queued", error: null });
+          } else if (r === "451") {
+            results.push({ accepted: [], rejected: [], response: "451 4.3.0 try later", error: err("EMESSAGE", "451 4.3.0 try later", true) });
+          } else {
+            results.push({ accepted: [], rejected: [], response: "550 5.7.1 rejected", error: err("EMESSAGE", "550 5.7.1 rejected", false) });
+          }
+        }
+        done(null, results);
+      }, 50);
+    },
+    close() {},
+  };
+  return { client, script, delivered, connections };
+}

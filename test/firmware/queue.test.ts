@@ -1,0 +1,63 @@
+// The outbox in Storage: one file per alert, oldest dropped when full, damaged records skipped and counted.
+import { expect, test } from "vitest";
+import { NOTES_FILE, openQueue, type QueuedAlert } from "../../src/outbox/queue.ts";
+import { fakeStore } from "./fakes.ts";
+
+function alert(s: string): QueuedAlert {
+  return { r: "door", s, b: "body of " + s, h: 0, at: 1, id: s + "@x", k: 0 };
+}
+
+test("each alert is a file of its own, read back oldest first, names within 28 characters", () => {
+  const store = fakeStore();
+  const q = openQueue(store, 20);
+  for (let i = 0; i < 12; i++) q.add(alert("a" + i));
+  const names = q.names();
+  expect(names).toHaveLength(12);
+  expect(names.every((n) => n.length <= 28)).toBe(true);
+  expect(names.map((n) => q.load(n)!.s)).toEqual(Array.from({ length: 12 }, (_, i) => "a" + i));
+});
+
+test("a reopened queue continues the sequence after the files it finds", () => {
+  const store = fakeStore();
+  openQueue(store, 20).add(alert("first"));
+  const q = openQueue(store, 20);
+  q.add(alert("second"));
+  expect(q.names().map((n) => q.load(n)!.s)).toEqual(["first", "second"]);
+});
+
+test("when full the oldest is dropped and counted, and the count survives a reboot", () => {
+  const store = fakeStore();
+  const q = openQueue(store, 3);
+  for (let i = 0; i < 5; i++) q.add(alert("a" + i));
+  expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a2", "a3", "a4"]);
+  expect(q.notes.d).toBe(2);
+  expect(openQueue(store, 3).notes.d).toBe(2);
+});
+
+test("a torn or corrupted record is skipped, erased and counted; the rest load", () => {
+  const store = fakeStore();
+  const q = openQueue(store, 20);
+  const names = [q.add(alert("one")), q.add(alert("two")), q.add(alert("three"))];
+  store.files[names[0]] = store.files[names[0]].slice(0, 20); // power cut mid-write
+  store.files[names[1]] = store.files[names[1]].replace("body of two", "body of tw\xff\xff\xff"); // bytes flipped, still JSON
+  const q2 = openQueue(store, 20);
+  const loaded = q2.names().map((n) => q2.load(n));
+  expect(loaded.map((a) => a && a.s)).toEqual([null, null, "three"]);
+  expect(q2.notes.c).toBe(2);
+  expect(store.files[names[0]]).toBeUndefined();
+  expect(JSON.parse(store.files[NOTES_FILE]).c).toBe(2);
+});
+
+test("a damaged notes file does not stop the queue and is itself counted", () => {
+  const store = fakeStore({ [NOTES_FILE]: '{"d":3,' });
+  const q = openQueue(store, 20);
+  expect(q.notes).toEqual({ d: 0, c: 1, f: [] });
+  q.add(alert("x"));
+  expect(q.names()).toHaveLength(1);
+});
+
+test("refusal notes keep only the newest few lines", () => {
+  const q = openQueue(fakeStore(), 20);
+  for (let i = 0; i < 8; i++) q.note("line " + i);
+  expect(q.notes.f).toEqual(["line 3", "line 4", "line 5", "line 6", "line 7"]);
+});
