@@ -66,6 +66,10 @@ function formatResult(v: unknown): string {
   }
 }
 
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
 const LOAD = /^load\(\s*\)$/;
 const CHIP_REBOOT = /^E\.reboot\(\s*\)$/;
 const RESET = /^reset\(\s*(true|false)?\s*\)$/;
@@ -102,7 +106,11 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         for (const c of clients) c.sock.destroy();
         clients.clear();
       }
-      await board.reboot();
+      try {
+        await board.reboot();
+      } catch (e) {
+        send(`Uncaught ${describe(e)}\r\n`);
+      }
       flush();
       return;
     }
@@ -117,7 +125,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
       const v = board.eval(code);
       text = `=${formatResult(v)}\r\n`;
     } catch (e) {
-      text = `Uncaught ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\r\n`;
+      text = `Uncaught ${describe(e)}\r\n`;
       flush();
       client.sock.write(Buffer.from(text, "latin1"));
       if (echo) client.sock.write(">");
