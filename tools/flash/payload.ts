@@ -1,6 +1,7 @@
 // The exact Storage files `npm run flash` writes (and the simulator's `npm start` installs): code and config.
 import type { DeviceConfig } from "../../src/config.ts";
 import { CONFIG_FILE } from "../../src/config.ts";
+import { configToStorageString } from "../config/storage-string.ts";
 
 /** Storage file the firmware runs from at boot; function bodies stay in flash (shared/espruino.md §3, §4). */
 export const BOOT_FILE = ".bootcde";
@@ -12,7 +13,7 @@ export interface StorageFile {
 
 /** The config as the firmware reads it: JSON text, written as UTF-8 bytes (src/config.ts). */
 export function configBytes(config: DeviceConfig): Buffer {
-  return Buffer.from(JSON.stringify(config), "utf8");
+  return Buffer.from(configToStorageString(config), "utf8");
 }
 
 /**
