@@ -43,7 +43,7 @@ describe("flash protocol", () => {
     for (const f of storageFiles(APP, CONFIG)) expect(Buffer.from(board.storage.get(f.name)!, "latin1")).toEqual(f.data);
     expect(board.boots).toBe(1);
     expect(r.bootLine).toBe("alertmail: ready");
-    expect(seen.at(-1)).toBe(APP.length + storageFiles(APP, CONFIG)[0]!.data.length);
+    expect(seen[seen.length - 1]).toBe(APP.length + storageFiles(APP, CONFIG)[0]!.data.length);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
   });
 
@@ -63,7 +63,7 @@ describe("flash protocol", () => {
     await flash(flashed, await serve(flashed));
     const replayed = createFakeEspruino();
     const { connect } = await import("node:net");
-    const port = Number((await serve(replayed)).split(":").at(-1));
+    const port = Number((await serve(replayed)).split(":").pop());
     await new Promise<void>((resolve) => {
       const s = connect(port, "127.0.0.1", () => s.write(readFileSync(out)));
       s.on("data", () => {
