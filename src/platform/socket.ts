@@ -18,21 +18,55 @@ export interface Transport {
   connect(host: string, port: number, secure: boolean, h: SocketHandlers): Socket;
 }
 
-/** The pieces of Espruino's net/tls modules the transport uses. */
+/** The part of Espruino's net/tls modules the transport uses. */
 export interface NetModule {
   connect(opts: { host: string; port: number }, cb: () => void): any;
 }
 
+/** mbedTLS MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: the server closed the TLS session cleanly. */
+const TLS_CLOSE_NOTIFY = -30848;
+
+/**
+ * A Transport over Espruino-style net/tls modules (the board's, or the simulator's emulation).
+ * Connect failures throw synchronously; data may come before the connect callback (so it is not
+ * waited for); a clean TLS close (-30848) is not an error; close fires once.
+ */
 export function createTransport(net: NetModule, tls: NetModule): Transport {
   return {
     connect: function (host, port, secure, h) {
-      throw new Error("transport not built yet");
+      let closed = false;
+      const s = (secure ? tls : net).connect({ host: host, port: port }, function () {});
+      s.on("data", function (d: string) {
+        if (!closed) h.data(d);
+      });
+      s.on("drain", function () {
+        if (!closed) h.drain();
+      });
+      s.on("error", function (e: any) {
+        if (closed || (e && e.code === TLS_CLOSE_NOTIFY)) return;
+        h.error({ code: e && e.code, message: (e && e.message) || String(e) });
+      });
+      s.on("close", function (hadError: any) {
+        if (closed) return;
+        closed = true;
+        h.close(!!hadError);
+      });
+      return {
+        write: function (d) {
+          s.write(d);
+        },
+        end: function () {
+          s.end();
+        },
+      };
     },
   };
 }
 
+/** The board's transport; the module is required at connect time (a board without TLS still boots). */
 export const espruinoTransport: Transport = {
   connect: function (host, port, secure, h) {
-    return createTransport(require("net"), require("tls")).connect(host, port, secure, h);
+    const m = secure ? require("tls") : require("net");
+    return createTransport(m, m).connect(host, port, secure, h);
   },
 };

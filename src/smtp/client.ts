@@ -1,6 +1,15 @@
-// SMTP client: sends a batch of mails over one connection at the RFC floor of round trips.
-import type { Transport } from "../platform/socket.ts";
+// SMTP client (RFC 5321): sends a batch of mails over one connection at the RFC floor of round trips:
+// EHLO, AUTH, then per mail {MAIL, RCPT…, DATA} (PIPELINING, RFC 2920) or {MAIL, RCPT…, BDAT… LAST}
+// (CHUNKING, RFC 3030), QUIT riding on the last group. A flat state machine: one queue of handlers,
+// one per reply the server owes us, in order.
+import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
+import { createDataStuffer } from "./data-stuffer.ts";
+import { createReplyParser } from "./reply-parser.ts";
+import { smtpError } from "./smtp-error.ts";
+
+/** Largest single write: the board copies each write and sends it in 536-byte pieces (shared/espruino.md §2). */
+export const MAX_WRITE = 2048;
 
 export interface SmtpClientOptions {
   host: string;
@@ -54,17 +63,380 @@ export interface SmtpClient {
   close(): void;
 }
 
+type OnReply = (code: number, text: string) => void;
+
+const ignore: OnReply = function () {};
+
+interface Body {
+  src: () => string | null;
+  /** Bytes ready to go (dot-stuffed for DATA, raw for BDAT), at most about 2 × MAX_WRITE. */
+  cur: string;
+  eof: boolean;
+  /** DATA only: CRLF + dot-stuffing (null for BDAT: chunks go as they are). */
+  stuff: ((piece: string | null) => string) | null;
+  end: OnReply;
+}
+
 export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers): SmtpClient {
-  // Placeholder until the session lands: every send fails as not sent.
+  const log = opts.log;
+  let sock: Socket | null = null;
+  /** Id of the current connection: events of older sockets are ignored. */
+  let conn = 0;
+  let timer: any;
+  let idleTimer: any;
+  /** EHLO keywords (upper case) → their parameters. */
+  let ext: { [k: string]: string[] } = {};
+  let pipe = false;
+  let chunking = false;
+  let greeted = false;
+  let triedHelo = false;
+  let needRset = false;
+  let quitSent = false;
+  /** The batch started on a kept-alive connection and no reply came yet: a failure reconnects once. */
+  let reused = false;
+  // One handler per reply the server owes us, in order; pend = bytes of the commands not written yet.
+  let waits: OnReply[] = [];
+  let names: string[] = [];
+  let pend: string[] = [];
+  let shown: string[] = [];
+  let inflight = 0;
+  let body: Body | null = null;
+  let drainWait = false;
+  // The batch.
+  let mails: OutgoingMail[] = [];
+  let results: MailResult[] = [];
+  let started = 0;
+  let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null = null;
+
+  function disarm() {
+    if (timer !== undefined) timers.clear(timer);
+    timer = undefined;
+  }
+  function armReply() {
+    disarm();
+    timer = timers.set(function () {
+      timer = undefined;
+      fail(smtpError("ETIMEDOUT", "no reply from the server in " + opts.timeoutMs + " ms", 0, "", names[0]));
+    }, opts.timeoutMs);
+  }
+  function write(s: string) {
+    // Writing after close throws on the board; the close event (or the timer) then ends the session.
+    try {
+      if (sock) sock.write(s);
+    } catch (x) {}
+  }
+  /** Queues bytes that the server answers with one reply, handled by fn. */
+  function queue(bytes: string, fn: OnReply, name: string, line: string) {
+    waits.push(fn);
+    names.push(name);
+    pend.push(bytes);
+    shown.push(line);
+  }
+  function cmd(line: string, fn: OnReply, redacted?: string, data?: string) {
+    queue(line + "\r\n" + (data || ""), fn, line.split(" ")[0], redacted || line);
+  }
+  /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
+  function flush() {
+    const n = pipe ? pend.length : inflight ? 0 : Math.min(1, pend.length);
+    if (!n) return;
+    if (log) shown.slice(0, n).forEach(function (l) { log("C: " + l); });
+    shown.splice(0, n);
+    inflight += n;
+    write(pend.splice(0, n).join(""));
+    armReply();
+  }
+  function drop() {
+    conn++;
+    disarm();
+    if (idleTimer !== undefined) timers.clear(idleTimer);
+    idleTimer = undefined;
+    const s = sock;
+    sock = null;
+    waits = [];
+    names = [];
+    pend = [];
+    shown = [];
+    inflight = 0;
+    body = null;
+    drainWait = false;
+    try {
+      if (s) s.end();
+    } catch (x) {}
+  }
+  /** Ends the batch: done() runs from a fresh timer, never inside a socket event or send(). */
+  function finish(e: SmtpError | null) {
+    const f = cb;
+    const res = results;
+    cb = null;
+    if (f) timers.set(function () { f(e, res); }, 0);
+  }
+  function fail(e: SmtpError) {
+    const retry = reused && cb;
+    reused = false;
+    drop();
+    if (!cb) return;
+    if (retry) {
+      started = results.length;
+      connect();
+      return;
+    }
+    finish(results.length === mails.length ? null : e);
+  }
+
+  function onReply(code: number, text: string) {
+    const id = conn;
+    if (log) text.split("\n").forEach(function (l) { log("S: " + l); });
+    if (!inflight) {
+      // Unsolicited: a 421 before an idle close, or a confused server.
+      if (cb) fail(smtpError("EPROTOCOL", "unexpected reply: " + text, code, text));
+      else drop();
+      return;
+    }
+    inflight--;
+    const fn = waits.shift()!;
+    const name = names.shift()!;
+    // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
+    if (code === 421 && name !== "QUIT") return fail(smtpError("ECONNECTION", "server closing: " + text, code, text, name));
+    reused = false;
+    fn(code, text);
+    if (id !== conn) return;
+    flush();
+    if (inflight || body) armReply();
+    else disarm();
+  }
+
+  function connect() {
+    const id = ++conn;
+    ext = {};
+    pipe = chunking = greeted = triedHelo = needRset = quitSent = false;
+    waits = [onGreeting];
+    names = ["CONNECT"];
+    inflight = 1;
+    // Replies still buffered in an old connection's parser must not reach the new one.
+    const feed = createReplyParser(
+      function (c, t) {
+        if (id === conn) onReply(c, t);
+      },
+      function (m) {
+        if (id === conn) fail(smtpError("EPROTOCOL", m, 0, "", names[0]));
+      },
+    );
+    armReply();
+    try {
+      sock = transport.connect(opts.host, opts.port, opts.secure, {
+        data: function (d) {
+          if (id === conn) feed(d);
+        },
+        drain: function () {
+          if (id !== conn || !drainWait) return;
+          drainWait = false;
+          armReply();
+          pump();
+        },
+        error: function (e) {
+          if (id === conn) fail(smtpError("ECONNECTION", "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+        },
+        close: function () {
+          if (id !== conn) return;
+          sock = null;
+          // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
+          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed (or closed before the greeting)") : smtpError("ECONNECTION", "connection closed by the server", 0, "", names[0]));
+        },
+      });
+    } catch (x: any) {
+      fail(smtpError("ECONNECTION", "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
+    }
+  }
+
+  function onGreeting(code: number, text: string) {
+    greeted = true;
+    if (code !== 220) return fail(smtpError("ECONNECTION", "server refused the connection: " + text, code, text, "CONNECT"));
+    cmd("EHLO " + opts.helo, onEhlo);
+  }
+  function onEhlo(code: number, text: string) {
+    if (code === 250) {
+      // RFC 5321 §4.1.1.1: "250-keyword params" lines after the first; old servers write AUTH=LOGIN.
+      if (!triedHelo) text.split("\n").forEach(function (l, i) {
+        const w = l.slice(4).toUpperCase().replace("=", " ").split(" ");
+        if (i) ext[w[0]] = (ext[w[0]] || []).concat(w.slice(1));
+      });
+      pipe = !!ext.PIPELINING;
+      chunking = pipe && !!ext.CHUNKING;
+      return auth();
+    }
+    // RFC 5321 §4.1.4: a server that does not know EHLO answers 5xx; HELO is the fallback.
+    if (code >= 500 && !triedHelo) {
+      triedHelo = true;
+      return cmd("HELO " + opts.helo, onEhlo);
+    }
+    fail(smtpError("EPROTOCOL", "EHLO refused: " + text, code, text, triedHelo ? "HELO" : "EHLO"));
+  }
+
+  function auth() {
+    const u = opts.user;
+    const p = opts.password;
+    const m = ext.AUTH || [];
+    if (!p) return advance();
+    // RFC 4954 + RFC 4616: PLAIN with an initial response costs one turn; LOGIN three.
+    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth, "AUTH PLAIN ****");
+    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "the server offers no AUTH PLAIN or LOGIN", 0, "", "AUTH"));
+    cmd("AUTH LOGIN", function (c, t) {
+      if (c !== 334) return onAuth(c, t);
+      cmd(btoa(u), function (c, t) {
+        if (c !== 334) return onAuth(c, t);
+        cmd(btoa(p), onAuth, "****");
+      }, "****");
+    });
+  }
+  function onAuth(code: number, text: string) {
+    if (code === 235) return advance();
+    // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
+    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused: check user and password (Gmail, Outlook, Yahoo and iCloud need an app password, not the account password): " : "AUTH failed: ") + text, code, text, "AUTH"));
+  }
+
+  function advance() {
+    if (started < mails.length) {
+      startMail();
+      if (body) pump();
+    } else if (!quitSent) {
+      if (opts.keepAliveMs > 0) {
+        finish(null);
+        idleTimer = timers.set(function () {
+          idleTimer = undefined;
+          if (log) log("C: QUIT");
+          write("QUIT\r\n");
+          drop();
+        }, opts.keepAliveMs);
+      } else {
+        quitSent = true;
+        cmd("QUIT", onQuit);
+      }
+    }
+  }
+  function onQuit() {
+    drop();
+    finish(null);
+  }
+
+  /** Queues one mail's envelope (and DATA, or sets up the BDAT body); the caller flushes or pumps. */
+  function startMail() {
+    const m = mails[started++];
+    const r: MailResult = { accepted: [], rejected: [], response: "", error: null };
+    let envErr: SmtpError | null = null;
+    let rcptCode = 0;
+    if (needRset) cmd("RSET", ignore);
+    needRset = false;
+    cmd("MAIL FROM:<" + m.from + ">" + (ext["8BITMIME"] ? " BODY=8BITMIME" : ""), function (c, t) {
+      if (c >= 300) envErr = smtpError("EENVELOPE", "sender refused: " + t, c, t, "MAIL");
+    });
+    m.to.forEach(function (a) {
+      cmd("RCPT TO:<" + a + ">", function (c, t) {
+        if (c < 300) return r.accepted.push(a);
+        r.rejected.push({ address: a, response: t });
+        if (!rcptCode || c < 500) rcptCode = c;
+      });
+    });
+    // The reply that settles this mail: to "." (DATA), to BDAT … LAST, or a refused DATA.
+    const end = function (c: number, t: string) {
+      r.response = t;
+      if (!envErr && !r.accepted.length) envErr = smtpError("EENVELOPE", "all recipients refused", rcptCode, r.rejected.length ? r.rejected[0].response : t, "RCPT");
+      if (envErr || c >= 300) {
+        r.error = envErr || smtpError("EMESSAGE", "message refused: " + t, c, t, chunking ? "BDAT" : "DATA");
+        needRset = true;
+      }
+      results.push(r);
+      if (started === results.length) advance();
+    };
+    const b: Body = { src: m.body(), cur: "", eof: false, stuff: null, end: end };
+    if (chunking) body = b;
+    else cmd("DATA", function (c, t) {
+      if (c !== 354) return end(c, t);
+      // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
+      if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA", ".");
+      b.stuff = createDataStuffer();
+      body = b;
+      pump();
+    });
+  }
+
+  /**
+   * Writes body bytes until a write has to wait for drain. BDAT (RFC 3030): each slice is a chunk, the
+   * last one "BDAT n LAST", and the next mail's envelope follows in the same group. Loops, never recurses.
+   */
+  function pump() {
+    while (body) {
+      const b = body;
+      // Read one piece ahead so the last chunk is known to be last.
+      while (b.cur.length <= MAX_WRITE && !b.eof) {
+        const p = b.src();
+        if (p === null) b.eof = true;
+        if (b.stuff) b.cur += b.stuff(p);
+        else if (p !== null) b.cur += p;
+      }
+      const s = b.cur.slice(0, MAX_WRITE);
+      b.cur = b.cur.slice(MAX_WRITE);
+      const fin = b.eof && !b.cur.length;
+      if (!fin) {
+        if (b.stuff) {
+          if (log) log("C: (" + s.length + " bytes)");
+          write(s);
+        } else {
+          cmd("BDAT " + s.length, ignore, undefined, s);
+          flush();
+        }
+        drainWait = true;
+        armReply();
+        return;
+      }
+      body = null;
+      if (b.stuff) queue(s, b.end, "DATA", "(" + s.length + " bytes, end of data)");
+      else cmd("BDAT " + s.length + " LAST", b.end, undefined, s);
+      if (started < mails.length) {
+        if (!b.stuff) {
+          needRset = true;
+          startMail();
+        }
+      } else if (pipe && opts.keepAliveMs <= 0) {
+        // RFC 2920 §3.1: QUIT may end a group.
+        quitSent = true;
+        cmd("QUIT", onQuit);
+      }
+    }
+    flush();
+  }
+
   return {
-    send: function (mails, done) {
-      const e = new Error("SMTP client not built yet") as SmtpError;
-      e.code = "ECONFIG";
-      e.transient = true;
-      timers.set(function () {
-        done(e, []);
-      }, 0);
+    send: function (list, done) {
+      if (cb) {
+        const e = smtpError("ECONFIG", "send() while a send is running");
+        e.transient = true;
+        timers.set(function () { done(e, []); }, 0);
+        return;
+      }
+      cb = done;
+      mails = list;
+      results = [];
+      started = 0;
+      if (!list.length) return finish(null);
+      // Never a password in clear over the network unless the relay is marked trusted.
+      if (opts.password && !opts.secure && !opts.allowPlainAuth) {
+        drop();
+        return finish(smtpError("ECONFIG", "refusing to send the password over a plain connection (mark the relay as trusted to allow it)"));
+      }
+      if (!sock) return connect();
+      if (idleTimer !== undefined) timers.clear(idleTimer);
+      idleTimer = undefined;
+      reused = true;
+      advance();
+      flush();
     },
-    close: function () {},
+    close: function () {
+      if (sock && !cb) {
+        if (log) log("C: QUIT");
+        write("QUIT\r\n");
+      }
+      drop();
+      finish(smtpError("ECONNECTION", "closed by the caller"));
+    },
   };
 }
