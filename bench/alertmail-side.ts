@@ -1,0 +1,157 @@
+// The alertmail side of the bench: the REAL firmware/app.js booted in the host simulator, configured
+// for a target SMTP port, sending through alertmail.send() and timed by its own log lines.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import type { DeviceConfig } from "../src/config.ts";
+import { FROM, TO } from "./messages.ts";
+import type { Content, SmtpTarget } from "./nodemailer-side.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+
+export interface BoardOptions {
+  target: SmtpTarget;
+  keepAliveSeconds: number;
+  outboxMax?: number;
+  storageBytes?: number;
+}
+
+/** The configuration the bench flashes: one sender, one recipient, no rules, no coalescing wait. */
+export function benchConfig(o: BoardOptions): DeviceConfig {
+  const mailbox = (address: string) => ({ name: "", address });
+  return {
+    device: { name: "bench-board", timezone: "UTC0", watchdogSeconds: 0, ntpServer: "pool.ntp.org" },
+    wifi: { ssid: "bench", password: "bench-wifi" },
+    smtp: {
+      host: "127.0.0.1",
+      port: o.target.port,
+      security: "tls",
+      user: o.target.user,
+      password: o.target.password,
+      trustedRelay: false,
+      from: mailbox(FROM),
+      to: [mailbox(o.target.to ?? TO)],
+      cc: [],
+      bcc: [],
+      helo: "bench-board.local",
+      keepAliveSeconds: o.keepAliveSeconds,
+      timeoutSeconds: 30,
+    },
+    alerts: [],
+    // coalesceSeconds 0: the default 2 s window would add up to 2 s by design; the bench measures the protocol.
+    outbox: { max: o.outboxMax ?? 20, retrySeconds: 30, maxRetrySeconds: 3600, coalesceSeconds: 0 },
+    sketch: { loopMs: 0 },
+  };
+}
+
+/** Why the alertmail side cannot run yet, or null when its pieces are in the tree. */
+export function alertmailMissing(): string | null {
+  const need = ["host-sim/board.ts", "tools/flash/payload.ts", "src/smtp/client.ts", "firmware/app.js"];
+  const gone = need.filter((p) => !existsSync(join(ROOT, p)));
+  if (gone.length) return `not available yet (missing ${gone.join(", ")})`;
+  return null;
+}
+
+interface SimBoardLike {
+  boot(): void;
+  output: string[];
+  waitForOutput(re: RegExp, timeoutMs: number): Promise<string>;
+  eval(code: string): unknown;
+  stop(): void;
+}
+
+export interface AlertmailBoard {
+  /** Sends one message; resolves with performance.now() when the firmware logged the server's reply. */
+  send(c: Content): Promise<number>;
+  /** Queues every message in one console command; resolves when all were logged as sent. */
+  sendAll(cs: Content[], sharedHtml?: string): Promise<number>;
+  eval(code: string): unknown;
+  lines: string[];
+  stop(): void;
+}
+
+/** Boots the bundle with the bench config; rejects with the firmware's words if it does not get ready. */
+export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoard> {
+  const boardModule = "../host-sim/board.ts"; // a variable: the simulator may not be in the tree yet
+  const { createSimBoard } = (await import(boardModule)) as { createSimBoard: (opts: object) => SimBoardLike };
+  const { storageFiles } = await import("../tools/flash/payload.ts");
+  const dir = mkdtempSync(join(tmpdir(), "alertmail-bench-"));
+  const files = storageFiles(readFileSync(join(ROOT, "firmware", "app.js")), benchConfig(o));
+  for (const f of files) writeFileSync(join(dir, f.name), f.data);
+  const lines: string[] = [];
+  const watchers = new Set<(line: string, at: number) => void>();
+  const board = createSimBoard({
+    storageDir: dir,
+    storageBytes: o.storageBytes,
+    log: (line: string) => {
+      const at = performance.now();
+      lines.push(line);
+      for (const w of watchers) w(line, at);
+    },
+  });
+  board.boot();
+  try {
+    await board.waitForOutput(/alertmail: (ready|no configuration|bad configuration)/, 15000);
+  } catch (e) {
+    board.stop();
+    throw new Error(`firmware did not print "alertmail: ready": ${lines.slice(-3).join(" | ") || (e as Error).message}`);
+  }
+  const bad = lines.find((l) => /alertmail: (no|bad) configuration/.test(l));
+  if (bad) {
+    board.stop();
+    throw new Error(bad);
+  }
+
+  /** Resolves when every subject got its "sent" line; rejects at the first "failed" line for one. */
+  function waitSent(subjects: string[], timeoutMs: number): Promise<number> {
+    const pending = new Set(subjects);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(watch);
+        reject(new Error(`${pending.size} of ${subjects.length} not sent in ${timeoutMs} ms; last: ${lines.slice(-2).join(" | ")}`));
+      }, timeoutMs);
+      const watch = (line: string, at: number) => {
+        const m = /^alertmail: (sent|failed)\b.*?"([^"]*)"/.exec(line);
+        if (!m || !pending.has(m[2])) return;
+        if (m[1] === "failed") {
+          clearTimeout(timer);
+          watchers.delete(watch);
+          reject(new Error(line));
+          return;
+        }
+        pending.delete(m[2]);
+        if (pending.size === 0) {
+          clearTimeout(timer);
+          watchers.delete(watch);
+          resolve(at);
+        }
+      };
+      watchers.add(watch);
+    });
+  }
+
+  return {
+    lines,
+    eval: (code) => board.eval(code),
+    send(c) {
+      const done = waitSent([c.subject], 60000);
+      board.eval(`alertmail.send(${JSON.stringify(c)})`);
+      return done;
+    },
+    sendAll(cs, sharedHtml) {
+      const done = waitSent(
+        cs.map((c) => c.subject),
+        240000,
+      );
+      const list = JSON.stringify(cs.map((c) => ({ subject: c.subject, text: c.text })));
+      const html = sharedHtml === undefined ? "undefined" : JSON.stringify(sharedHtml);
+      board.eval(`(function(){var h=${html};${list}.forEach(function(m){if(h!==undefined)m.html=h;alertmail.send(m)})})()`);
+      return done;
+    },
+    stop() {
+      board.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,329 @@
+// Turns the bench's measurements into bench/RESULTS.md and bench/chart.svg. Every figure comes from
+// the run's data; where a side could not run, the cell says why.
+import type { Trial } from "./measure.ts";
+import { fmtCount, fmtMs, fmtRatio, ratio, summarize, type Summary } from "./stats.ts";
+
+/** Trials of one client in one cell, or why there are none. */
+export interface Side {
+  trials: Trial[];
+  /** Failed attempts (message of each), or the reason the side did not run at all. */
+  errors: string[];
+  skipped?: string;
+}
+
+export interface LatencyRow {
+  server: string;
+  /** What the server offers, e.g. "PIPELINING" or "PIPELINING, CHUNKING". */
+  offers: string;
+  delayMs: number;
+  alertmail: Side;
+  nodemailer: Side;
+}
+
+export interface ThroughputRow {
+  payload: string;
+  messages: number;
+  alertmail: { ms: number; connections: number; delivered: number } | { skipped: string };
+  nodemailer: { ms: number; connections: number; delivered: number } | { skipped: string };
+}
+
+export interface BoardCost {
+  bytes: number | null;
+  variablesFromRam: number | null;
+  variablesFromStorage: number | null;
+  esp32Variables: number;
+  modules: { module: string; bytes: number; share: number }[];
+  note?: string;
+  largestWrite: { max: number; writes: number; bytes: number } | { skipped: string };
+}
+
+export interface RunInfo {
+  date: string;
+  durationS: number;
+  versions: Record<string, string>;
+  machine: Record<string, string>;
+  trialsPerCell: number;
+  unavailable: string[];
+}
+
+export interface Results {
+  info: RunInfo;
+  cold: LatencyRow[];
+  warm: LatencyRow[];
+  throughput: ThroughputRow[];
+  board: BoardCost;
+}
+
+const ms = (s: Side) => summarize(s.trials.map((t) => t.ms));
+const flightsAfterTls = (s: Side) => summarize(s.trials.map((t) => t.flightsAfterTls));
+const flights = (s: Side) => summarize(s.trials.map((t) => t.flights));
+const newConns = (s: Side) => summarize(s.trials.map((t) => t.newConnections));
+
+function sideCell(s: Side, f: (s: Side) => Summary | null, fmt: (x: Summary | null) => string): string {
+  if (s.skipped) return s.skipped;
+  if (!s.trials.length) return `failed: ${s.errors[0] ?? "no trials"}`;
+  const failed = s.errors.length ? ` (${s.errors.length} failed)` : "";
+  return fmt(f(s)) + failed;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(escapeCell).join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+export function medianMs(s: Side): number | null {
+  const x = ms(s);
+  return x ? x.median : null;
+}
+
+function latencyTable(rows: LatencyRow[], warm: boolean): string {
+  const nm = warm ? "nodemailer pool" : "nodemailer";
+  return table(
+    [
+      "server (offers)",
+      "one-way delay",
+      warm ? "alertmail flights" : "alertmail flights after TLS",
+      "alertmail trigger→250",
+      warm ? `${nm} flights` : `${nm} flights after TLS`,
+      `${nm} send→250`,
+      "ratio alertmail / nodemailer",
+    ],
+    rows.map((r) => [
+      `${r.server} (${r.offers})`,
+      `${r.delayMs} ms`,
+      sideCell(r.alertmail, warm ? flights : flightsAfterTls, fmtCount),
+      sideCell(r.alertmail, ms, fmtMs),
+      sideCell(r.nodemailer, warm ? flights : flightsAfterTls, fmtCount),
+      sideCell(r.nodemailer, ms, fmtMs),
+      fmtRatio(ratio(medianMs(r.alertmail), medianMs(r.nodemailer))),
+    ]),
+  );
+}
+
+function tpCell(x: ThroughputRow["alertmail"], n: number): string {
+  if ("skipped" in x) return x.skipped;
+  const rate = (x.delivered / x.ms) * 1000;
+  const short = x.delivered < n ? `, only ${x.delivered} of ${n} delivered` : "";
+  return `${rate.toFixed(1)} msg/s (${(x.ms / 1000).toFixed(2)} s, ${x.connections} connection${x.connections === 1 ? "" : "s"}${short})`;
+}
+
+function tpRate(x: ThroughputRow["alertmail"]): number | null {
+  return "skipped" in x ? null : (x.delivered / x.ms) * 1000;
+}
+
+/** One target of the issue: the measured value and whether it was met. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  verdict: "met" | "NOT met" | "not measured";
+}
+
+export function checkTargets(r: Results): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const maxOf = (s: Side, f: (t: Trial) => number) => (s.trials.length && !s.skipped ? Math.max(...s.trials.map(f)) : null);
+  const add = (target: string, value: number | null, fmt: (v: number) => string, ok: (v: number) => boolean, why = "") =>
+    out.push({
+      target,
+      measured: value == null ? why || "—" : fmt(value),
+      verdict: value == null ? "not measured" : ok(value) ? "met" : "NOT met",
+    });
+  const coldWith = (offers: string, d: number) => r.cold.find((x) => x.offers === offers && x.delayMs === d);
+  const chunk = r.cold.filter((x) => x.offers.includes("CHUNKING"));
+  const pipeOnly = r.cold.filter((x) => x.offers === "PIPELINING");
+  const worst = (rows: LatencyRow[], f: (t: Trial) => number) => {
+    const v = rows.map((x) => maxOf(x.alertmail, f)).filter((v): v is number => v != null);
+    return v.length ? Math.max(...v) : null;
+  };
+  const why = (rows: LatencyRow[]) => rows.map((x) => x.alertmail.skipped ?? x.alertmail.errors[0]).find(Boolean) ?? "no such server in this run";
+  add("≤ 3 flights after the TLS handshake with CHUNKING (cold)", worst(chunk, (t) => t.flightsAfterTls), (v) => `at most ${v}`, (v) => v <= 3, why(chunk));
+  add("≤ 4 flights after the TLS handshake with PIPELINING only (cold)", worst(pipeOnly, (t) => t.flightsAfterTls), (v) => `at most ${v}`, (v) => v <= 4, why(pipeOnly));
+  const warmRows = r.warm.filter((x) => x.offers.includes("CHUNKING"));
+  add("1 flight on a warm connection (CHUNKING)", worst(warmRows, (t) => t.flights), (v) => `at most ${v}`, (v) => v <= 1, why(warmRows));
+  const c50 = coldWith("PIPELINING, CHUNKING", 50);
+  add(
+    "cold, CHUNKING, 50 ms one-way: trigger→250 ≤ 0.85 × nodemailer",
+    c50 ? ratio(medianMs(c50.alertmail), medianMs(c50.nodemailer)) : null,
+    (v) => `${v.toFixed(2)}× (medians)`,
+    (v) => v <= 0.85,
+    c50 ? why([c50]) : "Postfix (CHUNKING) not in this run",
+  );
+  const w50 = r.warm.filter((x) => x.delayMs === 50);
+  const w50best = w50.find((x) => x.offers.includes("CHUNKING")) ?? w50[0];
+  add(
+    `warm, 50 ms one-way${w50best ? ` (${w50best.server})` : ""}: trigger→250 ≤ 0.5 × pooled nodemailer`,
+    w50best ? ratio(medianMs(w50best.alertmail), medianMs(w50best.nodemailer)) : null,
+    (v) => `${v.toFixed(2)}× (medians)`,
+    (v) => v <= 0.5,
+    w50best ? why([w50best]) : "no warm row",
+  );
+  for (const t of r.throughput) {
+    add(
+      `throughput ≥ nodemailer (${t.payload})`,
+      ratio(tpRate(t.alertmail), tpRate(t.nodemailer)),
+      (v) => `${v.toFixed(2)}× nodemailer's msg/s`,
+      (v) => v >= 1,
+      "skipped" in t.alertmail ? t.alertmail.skipped : "",
+    );
+  }
+  const lw = r.board.largestWrite;
+  add(
+    "largest socket write ≤ 2 KB (20 KB HTML alert)",
+    "skipped" in lw ? null : lw.max,
+    (v) => `${v} bytes in one write`,
+    (v) => v <= 2048,
+    "skipped" in lw ? lw.skipped : "",
+  );
+  return out;
+}
+
+export function renderMarkdown(r: Results): string {
+  const i = r.info;
+  const b = r.board;
+  const pct = (v: number | null) => (v == null ? "—" : `${v} (${Math.round((v / b.esp32Variables) * 100)}% of ${b.esp32Variables})`);
+  const lw = b.largestWrite;
+  const parts = [
+    "# alertmail benchmark results",
+    "",
+    "Written by `npm run bench` (bench/run.ts). Every figure below comes from that run; nothing is typed in by hand.",
+    "Times are medians with (min–max); ratios are alertmail's median over nodemailer's, measured alternately in the same run.",
+    "",
+    `- Date: ${i.date} (run took ${i.durationS.toFixed(0)} s)`,
+    `- Versions: ${Object.entries(i.versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- Machine: ${Object.entries(i.machine).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- Trials: ${i.trialsPerCell} per client per cell, alternating alertmail / nodemailer`,
+    ...(i.unavailable.length ? ["- Not available in this run: " + i.unavailable.join("; ")] : []),
+    "",
+    "How it is measured: each client connects through a TCP proxy on 127.0.0.1 (bench/flight-proxy.ts) that",
+    "delays every chunk by the one-way delay in each direction and counts client flights: the times the",
+    "client sent after having heard from the server. A flight count covers trigger → 250 of the message; a",
+    "full TLS handshake costs 2 of them, subtracted for the \"after TLS\" columns. alertmail is the real",
+    "`firmware/app.js` running in the host simulator (`alertmail.send(...)` on its console, time to its",
+    "`alertmail: sent` log line); nodemailer runs in the same process (`secure: true`, certificate not",
+    "checked, time to `sendMail` resolving). The bench config sets `outbox.coalesceSeconds` to 0. smtp-server",
+    "holds its greeting 100 ms to catch early talkers, so every cold connection to the sink includes that",
+    "wait, for both clients.",
+    "",
+    "## 1. Cold alert: turns and trigger→250 against added latency",
+    "",
+    latencyTable(r.cold, false),
+    "",
+    "![trigger to 250 against one-way delay](chart.svg)",
+    "",
+    "## 2. Warm connection: the next alert inside the keep-alive window",
+    "",
+    "alertmail with `keepAliveSeconds` set, after a first alert opened the connection; nodemailer with `pool: true` (one connection, kept open).",
+    "",
+    latencyTable(r.warm, true),
+    "",
+    "## 3. Throughput over one connection, no added delay",
+    "",
+    table(
+      ["payload", "alertmail", "nodemailer (pool, 1 connection)", "ratio alertmail / nodemailer"],
+      r.throughput.map((t) => [`${t.messages} × ${t.payload}`, tpCell(t.alertmail, t.messages), tpCell(t.nodemailer, t.messages), fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer)))]),
+    ),
+    "",
+    "## 4. Board cost",
+    "",
+    table(
+      ["measure", "value"],
+      [
+        ["firmware/app.js", b.bytes == null ? b.note ?? "—" : `${b.bytes} bytes (${(b.bytes / 1024).toFixed(1)} KB)`],
+        ["variables when run from RAM (≈119 per KB)", pct(b.variablesFromRam)],
+        ["variables when run from Storage (≈57 per KB)", pct(b.variablesFromStorage)],
+        [
+          "largest single string written to the socket (20 KB HTML alert)",
+          "skipped" in lw ? lw.skipped : `${lw.max} bytes (${lw.writes} writes, ${lw.bytes} bytes in all)`,
+        ],
+      ],
+    ),
+    "",
+    "Each module's share of firmware/app.js (esbuild metafile, bytes in the output):",
+    "",
+    b.modules.length
+      ? table(
+          ["module", "bytes", "share"],
+          b.modules.map((m) => [m.module, String(m.bytes), `${(m.share * 100).toFixed(1)}%`]),
+        )
+      : b.note ?? "no metafile",
+    "",
+    "## Targets (issue 8)",
+    "",
+    table(
+      ["target", "measured", "verdict"],
+      checkTargets(r).map((t) => [t.target, t.measured, t.verdict]),
+    ),
+    "",
+  ];
+  return parts.join("\n");
+}
+
+/** Hand-written SVG: median trigger→250 (with min–max bars) against one-way delay, per server and client. */
+export function renderChart(rows: LatencyRow[]): string {
+  const W = 720;
+  const H = 420;
+  const L = 70;
+  const R = 230;
+  const T = 40;
+  const B = 60;
+  const delays = [...new Set(rows.map((r) => r.delayMs))].sort((a, b) => a - b);
+  const servers = [...new Set(rows.map((r) => `${r.server} (${r.offers})`))];
+  type Series = { label: string; color: string; dash: string; pts: { d: number; s: Summary }[] };
+  const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
+  const series: Series[] = [];
+  servers.forEach((srv, k) => {
+    for (const client of ["alertmail", "nodemailer"] as const) {
+      const pts = rows
+        .filter((r) => `${r.server} (${r.offers})` === srv && !r[client].skipped)
+        .map((r) => ({ d: r.delayMs, s: ms(r[client]) }))
+        .filter((p): p is { d: number; s: Summary } => p.s != null);
+      if (pts.length) series.push({ label: `${client} → ${srv}`, color: colors[k % colors.length], dash: client === "alertmail" ? "" : "6 4", pts });
+    }
+  });
+  const maxY = Math.max(1, ...series.flatMap((s) => s.pts.map((p) => p.s.max)));
+  const niceMax = (() => {
+    const step = Math.pow(10, Math.floor(Math.log10(maxY)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= maxY) return m * step;
+    return 10 * step;
+  })();
+  const maxD = Math.max(1, ...delays);
+  const x = (d: number) => L + ((W - L - R) * d) / maxD;
+  const y = (v: number) => H - B - ((H - T - B) * v) / niceMax;
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">Cold alert: trigger → 250 (median, min–max) against added one-way delay</text>`);
+  for (let k = 0; k <= 5; k++) {
+    const v = (niceMax * k) / 5;
+    out.push(`<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${W - R}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    out.push(`<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${Math.round(v)}</text>`);
+  }
+  for (const d of delays) {
+    out.push(`<line x1="${x(d).toFixed(1)}" y1="${H - B}" x2="${x(d).toFixed(1)}" y2="${H - B + 5}" stroke="#333"/>`);
+    out.push(`<text x="${x(d).toFixed(1)}" y="${H - B + 18}" text-anchor="middle">${d} ms</text>`);
+  }
+  out.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 20}" text-anchor="middle">added one-way delay (each direction)</text>`);
+  out.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">ms, trigger → 250</text>`);
+  series.forEach((s, k) => {
+    const pts = s.pts.sort((a, b) => a.d - b.d);
+    const off = (k - (series.length - 1) / 2) * 3; // spread whiskers so they do not overlap
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""} points="${pts.map((p) => `${x(p.d).toFixed(1)},${y(p.s.median).toFixed(1)}`).join(" ")}"/>`);
+    for (const p of pts) {
+      const px = (x(p.d) + off).toFixed(1);
+      out.push(`<line x1="${px}" y1="${y(p.s.min).toFixed(1)}" x2="${px}" y2="${y(p.s.max).toFixed(1)}" stroke="${s.color}" stroke-opacity="0.6"/>`);
+      out.push(`<circle cx="${x(p.d).toFixed(1)}" cy="${y(p.s.median).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    }
+    const ly = T + 10 + k * 20;
+    out.push(`<line x1="${W - R + 15}" y1="${ly}" x2="${W - R + 45}" y2="${ly}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""}/>`);
+    out.push(`<text x="${W - R + 50}" y="${ly + 4}">${s.label.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</text>`);
+  });
+  if (!series.length) out.push(`<text x="${L + 20}" y="${T + 40}">no measurements in this run</text>`);
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
+
+export { newConns };

@@ -1,0 +1,358 @@
+// `npm run bench`: alertmail (the real bundle in the simulator) against nodemailer, side by side in
+// one run; writes bench/RESULTS.md and bench/chart.svg. Env: BENCH_N (trials per cell, default 10).
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, release, type as osType } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./alertmail-side.ts";
+import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
+import { startFlightProxy, type FlightProxy } from "./flight-proxy.ts";
+import { quiesce, trial, withTimeout } from "./measure.ts";
+import { alertText, htmlOfBytes, textOfBytes } from "./messages.ts";
+import { coldNodemailer, pooledNodemailer, type Content, type SmtpTarget } from "./nodemailer-side.ts";
+import { renderChart, renderMarkdown, checkTargets, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow } from "./report.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
+const DELAYS = [0, 25, 50];
+const THROUGHPUT_MESSAGES = Number(process.env.BENCH_TP ?? 200);
+const USER = "bench";
+const PASSWORD = "bench-password";
+const started = performance.now();
+
+function progress(msg: string) {
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
+}
+
+function errText(e: unknown): string {
+  return String((e as Error)?.message ?? e).split("\n")[0].slice(0, 160);
+}
+
+function pkgVersion(name: string): string {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "";
+  }
+}
+
+interface Server {
+  name: string;
+  offers: string;
+  target: SmtpTarget;
+  stop(): Promise<void> | void;
+  /** Why this server is not in the run (rows still appear, saying so). */
+  skipped?: string;
+}
+
+async function startServers(unavailable: string[]): Promise<Server[]> {
+  const servers: Server[] = [];
+  try {
+    const { startSmtpSink } = await import("../host-sim/smtp-sink.ts");
+    for (const pipelining of [true, false]) {
+      const sink = await startSmtpSink({ users: [{ user: USER, password: PASSWORD }], pipelining, tls: true });
+      servers.push({
+        name: "smtp-server sink",
+        offers: pipelining ? "PIPELINING" : "no PIPELINING",
+        target: { port: sink.port, user: USER, password: PASSWORD },
+        stop: () => sink.close(),
+      });
+    }
+  } catch (e) {
+    unavailable.push(`embedded sink (host-sim/smtp-sink.ts): ${errText(e)}`);
+  }
+  const postfixModule = "../tools/postfix/postfix.ts"; // a variable: the script may not be in the tree yet
+  const postfixRow = (skipped: string): Server => ({
+    name: "Postfix",
+    offers: "PIPELINING, CHUNKING",
+    target: { port: 0, user: "", password: "" },
+    stop: () => {},
+    skipped,
+  });
+  if (!existsSync(join(ROOT, "tools/postfix/postfix.ts"))) {
+    servers.push(postfixRow("not available yet (tools/postfix/postfix.ts missing)"));
+  } else {
+    try {
+      const { startPostfix } = (await import(postfixModule)) as {
+        startPostfix: () => Promise<{ tlsPort: number; user: string; password: string; stop(): Promise<void> | void } | null>;
+      };
+      const pf = await startPostfix();
+      if (!pf) servers.push(postfixRow("Postfix not installed (startPostfix() returned null)"));
+      else {
+        const domain = pf.user.includes("@") ? pf.user.split("@")[1] : "";
+        servers.push({
+          name: "Postfix",
+          offers: "PIPELINING, CHUNKING",
+          target: { port: pf.tlsPort, user: pf.user, password: pf.password, to: domain ? `ops@${domain}` : undefined },
+          stop: () => pf.stop(),
+        });
+      }
+    } catch (e) {
+      servers.push(postfixRow(`Postfix failed to start: ${errText(e)}`));
+    }
+  }
+  for (const s of servers) if (s.skipped) unavailable.push(`${s.name}: ${s.skipped}`);
+  return servers;
+}
+
+const emptySide = (skipped?: string): Side => ({ trials: [], errors: [], skipped });
+
+/** Alternates alertmail and nodemailer trials at each delay through one proxy. */
+async function latencyRows(
+  server: Server,
+  proxy: FlightProxy,
+  am: AlertmailBoard | string,
+  nm: { send(c: Content): Promise<number> },
+  kind: "cold" | "warm",
+): Promise<LatencyRow[]> {
+  const rows: LatencyRow[] = [];
+  let k = 0;
+  const content = (who: string) => ({ subject: `bench ${kind} ${who} ${++k}`, text: alertText(k) });
+  const settle = async () => {
+    if (kind === "cold" && !(await quiesce(proxy))) throw new Error("connection still open 5 s after the 250");
+  };
+  // Warm-up, not measured: JIT, certificate caches, and (warm) the connection each client keeps.
+  proxy.delayMs = 0;
+  if (typeof am !== "string") await withTimeout(am.send(content("am")), 60000, "alertmail warm-up").catch(() => {});
+  await withTimeout(nm.send(content("nm")), 60000, "nodemailer warm-up").catch(() => {});
+  await settle().catch(() => {});
+  for (const delayMs of DELAYS) {
+    proxy.delayMs = delayMs;
+    const row: LatencyRow = {
+      server: server.name,
+      offers: server.offers,
+      delayMs,
+      alertmail: emptySide(typeof am === "string" ? am : undefined),
+      nodemailer: emptySide(),
+    };
+    for (let i = 0; i < N; i++) {
+      const order = i % 2 === 0 ? (["alertmail", "nodemailer"] as const) : (["nodemailer", "alertmail"] as const);
+      for (const who of order) {
+        if (who === "alertmail" && typeof am === "string") continue;
+        const side = row[who];
+        const send = who === "alertmail" ? () => (am as AlertmailBoard).send(content("am")) : () => nm.send(content("nm"));
+        try {
+          side.trials.push(await trial(proxy, () => withTimeout(send(), 60000, who)));
+          await settle();
+        } catch (e) {
+          side.errors.push(errText(e));
+          await quiesce(proxy, 2000);
+        }
+      }
+    }
+    const med = (s: Side) => (s.trials.length ? s.trials.map((t) => t.ms).sort((a, b) => a - b)[s.trials.length >> 1].toFixed(0) + " ms" : s.skipped ?? `failed (${s.errors[0]})`);
+    progress(`  ${kind} ${server.name} (${server.offers}) +${delayMs} ms: alertmail ${med(row.alertmail)}, nodemailer ${med(row.nodemailer)}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function skippedRows(server: Server, why: string): LatencyRow[] {
+  return DELAYS.map((delayMs) => ({ server: server.name, offers: server.offers, delayMs, alertmail: emptySide(why), nodemailer: emptySide(why) }));
+}
+
+async function withBoard<T>(opts: Parameters<typeof startAlertmailBoard>[0], f: (b: AlertmailBoard | string) => Promise<T>): Promise<T> {
+  const missing = alertmailMissing();
+  if (missing) return f(missing);
+  let board: AlertmailBoard;
+  try {
+    board = await startAlertmailBoard(opts);
+  } catch (e) {
+    return f(`not available yet: ${errText(e)}`);
+  }
+  try {
+    return await f(board);
+  } finally {
+    board.stop();
+  }
+}
+
+async function coldAndWarm(servers: Server[]) {
+  const cold: LatencyRow[] = [];
+  const warm: LatencyRow[] = [];
+  for (const server of servers) {
+    if (server.skipped) {
+      cold.push(...skippedRows(server, server.skipped));
+      if (server.offers !== "no PIPELINING") warm.push(...skippedRows(server, server.skipped));
+      continue;
+    }
+    const proxy = await startFlightProxy({ targetPort: server.target.port });
+    const via = { ...server.target, port: proxy.port };
+    try {
+      progress(`cold alerts → ${server.name} (${server.offers})`);
+      const nm = coldNodemailer(via);
+      cold.push(...(await withBoard({ target: via, keepAliveSeconds: 0 }, (am) => latencyRows(server, proxy, am, nm, "cold"))));
+      nm.close();
+      if (server.offers === "no PIPELINING") continue; // warm is about the keep-alive, asked for with PIPELINING / CHUNKING
+      progress(`warm alerts → ${server.name} (${server.offers})`);
+      const pool = pooledNodemailer(via);
+      warm.push(...(await withBoard({ target: via, keepAliveSeconds: 120 }, (am) => latencyRows(server, proxy, am, pool, "warm"))));
+      pool.close();
+    } finally {
+      await proxy.close();
+    }
+  }
+  return { cold, warm };
+}
+
+async function throughput(servers: Server[]): Promise<ThroughputRow[]> {
+  const sink = servers.find((s) => s.offers === "PIPELINING" && !s.skipped);
+  const payloads: { name: string; make: (i: number) => Content; html?: string }[] = [
+    { name: "1 KB text", make: (i) => ({ subject: `bench tp text ${i}`, text: textOfBytes(1024, `message ${i}`) }) },
+    { name: "20 KB HTML", make: (i) => ({ subject: `bench tp html ${i}` }), html: htmlOfBytes(20 * 1024, "bench report") },
+  ];
+  const rows: ThroughputRow[] = [];
+  for (const p of payloads) {
+    const row: ThroughputRow = { payload: p.name, messages: THROUGHPUT_MESSAGES, alertmail: { skipped: "no embedded sink" }, nodemailer: { skipped: "no embedded sink" } };
+    rows.push(row);
+    if (!sink) continue;
+    const proxy = await startFlightProxy({ targetPort: sink.target.port });
+    const via = { ...sink.target, port: proxy.port };
+    const measure = async (who: string, run: (cs: Content[]) => Promise<number>) => {
+      const cs = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => ({ ...p.make(i), subject: `${p.make(i).subject} ${who}` }));
+      proxy.reset();
+      const t0 = performance.now();
+      const t1 = await withTimeout(run(cs), 240000, `${who} throughput`);
+      return { ms: t1 - t0, connections: proxy.connections().length, delivered: THROUGHPUT_MESSAGES };
+    };
+    try {
+      progress(`throughput: ${THROUGHPUT_MESSAGES} × ${p.name}, nodemailer (pool, 1 connection)`);
+      const pool = pooledNodemailer(via);
+      try {
+        row.nodemailer = await measure("nm", (cs) => pool.sendAll(cs.map((c) => ({ ...c, html: p.html }))));
+      } catch (e) {
+        row.nodemailer = { skipped: `failed: ${errText(e)}` };
+      }
+      pool.close();
+      progress(`throughput: ${THROUGHPUT_MESSAGES} × ${p.name}, alertmail`);
+      row.alertmail = await withBoard(
+        { target: via, keepAliveSeconds: 60, outboxMax: THROUGHPUT_MESSAGES + 10, storageBytes: 64 * 1024 * 1024 },
+        async (am) => {
+          if (typeof am === "string") return { skipped: am };
+          try {
+            return await measure("am", (cs) => am.sendAll(cs, p.html));
+          } catch (e) {
+            return { skipped: `failed: ${errText(e)}` };
+          }
+        },
+      );
+      const rate = (x: ThroughputRow["alertmail"]) => ("skipped" in x ? x.skipped : `${((x.delivered / x.ms) * 1000).toFixed(1)} msg/s over ${x.connections} connection(s)`);
+      progress(`  ${p.name}: alertmail ${rate(row.alertmail)}, nodemailer ${rate(row.nodemailer)}`);
+    } finally {
+      await proxy.close();
+    }
+  }
+  return rows;
+}
+
+async function boardCost(servers: Server[]): Promise<BoardCost> {
+  const cost: BoardCost = {
+    bytes: null,
+    variablesFromRam: null,
+    variablesFromStorage: null,
+    esp32Variables: ESP32_VARIABLES,
+    modules: [],
+    largestWrite: { skipped: "not measured" },
+  };
+  const appJs = join(ROOT, "firmware", "app.js");
+  const metaJson = join(ROOT, "firmware", "meta.json");
+  if (existsSync(appJs)) {
+    cost.bytes = readFileSync(appJs).length;
+    const v = variablesFor(cost.bytes);
+    cost.variablesFromRam = v.ram;
+    cost.variablesFromStorage = v.storage;
+  } else cost.note = "firmware/app.js was not built";
+  if (existsSync(metaJson)) cost.modules = moduleShares(JSON.parse(readFileSync(metaJson, "utf8")), ROOT).modules;
+  else cost.note = "firmware/meta.json missing (the build writes it)";
+  const sink = servers.find((s) => s.offers === "PIPELINING" && !s.skipped);
+  if (!sink) {
+    cost.largestWrite = { skipped: "no embedded sink" };
+    return cost;
+  }
+  progress("board cost: largest socket write while sending a 20 KB HTML alert");
+  cost.largestWrite = await withBoard({ target: sink.target, keepAliveSeconds: 0 }, async (am) => {
+    if (typeof am === "string") return { skipped: am };
+    try {
+      am.eval(SOCKET_WRITE_PROBE);
+      await withTimeout(am.send({ subject: "bench board cost html", html: htmlOfBytes(20 * 1024, "bench report") }), 60000, "alertmail");
+      const stats = JSON.parse(String(am.eval(SOCKET_WRITE_STATS_READ))) as { max: number; writes: number; bytes: number };
+      if (!stats.writes) return { skipped: "the probe saw no socket writes (the firmware does not call require(\"tls\").connect at send time)" };
+      return stats;
+    } catch (e) {
+      return { skipped: `failed: ${errText(e)}` };
+    }
+  });
+  return cost;
+}
+
+async function build(unavailable: string[]) {
+  progress("building firmware/app.js");
+  try {
+    const { buildFirmware } = await import("../tools/build.ts");
+    const r = (await buildFirmware()) as { ok?: boolean; errors?: string[] };
+    if (r && r.ok === false) unavailable.push(`firmware build failed: ${(r.errors ?? []).slice(0, 2).join("; ")}`);
+  } catch (e) {
+    unavailable.push(`firmware build failed: ${errText(e)}`);
+  }
+}
+
+async function main() {
+  const unavailable: string[] = [];
+  progress(`alertmail bench: ${N} trials per client per cell, delays ${DELAYS.join("/")} ms one-way`);
+  await build(unavailable);
+  const missing = alertmailMissing();
+  if (missing) unavailable.push(`alertmail side: ${missing}`);
+  const servers = await startServers(unavailable);
+  try {
+    const { cold, warm } = await coldAndWarm(servers);
+    const tp = await throughput(servers);
+    const board = await boardCost(servers);
+    const cpu = cpus();
+    const results: Results = {
+      info: {
+        date: new Date().toISOString(),
+        durationS: (performance.now() - started) / 1000,
+        versions: {
+          alertmail: `${JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version} (${sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]) || "no git"})`,
+          nodemailer: pkgVersion("nodemailer"),
+          "smtp-server": pkgVersion("smtp-server"),
+          postfix: sh("postconf", ["-d", "-h", "mail_version"]) || "not installed",
+          node: process.version,
+        },
+        machine: {
+          os: `${osType()} ${release()}`,
+          cpus: `${cpu.length} × ${cpu[0]?.model?.trim() ?? "?"}`,
+        },
+        trialsPerCell: N,
+        unavailable,
+      },
+      cold,
+      warm,
+      throughput: tp,
+      board,
+    };
+    writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderMarkdown(results));
+    writeFileSync(join(ROOT, "bench", "chart.svg"), renderChart(cold));
+    progress("wrote bench/RESULTS.md and bench/chart.svg");
+    for (const t of checkTargets(results)) console.log(`  ${t.verdict.padEnd(12)} ${t.target}: ${t.measured}`);
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e?.stack ?? e);
+    process.exit(1);
+  },
+);
