@@ -103,7 +103,10 @@ export function sizeShares(metafile: Metafile, outfileKey: string, totalBytes: n
 
 function esbuildMessage(m: Message): string {
   const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
-  return `${where}${m.text}`;
+  // "Transforming X to the configured target environment … is not supported yet": say why instead.
+  const refused = /^Transforming (.+?) to the configured target environment/.exec(m.text);
+  const text = refused ? `${refused[1]} cannot be used in firmware: Espruino 2v29 cannot run it and esbuild cannot lower it (shared/espruino.md §1)` : m.text;
+  return `${where}${text}`;
 }
 
 /** Runs every step; writes into `outdir` only when all of them passed. Never throws for a bad build. */

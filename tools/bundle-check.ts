@@ -90,6 +90,32 @@ const PREFIX_TRAP_METHODS: Record<string, string> = {
 
 type AnyNode = Node & Record<string, any>;
 
+/** `typeof name != "undefined"` (or `=== "function"` / `=== "object"`), possibly inside an `&&` chain. */
+function testsFeature(test: AnyNode, name: string): boolean {
+  if (test.type === "LogicalExpression" && test.operator === "&&") return testsFeature(test.left, name) || testsFeature(test.right, name);
+  if (test.type !== "BinaryExpression") return false;
+  const [typeofSide, other] = test.left.type === "UnaryExpression" ? [test.left, test.right] : [test.right, test.left];
+  if (typeofSide.type !== "UnaryExpression" || typeofSide.operator !== "typeof") return false;
+  if (typeofSide.argument.type !== "Identifier" || typeofSide.argument.name !== name) return false;
+  if (other.type !== "Literal" || typeof other.value !== "string") return false;
+  if (test.operator === "!=" || test.operator === "!==") return other.value === "undefined";
+  // esbuild minifies `typeof X !== "undefined"` to `typeof X < "u"`.
+  if (test.operator === "<" && test.left === typeofSide) return other.value === "u";
+  if (test.operator === "==" || test.operator === "===") return other.value === "function" || other.value === "object";
+  return false;
+}
+
+/** True when the reference only runs after its code tested that the global exists (a feature test). */
+function isFeatureGuarded(name: string, ancestors: Node[]): boolean {
+  for (let i = ancestors.length - 1; i > 0; i--) {
+    const child = ancestors[i];
+    const p = ancestors[i - 1] as AnyNode;
+    if ((p.type === "ConditionalExpression" || p.type === "IfStatement") && child === p.consequent && testsFeature(p.test, name)) return true;
+    if (p.type === "LogicalExpression" && p.operator === "&&" && child === p.right && testsFeature(p.left, name)) return true;
+  }
+  return false;
+}
+
 /** Every rule id the check can report (except "parse", for a bundle that does not parse). */
 export const RULE_IDS: string[] = [
   "computed-key",
@@ -161,6 +187,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       if (rows === undefined || !isGlobal(node.name, ancestors)) return;
       const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
       if (parent?.type === "UnaryExpression" && parent.operator === "typeof") return; // a feature test is fine
+      if (isFeatureGuarded(node.name, ancestors)) return; // e.g. esbuild's __require: `typeof Proxy<"u"?new Proxy(…):…`
       at(node, `global-${node.name}`, `global \`${node.name}\` does not exist on the board`, rows);
     },
     MemberExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {

@@ -1,0 +1,86 @@
+// The bundle check passes clean code (including esbuild's own helpers), tells local names from
+// globals, reads regex syntax correctly, and maps every hit back to the TypeScript line.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { ROOT } from "../../tools/build.ts";
+import { checkBundle, formatHit } from "../../tools/bundle-check.ts";
+import { regexProblems } from "../../tools/bundle-regex.ts";
+import { bundleFixture, FIXTURES } from "./bundle-fixture.ts";
+
+describe("clean code passes", () => {
+  test("a firmware-style TS fixture (classes, fields, ?., ??, **, object spread, require of built-ins) has no hits", async () => {
+    const { code, map } = await bundleFixture(join(FIXTURES, "clean", "main.ts"));
+    // esbuild really did add its helpers, including the __require wrapper that mentions Proxy:
+    expect(code).toContain("Proxy");
+    expect(code).toContain("getOwnPropertySymbols");
+    expect(checkBundle(code, { map }).map((h) => formatHit(h))).toEqual([]);
+  });
+
+  test("local variables, parameters, classes and properties named like missing globals are not hits", () => {
+    const code = readFileSync(join(FIXTURES, "clean", "clean.raw.js"), "utf8");
+    expect(checkBundle(code).map((h) => formatHit(h))).toEqual([]);
+  });
+
+  test("a global used only after `typeof X` proved it exists is not a hit; the same use unguarded is", () => {
+    const guarded = 'typeof Map<"u"&&new Map();typeof Set!="undefined"?new Set():0;if(typeof WeakMap==="function")new WeakMap();';
+    expect(checkBundle(guarded)).toEqual([]);
+    const unguarded = 'typeof Map<"u"?0:new Map();if(typeof Set>"u")new Set();new Proxy({},{});';
+    expect(checkBundle(unguarded).map((h) => h.rule)).toEqual(["global-Map", "global-Set", "global-Proxy"]);
+  });
+});
+
+describe("hits name the source", () => {
+  test("a Set in an imported TS module is reported at its bundle line:column and at lib/recipients.ts:7", async () => {
+    const { code, map } = await bundleFixture(join(FIXTURES, "source-line", "main.ts"), join(ROOT, "test", ".tmp", "sl", "app.js"));
+    const hits = checkBundle(code, { map, mapDir: join(ROOT, "test", ".tmp", "sl") });
+    expect(hits).toHaveLength(1);
+    const [h] = hits;
+    expect(h.rule).toBe("global-Set");
+    expect(code.split("\n")[h.line - 1].slice(h.column - 1, h.column - 1 + 3)).toBe("Set");
+    expect(h.source).toMatchObject({ file: "test/fixtures/bundle/source-line/lib/recipients.ts", line: 7 });
+    expect(formatHit(h, "app.js")).toMatch(
+      /^app\.js:1:\d+ \(test\/fixtures\/bundle\/source-line\/lib\/recipients\.ts:7:\d+\): global `Set` does not exist on the board \[shared\/espruino-features\.txt row 121\]$/,
+    );
+  });
+
+  test("a bundle that does not parse is one hit, not a crash", () => {
+    expect(checkBundle("var = 1;").map((h) => h.rule)).toEqual(["parse"]);
+  });
+});
+
+describe("regex syntax is read, not grepped", () => {
+  const rules = (re: RegExp) => regexProblems(re.source, re.flags).map((p) => p.rule);
+
+  test.each([
+    [/[?]\?/, []],
+    [/[\]?*]+/, []],
+    [/a{/, []],
+    [/[{2}]/, []],
+    [/[(?:]/, []],
+    [/\bx/.source.replace("\\b", "[\\b]"), []],
+    [/^(\d\d\d)([ -])(.*)$/, []],
+    [/[^\x20-\x7e]/g, []],
+    [/\r\n|\n/i, []],
+    [/\(?:/, ["regex-optional"]],
+    [/(a)?/, ["regex-optional", "regex-quantified-group"]],
+    [/a+?/, ["regex-lazy"]],
+    [/a??/, ["regex-optional", "regex-lazy"]],
+    [/x{2,}?/, ["regex-count", "regex-lazy"]],
+    [/(ab){2}/, ["regex-count", "regex-quantified-group"]],
+    [/(?!x)/, ["regex-lookahead"]],
+    [/(?<!x)/, ["regex-lookbehind"]],
+    [/[\u0041]/, ["regex-unicode-escape"]],
+    [/\Bx/, ["regex-word-boundary"]],
+    [/(a)\2/, ["regex-backreference"]],
+    [/^a$/gmi, ["regex-flag-m"]],
+  ] as [RegExp | string, string[]][])("%s -> %j", (re, expected) => {
+    expect(typeof re === "string" ? regexProblems(re, "").map((p) => p.rule) : rules(re)).toEqual(expected);
+  });
+
+  test("esbuild's `new RegExp(\"…\")` form of a too-new regex literal is checked like a literal", async () => {
+    expect(checkBundle('new RegExp("(?<=a)b","g");RegExp("a{2}");').map((h) => h.rule)).toEqual(["regex-lookbehind", "regex-count"]);
+    const { code } = await bundleFixture(join(FIXTURES, "rules", "regex-lookbehind.js"));
+    expect(code).toContain("RegExp(");
+  });
+});
