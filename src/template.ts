@@ -32,7 +32,7 @@ export function tzOffsetMinutes(tz: string): number {
     .match(/^([-+]*)(\d+)([:]*)(\d*)/);
   if (!m) return 0;
   const min = +m[2] * 60 + (m[3] ? +m[4] : 0);
-  return m[1] == "-" ? min : -min;
+  return m[1] == "-" ? min : -min || 0;
 }
 
 /** "2026-11-29 23:45:12 +0100" in the given offset; "clock not set" before SNTP. */

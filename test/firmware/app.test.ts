@@ -1,0 +1,296 @@
+// The whole firmware on fakes: boot, outbox persistence, retries, permanent refusals, full outbox, damage, reboot.
+import { describe, expect, test } from "vitest";
+import { escapeHtml } from "../../src/mime/html-escape.ts";
+import { openQueue } from "../../src/outbox/queue.ts";
+import { fakeStore } from "./fakes.ts";
+import { bootFirmware, testConfig } from "./harness.ts";
+
+/** Header block of a raw message. */
+const headers = (raw: string) => raw.slice(0, raw.indexOf("\r\n\r\n"));
+
+describe("boot", () => {
+  test("says ready once the configuration is loaded and rules are armed, before WiFi is up", () => {
+    const b = bootFirmware();
+    expect(b.log).toContain("ready");
+    expect(b.pins.watchers.map((w) => w.pin)).toEqual(["D4"]);
+    expect(b.wifi.state.connects).toBe(1);
+    expect(b.watchdog).toEqual([30]);
+    b.clock.advance(10_000);
+    expect(b.watchdog.filter((w) => w === 0).length).toBe(2);
+  });
+
+  test("without a configuration it says so and waits: no rules, no WiFi, no watchdog", () => {
+    const b = bootFirmware({ config: null });
+    expect(b.log).toEqual([expect.stringMatching(/^no configuration/)]);
+    expect(b.wifi.state.connects).toBe(0);
+    expect(b.watchdog).toEqual([]);
+  });
+
+  test("a broken configuration file is reported, never a crash", () => {
+    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration.*not JSON/)]);
+    expect(bootFirmware({ config: '{"device": {}}' }).log).toEqual([expect.stringMatching(/^bad configuration.*lacks wifi, smtp, alerts, outbox, sketch/)]);
+  });
+
+  test("TLS configured on a build without TLS names the firmware to flash", () => {
+    const b = bootFirmware({ hasTls: false });
+    expect(b.log).toEqual([expect.stringMatching(/official ESP32 build \(not ESP32_IDF4\)/)]);
+    expect(bootFirmware({ hasTls: false, config: testConfig((c) => (c.smtp.security = "plain")) }).log).toContain("ready");
+  });
+});
+
+describe("outbox", () => {
+  test("an alert is in Storage before any attempt and erased after the 250", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000); // WiFi up
+    b.pins.edge("D4", true);
+    expect(b.queued()).toBe(1);
+    expect(b.smtp.connections).toEqual([]);
+    b.clock.advance(2000); // coalescing window
+    expect(b.smtp.connections).toEqual([1]);
+    expect(b.queued()).toBe(1);
+    b.clock.advance(100);
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect(b.queued()).toBe(0);
+    expect(b.log).toContain('sent "Garage: door high" to 2 recipient(s): 250 2.0.0 Ok: queued');
+  });
+
+  test("Bcc goes to the envelope only", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    const m = b.smtp.delivered[0];
+    expect(m.to).toEqual(["owner@example.com", "archive@example.com"]);
+    expect(headers(m.raw)).not.toMatch(/archive@/);
+  });
+
+  test("451 then 250 delivers once, after a backoff", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("451");
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    expect(b.smtp.delivered).toHaveLength(0);
+    expect(b.log.some((l) => /^failed "Garage: door \w+": 451/.test(l))).toBe(true);
+    expect(b.queued()).toBe(1);
+    b.clock.advance(30_000); // backoff 15..30 s
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect(b.queued()).toBe(0);
+    b.clock.advance(3_600_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+  });
+
+  test("transient failures back off exponentially up to the maximum, forever", () => {
+    const b = bootFirmware();
+    b.smtp.script.push(...Array(12).fill("drop"));
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    const t0 = b.clock.now();
+    b.clock.advance(10 * 3_600_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    // with jitter 0.5: 22.5, 45, 90 … s capped at 2700 s (3/4 of 3600): 13 tries fit in well under 10 h
+    expect(b.smtp.connections.length).toBe(13);
+    expect(b.log.filter((l) => l.startsWith("retry in ")).map((l) => +l.split(" ")[2])).toEqual([23, 45, 90, 180, 360, 720, 1440, 2700, 2700, 2700, 2700, 2700]);
+    expect(b.clock.now() - t0).toBe(10 * 3_600_000);
+  });
+
+  test("a 550 is kept as a note and reported in the next successful mail, then forgotten", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("550");
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    expect(b.log.some((l) => /failed "Garage: door \w+" permanently: 550 5.7.1 rejected/.test(l))).toBe(true);
+    expect(b.queued()).toBe(0);
+    expect(b.api.status()).toMatchObject({ outbox: { refused: ['"Garage: door low": 550 5.7.1 rejected'] } });
+    b.api.send({ subject: "next", text: "hello" });
+    b.clock.advance(3000);
+    b.api.send({ subject: "after", text: "hello" });
+    b.clock.advance(3000);
+    expect(b.smtp.delivered).toHaveLength(2);
+    expect(b.smtp.delivered[0].raw).toContain('Refused by the server: "Garage: door low": 550 5.7.1 rejected');
+    expect(b.smtp.delivered[1].raw).not.toContain("Refused");
+  });
+
+  test("an authentication failure keeps every alert for later", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("535");
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    expect(b.queued()).toBe(1);
+    expect(b.api.status()).toMatchObject({ outbox: { lastError: "535 5.7.8 bad credentials" } });
+    b.clock.advance(60_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+  });
+
+  test("a full outbox drops the oldest and the next mail says how many", () => {
+    const b = bootFirmware({ config: testConfig((c) => (c.outbox.max = 3)) });
+    b.wifi.state.reachable = false;
+    for (let i = 0; i < 5; i++) b.api.send({ subject: "alert " + i, text: "x" });
+    expect(b.queued()).toBe(3);
+    b.wifi.state.reachable = true;
+    b.clock.advance(60_000);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["alert 2", "alert 3", "alert 4"]);
+    expect(b.smtp.delivered[0].raw).toContain("2 older alert(s) dropped: the outbox was full.");
+    expect(b.smtp.delivered[1].raw).not.toContain("dropped");
+  });
+
+  test("a reboot with N alerts queued delivers all N after boot", () => {
+    const store = fakeStore();
+    const first = bootFirmware({ store });
+    first.wifi.state.reachable = false;
+    for (let i = 0; i < 7; i++) first.api.send({ subject: "queued " + i, text: "x" });
+    first.clock.advance(10_000);
+    expect(first.smtp.connections).toEqual([]);
+    const second = bootFirmware({ store });
+    second.clock.advance(10_000);
+    expect(second.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(Array.from({ length: 7 }, (_, i) => "queued " + i));
+    expect(second.smtp.connections).toEqual([5, 2]);
+    expect(second.queued()).toBe(0);
+  });
+
+  test("a corrupted outbox file: boot continues, the rest is sent and the damage reported", () => {
+    const store = fakeStore();
+    const q = openQueue(store, 20);
+    const a = q.add({ r: "", s: "good one", b: "x", h: 0, at: 1, id: "1@x", k: 0 });
+    const bad = q.add({ r: "", s: "torn one", b: "x", h: 0, at: 1, id: "2@x", k: 0 });
+    store.files[bad] = store.files[bad].slice(0, 17);
+    store.files.amq77 = "\xff\xff\xff\xff";
+    const b = bootFirmware({ store });
+    expect(b.log).toContain("ready");
+    b.clock.advance(5000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect(b.smtp.delivered[0].raw).toContain("good one");
+    expect(b.smtp.delivered[0].raw).toContain("2 damaged outbox record(s) skipped.");
+    expect(store.files[a]).toBeUndefined();
+    expect(b.queued()).toBe(0);
+  });
+
+  test("a connection lost mid-send is retried when WiFi comes back, delivered once", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("drop");
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(2000);
+    b.wifi.drop();
+    b.clock.advance(100);
+    expect(b.smtp.delivered).toHaveLength(0);
+    b.clock.advance(5000);
+    b.wifi.state.reachable = true;
+    b.clock.advance(10_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    b.clock.advance(3_600_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+  });
+
+  test("alerts within the coalescing window go over one connection", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000);
+    b.api.send({ subject: "one", text: "x" });
+    b.clock.advance(500);
+    b.api.send({ subject: "two", text: "x" });
+    b.api.send({ subject: "three", text: "x" });
+    b.clock.advance(5000);
+    expect(b.smtp.connections).toEqual([3]);
+  });
+
+  test("alerts raised while a send runs go together in the next connection", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000);
+    b.api.send({ subject: "one", text: "x" });
+    b.clock.advance(2010); // sending
+    b.api.send({ subject: "two", text: "x" });
+    b.api.send({ subject: "three", text: "x" });
+    b.clock.advance(5000);
+    expect(b.smtp.connections).toEqual([1, 2]);
+  });
+
+  test("a digest rule folds its alerts into one mail", () => {
+    const b = bootFirmware({ config: testConfig((c) => (c.alerts[0].digest = true)) });
+    b.clock.advance(1000);
+    b.pins.edge("D4", true);
+    b.pins.edge("D4", false);
+    b.pins.edge("D4", true);
+    b.clock.advance(5000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    const raw = b.smtp.delivered[0].raw;
+    expect(raw).toContain("Subject: Garage: door high (+2 more)");
+    expect(raw.match(/The door is/g)).toHaveLength(3);
+    expect(b.queued()).toBe(0);
+  });
+
+  test("no connection is tried while memory is low; it waits and says so", () => {
+    let free = 100;
+    const b = bootFirmware({ freeVars: () => free });
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(30_000);
+    expect(b.smtp.connections).toEqual([]);
+    expect(b.log).toContain("low memory (100 variables free), waiting");
+    free = 2000;
+    b.clock.advance(10_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+  });
+});
+
+describe("messages", () => {
+  test("no Date header while the clock is unsynced; one once it is", () => {
+    const unsynced = bootFirmware({ start: 5000 });
+    unsynced.clock.advance(1000);
+    unsynced.api.test();
+    unsynced.clock.advance(1000);
+    expect(headers(unsynced.smtp.delivered[0].raw)).not.toMatch(/^Date:/im);
+    const synced = bootFirmware();
+    synced.clock.advance(1000);
+    synced.api.test();
+    synced.clock.advance(1000);
+    expect(headers(synced.smtp.delivered[0].raw)).toMatch(/^Date: .* \+0100$/im);
+  });
+
+  test("Message-IDs differ between messages and stay the same on a resend", () => {
+    const b = bootFirmware();
+    let r = 0;
+    b.smtp.script.push("451");
+    b.clock.advance(1000);
+    b.api.send({ subject: "a", text: "x" });
+    b.clock.advance(100);
+    b.api.send({ subject: "b", text: "x" });
+    b.clock.advance(3_600_000);
+    const ids = b.smtp.delivered.map((m) => /Message-ID: <(.*)>/i.exec(m.raw)![1]);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(ids.every((id) => id.endsWith("@garage.local"))).toBe(true);
+    void r;
+  });
+
+  test("hostile values: escaped in HTML, and no header line from a CR/LF", () => {
+    const b = bootFirmware({ config: testConfig((c) => (c.device.name = 'Ga<b>r</b>age & "Co"')) });
+    b.clock.advance(1000);
+    b.pins.analog.D34 = 0.5;
+    b.clock.advance(1000);
+    b.api.send({ subject: "x\r\nBcc: victim@example.com\r\nX-Evil: 1", text: "body" });
+    b.clock.advance(5000);
+    const [html, text] = b.smtp.delivered.map((m) => m.raw);
+    expect(html).not.toContain("<b>r</b>age");
+    expect(html).toContain(escapeHtml('Ga<b>r</b>age & "Co"'));
+    expect(headers(text)).not.toMatch(/^(Bcc|X-Evil):/im);
+    expect(b.smtp.delivered[1].to).not.toContain("victim@example.com");
+  });
+
+  test("status() reports WiFi, clock, outbox, rules and memory", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000);
+    b.pins.edge("D4", true);
+    const s = b.api.status() as any;
+    expect(s).toMatchObject({ wifi: "up 192.168.1.50", outbox: { queued: 1, sent: 0 }, rules: { door: "raised high", freezer: "idle" }, memory: { free: 2000 } });
+    expect(s.clock).toMatch(/^20\d\d-/);
+  });
+
+  test("fire() of an unknown rule says so", () => {
+    const b = bootFirmware();
+    b.api.fire("nope");
+    expect(b.log).toContain('no rule named "nope"');
+  });
+});

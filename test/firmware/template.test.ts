@@ -1,0 +1,47 @@
+// Templates: placeholders filled, hostile values escaped in HTML and kept off the header lines, times and zones.
+import { expect, test } from "vitest";
+import { escapeHtml } from "../../src/mime/html-escape.ts";
+import { fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../../src/template.ts";
+
+const hostile = {
+  device: "Garage",
+  name: "door",
+  value: '<script>alert("x")</script> & \'q\'',
+  state: "open\r\nBcc: victim@example.com",
+  unit: "",
+  time: "t",
+  count: "3",
+  ip: "10.0.0.2",
+};
+
+test("every known placeholder is filled; unknown ones stay as written", () => {
+  expect(fillTemplate("{{device}}/{{name}}/{{count}}/{{ip}}/{{nope}}/{{ constructor }}/{{constructor}}", hostile, false)).toBe(
+    "Garage/door/3/10.0.0.2/{{nope}}/{{ constructor }}/{{constructor}}",
+  );
+});
+
+test("values in an HTML body are escaped; the template's own markup is kept", () => {
+  const out = fillTemplate("<p>{{name}}: <b>{{value}}</b></p>", hostile, true);
+  expect(out).toBe("<p>door: <b>" + escapeHtml(hostile.value) + "</b></p>");
+  expect(out).not.toMatch(/<script|"x"|'q'| & /);
+});
+
+test("a subject gets no CR or LF from a value, so no header can be forged", () => {
+  const s = oneLine(fillTemplate("{{device}}: {{state}}\x00", hostile, false));
+  expect(s).toBe("Garage: open Bcc: victim@example.com");
+  expect(s).not.toMatch(/[\r\n\x00]/);
+});
+
+test("POSIX TZ strings give the standard offset east of UTC", () => {
+  expect(tzOffsetMinutes("CET-1CEST,M3.5.0,M10.5.0/3")).toBe(60);
+  expect(tzOffsetMinutes("EST5EDT,M3.2.0,M11.1.0")).toBe(-300);
+  expect(tzOffsetMinutes("<+0530>-5:30")).toBe(330);
+  expect(tzOffsetMinutes("UTC0")).toBe(0);
+  expect(tzOffsetMinutes("")).toBe(0);
+});
+
+test("times read in local standard time with their offset, or say the clock is not set", () => {
+  expect(formatTime(Date.UTC(2026, 10, 29, 23, 5, 9), 60)).toBe("2026-11-30 00:05:09 +0100");
+  expect(formatTime(Date.UTC(2026, 0, 1, 3, 0, 0), -300)).toBe("2025-12-31 22:00:00 -0500");
+  expect(formatTime(12_000, 60)).toBe("clock not set");
+});
