@@ -1,0 +1,88 @@
+// composeMessage: an alert's RFC 5322 / MIME message (text, HTML or both) handed out as CRLF pieces of
+// at most ~2 KB, never dot-stuffed (the SMTP layer does that). Inputs and outputs are UTF-8 byte strings.
+import type { Mailbox } from "../config.ts";
+import { bodyReader, chooseEncoding } from "./body.ts";
+import { formatDate } from "./date.ts";
+import { foldHeader, headerWords, mailboxWords } from "./header.ts";
+import { htmlToText } from "./html-to-text.ts";
+
+export interface MailContent {
+  from: Mailbox;
+  to: Mailbox[];
+  cc: Mailbox[];
+  subject: string;
+  text?: string;
+  /** HTML body; when text is missing or empty the text alternative is derived from it. */
+  html?: string;
+  /** Epoch ms; omit while the clock is unsynced and the submission server adds Date (RFC 6409 §8.2). */
+  date?: number;
+  /** Minutes east of UTC for the Date zone (CET = 60); default 0. */
+  tzOffsetMinutes?: number;
+  /** Unique per device and message, without <>. */
+  messageId: string;
+}
+
+/** Pieces are cut at a line end at most this long… */
+const PIECE_MAX = 2048;
+/** …once at least this much is ready. */
+const PIECE_MIN = 1024;
+/** "=_" cannot occur in base64 or quoted-printable output (RFC 2045 §6.7 note); 7bit parts are checked. */
+const BOUNDARY = "=_alertmail";
+
+/** A part's header lines and blank line, then its encoded body as a reader. */
+function part(subtype: string, s: string, multipart: boolean): (string | (() => string | null))[] {
+  const enc = chooseEncoding(s);
+  return [
+    "Content-Type: text/" + subtype + "; charset=utf-8\r\nContent-Transfer-Encoding: " + enc + "\r\n\r\n",
+    bodyReader(s, enc, multipart),
+  ];
+}
+
+/**
+ * Builds the header block now (so a bad address throws here, with its field in e.field) and returns the
+ * piece source: each call gives the next piece, ending at a CRLF, or null at the end. Call again for a
+ * fresh source.
+ */
+export function composeMessage(m: MailContent): () => string | null {
+  const html = m.html;
+  const text = m.text || (html != null ? htmlToText(html) : "");
+  let items: (string | (() => string | null))[] = [
+    foldHeader("From", mailboxWords([m.from], "from")) +
+      // RFC 5322 §3.6.3: with every recipient hidden, an empty group keeps a To header.
+      (m.to.length ? foldHeader("To", mailboxWords(m.to, "to")) : "To: undisclosed-recipients:;\r\n") +
+      (m.cc.length ? foldHeader("Cc", mailboxWords(m.cc, "cc")) : "") +
+      foldHeader("Subject", headerWords(m.subject, false)) +
+      (m.date != null ? "Date: " + formatDate(m.date, m.tzOffsetMinutes || 0) + "\r\n" : "") +
+      "Message-ID: <" +
+      m.messageId.replace(/[^\x21-\x3b\x3d\x3f-\x7e]/g, "") +
+      ">\r\nMIME-Version: 1.0\r\n" +
+      // RFC 3834 §5: keeps auto-responders quiet.
+      "Auto-Submitted: auto-generated\r\n",
+  ];
+  if (html == null) items = items.concat(part("plain", text, false));
+  else {
+    const dash = "--" + BOUNDARY + "\r\n";
+    items = items.concat(
+      'Content-Type: multipart/alternative; boundary="' + BOUNDARY + '"\r\n\r\n' + dash,
+      part("plain", text, true),
+      dash,
+      part("html", html, true),
+      "--" + BOUNDARY + "--\r\n",
+    );
+  }
+  let i = 0;
+  let buf = "";
+  return function () {
+    while (buf.length < PIECE_MIN && i < items.length) {
+      const it = items[i];
+      const s = typeof it == "string" ? it : it();
+      if (s == null || typeof it == "string") i++;
+      if (s != null) buf += s;
+    }
+    if (!buf) return null;
+    const cut = buf.length <= PIECE_MAX ? buf.length : buf.slice(0, PIECE_MAX).lastIndexOf("\n") + 1 || PIECE_MAX;
+    const piece = buf.slice(0, cut);
+    buf = buf.slice(cut);
+    return piece;
+  };
+}

@@ -1,0 +1,94 @@
+// Header fields from UTF-8 byte strings: control characters out, non-ASCII into RFC 2047 B words, mailboxes
+// validated, lines folded at 78. Regexes here keep to what Espruino's matcher gets right (shared/espruino.md
+// trap 2; also: no "|" inside a group, no "." inside [...], no range across \x7f/\x80).
+import type { Mailbox } from "../config.ts";
+
+/** RFC 5322 §2.2.3: fold header lines before 78 characters. */
+const FOLD_AT = 78;
+/**
+ * RFC 2047 §2: an encoded word is at most 75 characters. 42 bytes → 56 base64 characters + 12 of
+ * "=?UTF-8?B?" and "?=" = 68, so "Subject: " + one word still fits in 78.
+ */
+const WORD_BYTES = 42;
+/** An unencoded word longer than this could not be folded under 78 after "Subject: ": encode instead. */
+const LONG_WORD = 66;
+
+/** Every control character but TAB (CR, LF and NUL included) becomes a space: no value can start a header. */
+export function cleanHeaderValue(s: string): string {
+  return s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ");
+}
+
+/** RFC 2047 B words of at most WORD_BYTES bytes each, never splitting a UTF-8 sequence. */
+export function encodeWords(s: string): string[] {
+  const words: string[] = [];
+  let p = 0;
+  while (p < s.length) {
+    let e = p + WORD_BYTES;
+    // Back up over continuation bytes (10xxxxxx) so the word ends before a lead byte: at most 3.
+    while (e > p + WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
+    words.push("=?UTF-8?B?" + btoa(s.slice(p, e)) + "?=");
+    p = e;
+  }
+  return words;
+}
+
+/**
+ * The words of an unstructured value or display name, cleaned, ready to fold. Plain words when the value is
+ * printable ASCII that survives unfolding as is; otherwise encoded words. phrase: quote RFC 5322 specials.
+ */
+export function headerWords(s: string, phrase: boolean): string[] {
+  s = cleanHeaderValue(s);
+  if (!s) return [];
+  const words = s.split(" ");
+  // Non-ASCII, TAB, "=?" (would read as an encoded word), double or edge spaces (lost in unfolding), long words.
+  if (
+    /[^\x20-\x7e]|=[?]|  /.test(s) ||
+    s.charCodeAt(0) == 32 ||
+    s.charCodeAt(s.length - 1) == 32 ||
+    words.some(function (w) {
+      return w.length > LONG_WORD;
+    })
+  )
+    return encodeWords(s);
+  // RFC 5322 §3.2.3 atext and spaces may stand bare in a phrase; anything else goes in a quoted-string.
+  if (phrase && /[^-\w !#$%&'*+\/=?^`{\|}~]/.test(s)) return ('"' + s.replace(/(["\\])/g, "\\$1") + '"').split(" ");
+  return words;
+}
+
+/** An addr-spec the board may write: ASCII, one "@", no spaces, brackets or separators (RFC 5322 §3.4.1). */
+function checkAddress(a: string, field: string): string {
+  if (a.length > 254 || !/^[-\w\.!#$%&'*+\/=?^`{\|}~]+@[-\w\.]+$/.test(a)) {
+    const e: any = new Error("bad address in " + field);
+    e.code = "EMESSAGE";
+    e.field = field;
+    throw e;
+  }
+  return a;
+}
+
+/** The words of a mailbox list, "," after each mailbox but the last; field names the list in errors. */
+export function mailboxWords(list: Mailbox[], field: string): string[] {
+  let words: string[] = [];
+  list.forEach(function (m, i) {
+    const a = checkAddress(m.address, field + "[" + i + "]");
+    const name = headerWords(m.name, true);
+    words = words.concat(name.length ? name.concat("<" + a + ">") : [a]);
+    if (i < list.length - 1) words[words.length - 1] += ",";
+  });
+  return words;
+}
+
+/** "Name: w1 w2 …\r\n", folded (CRLF before the space) where a line would pass FOLD_AT. */
+export function foldHeader(name: string, words: string[]): string {
+  let out = name + ":";
+  let col = out.length;
+  words.forEach(function (w) {
+    if (col + 1 + w.length > FOLD_AT && col > name.length + 1) {
+      out += "\r\n";
+      col = 0;
+    }
+    out += " " + w;
+    col += 1 + w.length;
+  });
+  return out + "\r\n";
+}

@@ -1,0 +1,43 @@
+// The text/plain alternative of an HTML body: tags stripped, links kept as "text (url)", block tags as line
+// breaks, entities decoded — a few native replace() calls over UTF-8 bytes, one JS call per tag or entity.
+// No \s and no trim(): on Node they also take byte 0xA0, which is inside UTF-8 sequences ("à" is C3 A0).
+
+/** Block elements whose tags break the line (top-level "|" only: Espruino cannot alternate inside a group). */
+const BLOCK = /^br$|^p$|^div$|^h\d$|^tr$|^table$|^ul$|^ol$|^blockquote$|^pre$|^hr$/i;
+/** Named entities decoded; others stay as written. &nbsp; becomes a plain space in text. */
+const NAMED: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
+
+/** A code point as UTF-8 bytes (the board's strings are bytes). */
+function utf8(c: number): string {
+  const f = String.fromCharCode;
+  return c < 0x80
+    ? f(c)
+    : c < 0x800
+      ? f(0xc0 | (c >> 6), 0x80 | (c & 63))
+      : c < 0x10000
+        ? f(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
+        : f(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+}
+
+function entity(m: string, e: string): string {
+  const c =
+    e[0] != "#" ? NAMED[e.toLowerCase()] : e[1] == "x" || e[1] == "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+  return c > 0 && c < 0x110000 ? utf8(c) : m;
+}
+
+export function htmlToText(h: string): string {
+  return h
+    .replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "")
+    .replace(/[ \t\r\n]+/g, " ")
+    .replace(/<a [^>]*href=["']([^"']*)["'][^>]*>([^<]*)<\/a>/gi, function (m, url, text) {
+      return text == url || !/[^ ]/.test(text) ? url : text + " (" + url + ")";
+    })
+    .replace(/<(\/*)([a-z0-9]*)[^>]*>/gi, function (m, close, name) {
+      return name.toLowerCase() == "li" ? (close ? "" : "\n- ") : BLOCK.test(name) ? "\n" : "";
+    })
+    .replace(/&(#*[0-9a-z]+);/gi, entity)
+    .replace(/ *\n */g, "\n")
+    .replace(/\n\n\n+/g, "\n\n")
+    .replace(/^[ \n]+/, "")
+    .replace(/[ \n]+$/, "");
+}
