@@ -115,6 +115,33 @@ describe("flash protocol", () => {
     const app = Buffer.from('console.log("alertmail: bad configuration: smtp.host missing")');
     await expect(flash(board, await serve(board), { appJs: app })).rejects.toMatchObject({ code: "EBOOT", message: expect.stringMatching(/smtp.host missing/) });
   });
+
+  it("over tcp, reconnects after a restart that cut the console and checks alertmail runs", async () => {
+    const board = createFakeEspruino();
+    const target = Number((await serve(board)).split(":").pop());
+    const { createServer, connect } = await import("node:net");
+    let cuts = 0;
+    // A telnet session the board drops while restarting (its WiFi reconnect), before the boot line.
+    const proxy = createServer((client) => {
+      const up = connect(target, "127.0.0.1");
+      up.on("data", (d) => client.write(d));
+      client.on("data", (d) => {
+        if (d.toString("latin1").includes("load()")) {
+          cuts++;
+          up.write(d, () => setTimeout(() => (client.destroy(), up.destroy()), 0));
+        } else up.write(d);
+      });
+      client.on("error", () => {});
+      up.on("error", () => {});
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const port = (proxy.address() as { port: number }).port;
+    const app = Buffer.from("alertmail={test:function(){}}");
+    const r = await flash(board, `tcp://127.0.0.1:${port}`, { appJs: app });
+    expect(cuts).toBe(1);
+    expect(r.bootLine).toMatch(/^alertmail: ready \(seen by reconnecting/);
+    proxy.close();
+  });
 });
 
 describe("protocol lines", () => {

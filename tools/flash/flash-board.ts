@@ -13,6 +13,7 @@ import {
   crc32,
   DEFAULT_CHUNK_BYTES,
   flashSteps,
+  runningCheckStep,
   wireStream,
   type ProbeResult,
   type Step,
@@ -41,6 +42,8 @@ export interface FlashOptions {
   probeTimeoutMs?: number;
   stepTimeoutMs?: number;
   bootTimeoutMs?: number;
+  /** Pause after Ctrl-C so Espruino's interrupt flag clears before the first line (espruino tools wait 250 ms). */
+  settleMs?: number;
   /** One line of human progress at a time ("writing .bootcde 4096/20480 bytes"). */
   log?: (line: string) => void;
   /** Bytes written so far of all the files. */
@@ -119,6 +122,7 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
   const byName = new Map(files.map((f) => [f.name, f]));
 
   await session.send(Buffer.from(CLEAR_LINE, "latin1"));
+  await new Promise((r) => setTimeout(r, opts.settleMs ?? 250));
   for (const step of steps) {
     if (step.kind === "restart") {
       const from = session.lines.length;
@@ -127,6 +131,11 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
       try {
         result.bootLine = await session.waitForLine(BOOT_LINE, opts.bootTimeoutMs ?? 30000, from);
       } catch (e) {
+        if (e instanceof FlashError && e.code === "ECLOSED" && link.name.startsWith("tcp:")) {
+          // The firmware rejoins WiFi at boot, which can cut the telnet session before the line arrives.
+          result.bootLine = await reconnectAndCheck(opts, steps.length + 1);
+          continue;
+        }
         const seen = session.lines.slice(from).filter((l) => l.trim()).slice(-5);
         throw new FlashError(
           "EBOOT",
@@ -174,6 +183,35 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
       opts.log?.(`${f.name}: ${f.data.length} bytes written and verified${v.crc !== null ? " (CRC32)" : ""}`);
     }
   }
+}
+
+async function reconnectAndCheck(opts: FlashOptions, seq: number): Promise<string> {
+  opts.log?.(`the board closed the telnet connection while restarting; reconnecting to check it runs`);
+  const deadline = Date.now() + (opts.bootTimeoutMs ?? 30000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    let link: Link | undefined;
+    try {
+      link = await openLink(opts.port!);
+      const session = openSession(link);
+      await session.send(Buffer.from(CLEAR_LINE, "latin1"));
+      await new Promise((r) => setTimeout(r, opts.settleMs ?? 250));
+      const reply = await session.run(runningCheckStep(seq), opts.probeTimeoutMs ?? 5000);
+      if (reply.ok && reply.value === "object") return "alertmail: ready (seen by reconnecting; the boot line went to the serial log)";
+      throw new FlashError("EBOOT", `the board restarted but alertmail is not running (typeof alertmail is ${JSON.stringify(reply.value)}): watch its serial log (docs/flashing.md)`);
+    } catch (e) {
+      if (e instanceof FlashError && e.code === "EBOOT") throw e;
+      lastError = e;
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await link?.close();
+    }
+  }
+  throw new FlashError(
+    "EBOOT",
+    `the files were written, but after the restart the board did not come back on ${opts.port} ` +
+      `(${(lastError as Error)?.message ?? "timeout"}). Watch its serial log (docs/flashing.md).`,
+  );
 }
 
 /** Flashes (or, with `out`, writes the byte stream to a file). Throws FlashError with a message for the user. */

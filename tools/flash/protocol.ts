@@ -106,6 +106,11 @@ export function flashSteps(files: StorageFile[], chunkBytes = DEFAULT_CHUNK_BYTE
   return steps;
 }
 
+/** Asks whether the firmware's `alertmail` global exists (after a reconnect, when the boot line was missed). */
+export function runningCheckStep(seq: number): Step {
+  return { seq, kind: "probe", line: wrap(seq, `return typeof alertmail`) };
+}
+
 /** The whole byte stream of a flash, exactly as it goes down the wire (and into --out). */
 export function wireStream(steps: Step[]): Buffer {
   return Buffer.from(CLEAR_LINE + steps.map((s) => s.line).join(""), "latin1");
