@@ -6,8 +6,10 @@ export function log(s: string): void {
 
 /** Does this Espruino build have the tls module? (the official ESP32 build does, ESP32_IDF4 doesn't). */
 export function hasTls(): boolean {
-  // split + array indexOf: String indexOf with a multi-char needle gives false positives in 2v29.
-  return (process.env.MODULES || "").split(",").indexOf("tls") >= 0;
+  // Whole names compared: String indexOf with a multi-char needle gives false positives in 2v29.
+  return (process.env.MODULES || "").split(",").some(function (m) {
+    return m == "tls";
+  });
 }
 
 /** Hardware watchdog: reboots the chip unless kickWatchdog() runs within `seconds`. */

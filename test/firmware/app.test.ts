@@ -1,4 +1,5 @@
 // The whole firmware on fakes: boot, outbox persistence, retries, permanent refusals, full outbox, damage, reboot.
+import { simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
 import { escapeHtml } from "../../src/mime/html-escape.ts";
 import { openQueue } from "../../src/outbox/queue.ts";
@@ -265,7 +266,7 @@ describe("messages", () => {
     void r;
   });
 
-  test("hostile values: escaped in HTML, and no header line from a CR/LF", () => {
+  test("hostile values: escaped in HTML, and no header line from a CR/LF", async () => {
     const b = bootFirmware({ config: testConfig((c) => (c.device.name = 'Ga<b>r</b>age & "Co"')) });
     b.clock.advance(1000);
     b.pins.analog.D34 = 0.5;
@@ -273,9 +274,12 @@ describe("messages", () => {
     b.api.send({ subject: "x\r\nBcc: victim@example.com\r\nX-Evil: 1", text: "body" });
     b.clock.advance(5000);
     const [html, text] = b.smtp.delivered.map((m) => m.raw);
-    expect(html).not.toContain("<b>r</b>age");
-    expect(html).toContain(escapeHtml('Ga<b>r</b>age & "Co"'));
+    const parsed = await simpleParser(Buffer.from(html, "latin1"));
+    expect(parsed.html).not.toContain("<b>r</b>age");
+    expect(parsed.html).toContain(escapeHtml('Ga<b>r</b>age & "Co"'));
+    expect(parsed.subject).toBe('Ga<b>r</b>age & "Co": freezer at 0 °C');
     expect(headers(text)).not.toMatch(/^(Bcc|X-Evil):/im);
+    expect((await simpleParser(Buffer.from(text, "latin1"))).subject).toBe("x Bcc: victim@example.com X-Evil: 1");
     expect(b.smtp.delivered[1].to).not.toContain("victim@example.com");
   });
 

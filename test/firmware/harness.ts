@@ -5,6 +5,9 @@ import { startFirmware } from "../../src/app/start.ts";
 import type { AlertmailConsole } from "../../src/console-api.ts";
 import { fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
 
+/** A JS string as the board holds it: UTF-8 bytes, one char each. */
+export const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+
 const common = { format: "text", cooldownSeconds: 0, maxPerHour: 0, to: [], digest: false } as const;
 
 export function testConfig(over: (c: DeviceConfig) => void = () => {}): DeviceConfig {
@@ -42,7 +45,7 @@ export function testConfig(over: (c: DeviceConfig) => void = () => {}): DeviceCo
         unit: "°C",
         format: "html",
         subject: "{{device}}: {{name}} at {{value}} {{unit}}",
-        body: "<p>The <b>{{name}}</b> reads {{value}} {{unit}}.</p>",
+        body: "<p>{{device}}: the <b>{{name}}</b> reads {{value}} {{unit}}.</p>",
       },
     ],
     outbox: { max: 20, retrySeconds: 30, maxRetrySeconds: 3600, coalesceSeconds: 2 },
@@ -54,8 +57,8 @@ export function testConfig(over: (c: DeviceConfig) => void = () => {}): DeviceCo
 
 export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?: DeviceConfig | string | null; start?: number; freeVars?: () => number; hasTls?: boolean } = {}) {
   const store = o.store ?? fakeStore();
-  if (o.config !== undefined && o.config !== null) store.files[CONFIG_FILE] = typeof o.config == "string" ? o.config : JSON.stringify(o.config);
-  else if (o.config === undefined && store.files[CONFIG_FILE] === undefined) store.files[CONFIG_FILE] = JSON.stringify(testConfig());
+  if (o.config !== undefined && o.config !== null) store.files[CONFIG_FILE] = typeof o.config == "string" ? o.config : bytes(JSON.stringify(o.config));
+  else if (o.config === undefined && store.files[CONFIG_FILE] === undefined) store.files[CONFIG_FILE] = bytes(JSON.stringify(testConfig()));
   const clock = fakeClock(o.start);
   const wifi = fakeWifi(clock.timers);
   const smtp = fakeSmtp(clock.timers);

@@ -1,0 +1,32 @@
+// The real board: wires the board's facilities into the boot sequence (app/start.ts).
+import { startFirmware } from "./start.ts";
+import { espruinoTransport } from "../platform/socket.ts";
+import { boardTimers } from "../platform/timers.ts";
+import { boardStore } from "../platform/storage.ts";
+import { boardPins } from "../platform/pins.ts";
+import { bootReason, enableWatchdog, expose, freeVars, hasTls, kickWatchdog, log, memory, now } from "../platform/board.ts";
+import { createSmtpClient } from "../smtp/client.ts";
+import { loop, setup } from "../sketch.ts";
+
+startFirmware({
+  store: boardStore(),
+  pins: boardPins,
+  timers: boardTimers,
+  log: log,
+  now: now,
+  random: Math.random,
+  freeVars: freeVars,
+  memory: memory,
+  hasTls: hasTls,
+  enableWatchdog: enableWatchdog,
+  kickWatchdog: kickWatchdog,
+  wifi: function () {
+    return require("Wifi");
+  },
+  smtp: function (o) {
+    return createSmtpClient(o, espruinoTransport, boardTimers);
+  },
+  bootReason: bootReason,
+  expose: expose,
+  sketch: { setup: setup, loop: loop },
+});
