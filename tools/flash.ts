@@ -10,6 +10,7 @@ const USAGE = `usage: npm run flash -- --port PORT [options]
   --board FILE       board.json to use (default board.json)
   --local FILE       overlay (default board.local.json)
   --chunk N          bytes per Storage.write line (default 384)
+  --no-build         flash firmware/app.js as it is (default: build it first)
 See docs/flashing.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
         board: { type: "string" },
         local: { type: "string" },
         chunk: { type: "string" },
+        "no-build": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -49,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       boardFile: args.board,
       localFile: args.local,
       chunkBytes: args.chunk ? Number(args.chunk) : undefined,
+      noBuild: args["no-build"],
       log: (line) => {
         if (tty && lastPct >= 0) process.stderr.write("\n");
         lastPct = -1;

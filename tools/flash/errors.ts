@@ -2,6 +2,7 @@
 
 export type FlashErrorCode =
   | "ECONFIG" // board.json invalid
+  | "EBUILD" // firmware/app.js did not build
   | "ENOPORT" // serial device or host does not exist
   | "EACCES" // serial port permission denied
   | "ECONNREFUSED" // tcp console refused the connection

@@ -38,6 +38,8 @@ export interface FlashOptions {
   config?: DeviceConfig;
   /** Use these firmware bytes instead of building firmware/app.js. */
   appJs?: Buffer;
+  /** Flash firmware/app.js as it is, without building it first. */
+  noBuild?: boolean;
   chunkBytes?: number;
   probeTimeoutMs?: number;
   stepTimeoutMs?: number;
@@ -71,8 +73,16 @@ function loadConfig(opts: FlashOptions): DeviceConfig {
 
 async function loadApp(opts: FlashOptions): Promise<Buffer> {
   if (opts.appJs) return opts.appJs;
-  await buildFirmware();
-  return readFileSync(APP_JS);
+  if (!opts.noBuild) {
+    // board.json was validated already (with its overlay and environment): build the code alone.
+    const r = await buildFirmware({ board: false });
+    if (!r.ok) throw new FlashError("EBUILD", `the firmware did not build, nothing was sent:\n  ${r.errors.join("\n  ")}`);
+  }
+  try {
+    return readFileSync(APP_JS);
+  } catch {
+    throw new FlashError("EBUILD", `${APP_JS} does not exist: run \`npm run build\` (or flash without --no-build)`);
+  }
 }
 
 /** The Storage files this flash writes, and its steps. */
