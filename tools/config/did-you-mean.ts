@@ -28,5 +28,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  // "retry" for "retrySeconds": a clear prefix of exactly one candidate.
+  const prefixed = lower.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(lower)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }

@@ -126,22 +126,70 @@ function abbreviations(zone: string, instants: { t: number; offset: number }[]):
   return instants.map((i) => numericName(i.offset));
 }
 
-/** Mm.w.d[/time] for the wall-clock moment just before the transition (POSIX counts in the old offset). */
-function rule(tr: Transition): string {
+interface Rule {
+  month: number; // 1..12
+  week: number; // 1..5, 5 = last
+  weekday: number; // 0 = Sunday
+  seconds: number; // local time (old offset) after midnight; may exceed 24 h
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The instant a rule fires in `year`, counted in the offset in force before it. */
+function ruleInstant(r: Rule, year: number, before: number): number {
+  const firstWeekday = new Date(Date.UTC(year, r.month - 1, 1)).getUTCDay();
+  let day = 1 + ((r.weekday - firstWeekday + 7) % 7) + (r.week - 1) * 7;
+  while (day > daysIn(year, r.month)) day -= 7;
+  return Date.UTC(year, r.month - 1, day) + r.seconds * 1000 - before * MINUTE;
+}
+
+/**
+ * Ways to write one observed transition as a rule: the day itself, the next day with a negative time
+ * ("lastSun -1:00"), or 1-2 days earlier with the time past 24 h ("Sat>=1 24:00", "Fri before last Sun"),
+ * each as the n-th or the last weekday of the month (POSIX.1-2017 §8.3 with the RFC 8536 §3.3.1 extension).
+ */
+function candidates(tr: Transition): Rule[] {
   const local = new Date(tr.at + tr.before * MINUTE);
-  const year = local.getUTCFullYear();
-  const month = local.getUTCMonth();
-  const day = local.getUTCDate();
-  const daysInMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  const week = day + 7 > daysInMonth ? 5 : Math.ceil(day / 7);
-  const seconds = local.getUTCHours() * 3600 + local.getUTCMinutes() * 60 + local.getUTCSeconds();
-  let time = "";
-  if (seconds !== 7200) {
-    const h = Math.floor(seconds / 3600);
-    const m = Math.floor((seconds % 3600) / 60);
-    time = "/" + h + (m ? ":" + String(m).padStart(2, "0") : "");
+  const out: Rule[] = [];
+  const seconds0 = local.getUTCHours() * 3600 + local.getUTCMinutes() * 60 + local.getUTCSeconds();
+  for (const back of [0, -1, 1, 2]) {
+    const d = new Date(local.getTime() - back * DAY);
+    if (d.getUTCMonth() !== local.getUTCMonth()) break;
+    const day = d.getUTCDate();
+    const month = d.getUTCMonth() + 1;
+    const base = { month, weekday: d.getUTCDay(), seconds: seconds0 + back * 86400 };
+    if (day + 7 > daysIn(d.getUTCFullYear(), month)) out.push({ ...base, week: 5 });
+    if (day <= 28) out.push({ ...base, week: Math.ceil(day / 7) });
   }
-  return `M${month + 1}.${week}.${local.getUTCDay()}${time}`;
+  return out;
+}
+
+/** The candidate that also predicts the next years' transitions (how many years it got right). */
+function bestRule(zone: string, tr: Transition, year: number): { rule: Rule; years: number } {
+  let best = { rule: candidates(tr)[0], years: -1 };
+  for (const rule of candidates(tr)) {
+    let years = 0;
+    for (let y = year + 1; y <= year + 7; y++) {
+      const at = ruleInstant(rule, y, tr.before);
+      if (offsetMinutes(zone, at - MINUTE) === tr.before && offsetMinutes(zone, at) === tr.after) years++;
+    }
+    if (years > best.years) best = { rule, years };
+  }
+  return best;
+}
+
+function ruleText(r: Rule): string {
+  let time = "";
+  if (r.seconds !== 7200) {
+    const sign = r.seconds < 0 ? "-" : "";
+    const abs = Math.abs(r.seconds);
+    const h = Math.floor(abs / 3600);
+    const m = Math.floor((abs % 3600) / 60);
+    time = `/${sign}${h}${m ? ":" + String(m).padStart(2, "0") : ""}`;
+  }
+  return `M${r.month}.${r.week}.${r.weekday}${time}`;
 }
 
 /** POSIX TZ for an IANA zone, following the given year's rules. */
@@ -169,24 +217,33 @@ export function ianaToPosix(zone: string, year = new Date().getUTCFullYear()): T
     { t: start.at + MINUTE, offset: dst },
   ]);
   const dstOffset = dst - std === 60 ? "" : posixOffset(dst);
-  return { ok: true, posix: `${stdName}${posixOffset(std)}${dstName}${dstOffset},${rule(start)},${rule(end)}` };
+  const startRule = bestRule(zone, start, year);
+  const endRule = bestRule(zone, end, year);
+  if (startRule.years === 0 || endRule.years === 0) {
+    return {
+      ok: false,
+      problem: `its daylight-saving dates in ${year} follow no rule that also holds in ${year + 1}, which a POSIX TZ cannot express; write the POSIX TZ you want instead`,
+    };
+  }
+  return {
+    ok: true,
+    posix: `${stdName}${posixOffset(std)}${dstName}${dstOffset},${ruleText(startRule.rule)},${ruleText(endRule.rule)}`,
+  };
 }
 
 /** device.timezone as written by the user → the POSIX TZ the board uses. */
 export function toPosixTz(tz: string, year?: number): TimezoneResult {
-  if (isPosixTz(tz)) return { ok: true, posix: tz };
-  if (isIanaZone(tz)) {
-    const y = year ?? new Date().getUTCFullYear();
-    const now = ianaToPosix(tz, y);
-    const next = ianaToPosix(tz, y + 1);
-    if (now.ok && next.ok && now.posix !== next.posix) {
-      return {
-        ok: false,
-        problem: `its rules differ from year to year (${y}: "${now.posix}", ${y + 1}: "${next.posix}"), which one POSIX TZ cannot express; write the POSIX TZ you want instead`,
-      };
-    }
-    return now;
+  if (isPosixTz(tz)) {
+    // "EST5EDT" names daylight time without saying when: only an IANA zone of that name knows.
+    const dstWithoutRules = !tz.includes(",") && /^(<[^>]*>|[A-Za-z]+)[-+\d:]+(<[^>]*>|[A-Za-z]+)/.test(tz);
+    if (!dstWithoutRules) return { ok: true, posix: tz };
+    if (isIanaZone(tz)) return ianaToPosix(tz, year);
+    return {
+      ok: false,
+      problem: 'a POSIX TZ with daylight time needs its rules, e.g. "CET-1CEST,M3.5.0,M10.5.0/3"',
+    };
   }
+  if (isIanaZone(tz)) return ianaToPosix(tz, year);
   return {
     ok: false,
     problem:

@@ -49,6 +49,10 @@ function isIpLiteral(s: string): boolean {
   return IPV4.test(s) || /^[0-9A-Fa-f:.]+$/.test(s) && s.includes(":");
 }
 
+/** Every IANA zone Node knows (Intl.supportedValuesOf is ES2022; tsconfig's lib is older). */
+const ianaZoneNames = (): string[] =>
+  (Intl as unknown as { supportedValuesOf(key: string): string[] }).supportedValuesOf("timeZone");
+
 const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
 function hasLoneSurrogate(s: string): boolean {
@@ -146,6 +150,7 @@ class Checker {
     const input = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     const keys = Object.keys(spec.props);
+    const guessed = new Set<string>();
     for (const key of Object.keys(input)) {
       if (key in spec.props) continue;
       const p = path ? `${path}.${key}` : key;
@@ -157,16 +162,19 @@ class Checker {
         continue;
       }
       const guess = didYouMean(key, keys);
-      this.error(
-        p,
-        `unknown key${guess ? `; did you mean "${guess}"?` : ""} Expected one of: ${keys.filter((k) => k !== "$schema").join(", ")}`,
-      );
+      const list = keys.filter((k) => k !== "$schema").join(", ");
+      if (guess && input[guess] === undefined) {
+        // The misspelt key stands for this one: do not also call it missing or check it further.
+        guessed.add(guess);
+        this.bad.add(path ? `${path}.${guess}` : guess);
+      }
+      this.error(p, guess ? `unknown key; did you mean "${guess}"? (expected one of: ${list})` : `unknown key; expected one of: ${list}`);
     }
     for (const key of keys) {
       const f = spec.props[key];
       const p = path ? `${path}.${key}` : key;
       if (input[key] === undefined) {
-        if (f.required) this.error(p, `missing; expected ${expectation(f)}: ${f.description}`);
+        if (f.required && !guessed.has(key)) this.error(p, `missing; expected ${expectation(f)}: ${f.description}`);
         else if (f.default !== undefined) out[key] = this.value(f, structuredClone(f.default), p);
         continue;
       }
@@ -327,7 +335,16 @@ function checkRules(c: Checker, cfg: Record<string, any>, opts: ValidateOptions)
   if (typeof device.timezone === "string" && ok("device.timezone")) {
     const tz = toPosixTz(device.timezone, opts.year);
     if (tz.ok) device.timezone = tz.posix;
-    else c.wrong("device.timezone", device.timezone, "an IANA zone or a POSIX TZ", undefined, tz.problem);
+    else {
+      const guess = didYouMean(device.timezone, ianaZoneNames());
+      c.wrong(
+        "device.timezone",
+        device.timezone,
+        'an IANA time zone like "Europe/Paris" or a POSIX TZ like "CET-1CEST,M3.5.0,M10.5.0/3"',
+        undefined,
+        guess && guess !== device.timezone ? `did you mean "${guess}"?` : tz.problem,
+      );
+    }
   }
   if (typeof device.ntpServer === "string" && ok("device.ntpServer") && !isHostName(device.ntpServer)) {
     c.wrong("device.ntpServer", device.ntpServer, "a host name like pool.ntp.org");
@@ -450,12 +467,26 @@ function checkPin(c: Checker, a: Record<string, any>, p: string) {
   }
 }
 
+/** Document order: by section (spec order), then alert index; stable within. */
+export function sortErrors(errors: string[]): string[] {
+  const sections = Object.keys(BOARD_SPEC.props);
+  const key = (e: string) => {
+    const m = /^([A-Za-z$]+)(?:\[(\d+)\])?/.exec(e);
+    const section = m ? sections.indexOf(m[1]) : -1;
+    return [section < 0 ? sections.length : section, m?.[2] ? Number(m[2]) : -1];
+  };
+  return errors
+    .map((e, i) => ({ e, i, k: key(e) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.i - b.i)
+    .map((x) => x.e);
+}
+
 /** Checks a parsed (and secret-resolved) board.json; on success returns the DeviceConfig the board reads. */
 export function validateBoard(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const c = new Checker(opts);
   const cfg = c.object(BOARD_SPEC, raw, "");
   if (cfg) checkRules(c, cfg, opts);
-  if (c.errors.length || !cfg) return { ok: false, errors: c.errors };
+  if (c.errors.length || !cfg) return { ok: false, errors: sortErrors(c.errors) };
   delete cfg.$schema;
   const config = cfg as unknown as DeviceConfig;
   config.alerts = config.alerts as AlertRule[];
