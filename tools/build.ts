@@ -79,6 +79,8 @@ export interface BuildResult {
   errors: string[];
   /** Bundle-check hits (also in errors when there are any). */
   hits: BundleHit[];
+  /** Hits a `bundle-check-ok: <rule>` source comment allowed (printed, not failing). */
+  allowed: BundleHit[];
   size?: SizeReport;
   appJs: string;
 }
@@ -113,11 +115,13 @@ function esbuildMessage(m: Message): string {
 export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildResult> {
   const outdir = resolve(opts.outdir ?? FIRMWARE_DIR);
   const appJs = join(outdir, "app.js");
+  const allowed: BundleHit[] = [];
   const fail = (stage: BuildResult["stage"], errors: string[], hits: BundleHit[] = [], size?: SizeReport): BuildResult => ({
     ok: false,
     stage,
     errors,
     hits,
+    allowed,
     size,
     appJs,
   });
@@ -143,7 +147,7 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
 
   // 3. The bundle check.
   const shownName = relative(process.cwd(), appJs) || appJs;
-  const hits = checkBundle(jsFile.text, { map: mapFile.text, mapDir: outdir, root: ROOT });
+  const hits = checkBundle(jsFile.text, { map: mapFile.text, mapDir: outdir, root: ROOT, allowed });
   const errors = hits.map((h) => formatHit(h, shownName));
 
   // 4. Size.
@@ -173,7 +177,7 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   put("meta.json", JSON.stringify(result.metafile));
   put("size.json", `${JSON.stringify(size, null, 2)}\n`);
   put("app.js", jsFile.contents);
-  return { ok: true, stage: "done", errors: [], hits, size, appJs };
+  return { ok: true, stage: "done", errors: [], hits, allowed, size, appJs };
 }
 
 /** The size lines the build prints. */
@@ -210,6 +214,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   buildFirmware(opts).then(
     (r) => {
       if (r.size) for (const line of formatSize(r.size)) console.log(line);
+      for (const h of r.allowed) console.log(`allowed by a bundle-check-ok comment: ${formatHit(h, relative(process.cwd(), r.appJs))}`);
       if (!r.ok) {
         for (const e of r.errors) console.error(e);
         console.error(`build failed: ${r.errors.length} problem(s); nothing was written to ${relative(process.cwd(), dirname(r.appJs)) || "."}/`);

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ROOT } from "../../tools/build.ts";
-import { checkBundle, formatHit } from "../../tools/bundle-check.ts";
+import { checkBundle, formatHit, type BundleHit } from "../../tools/bundle-check.ts";
 import { regexProblems } from "../../tools/bundle-regex.ts";
 import { bundleFixture, FIXTURES } from "./bundle-fixture.ts";
 
@@ -82,5 +82,22 @@ describe("regex syntax is read, not grepped", () => {
     expect(checkBundle('new RegExp("(?<=a)b","g");RegExp("a{2}");').map((h) => h.rule)).toEqual(["regex-lookbehind", "regex-count"]);
     const { code } = await bundleFixture(join(FIXTURES, "rules", "regex-lookbehind.js"));
     expect(code).toContain("RegExp(");
+  });
+});
+
+describe("the escape hatch for what the check cannot tell apart", () => {
+  test("a `bundle-check-ok: <rule>` comment on the line or the line above allows exactly that rule there", async () => {
+    const { code, map } = await bundleFixture(join(FIXTURES, "allowed", "main.ts"));
+    const allowed: BundleHit[] = [];
+    const hits = checkBundle(code, { map, allowed });
+    const where = (list: BundleHit[]) => list.map((h) => `${h.rule}@${h.source?.line}`);
+    expect(where(allowed)).toEqual(["needle-indexOf@5", "needle-indexOf@6"]);
+    expect(where(hits)).toEqual(["needle-indexOf@7", "needle-indexOf@9"]);
+    expect(hits[0].message).toContain("`// bundle-check-ok: needle-indexOf`");
+  });
+
+  test("lastIndexOf with a string argument is String's (works, row 256); with anything else it is reported (row 239)", () => {
+    expect(checkBundle('s.lastIndexOf("\\n");s.lastIndexOf(`x`)')).toEqual([]);
+    expect(checkBundle("a.lastIndexOf(1);a.lastIndexOf(x)").map((h) => h.rule)).toEqual(["method-lastIndexOf", "method-lastIndexOf"]);
   });
 });
