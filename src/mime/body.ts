@@ -69,9 +69,9 @@ function quotedPrintable(t: string): string {
 
 /**
  * Encodes s in enc a slice at a time: each call returns the next CRLF lines (≤ ~2 KB), null when done.
- * Line breaks become CRLF (RFC 2046 §4.1.1). 7bit and QP text ends with a line break: in a multipart one is
- * always added, as the delimiter takes it back (RFC 2046 §5.1.1); alone, one is added if missing, as SMTP
- * would (RFC 5321 §4.1.1.4).
+ * Line breaks become CRLF (RFC 2046 §4.1.1). In a multipart, 7bit and QP text gets one more line break,
+ * which the delimiter takes back (RFC 2046 §5.1.1), so the text reads back exactly; a lone part ends with
+ * one, added if missing, as it would after SMTP anyway (RFC 5321 §4.1.1.4).
  */
 export function bodyReader(s: string, enc: string, multipart: boolean): () => string | null {
   let pos = 0;
@@ -88,6 +88,7 @@ export function bodyReader(s: string, enc: string, multipart: boolean): () => st
     pos += t.length;
     done = pos >= s.length;
     t = t.replace(/\r/g, "");
+    if (done && (multipart ? enc != "base64" : t && t[t.length - 1] != "\n")) t += "\n";
     if (enc == "base64") {
       t = carry + t.replace(/\n/g, "\r\n");
       const n = done ? t.length : t.length - (t.length % B64_LINE);
@@ -96,7 +97,6 @@ export function bodyReader(s: string, enc: string, multipart: boolean): () => st
       carry = t.slice(n);
       return out;
     }
-    if (done && (multipart || (t && t[t.length - 1] != "\n"))) t += "\n";
     return enc == "7bit" ? t.replace(/\n/g, "\r\n") : quotedPrintable(t);
   };
 }
