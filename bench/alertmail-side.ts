@@ -1,6 +1,6 @@
 // The alertmail side of the bench: the REAL firmware/app.js booted in the host simulator, configured
 // for a target SMTP port, sending through alertmail.send() and timed by its own log lines.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -76,9 +76,11 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
   const boardModule = "../host-sim/board.ts"; // a variable: the simulator may not be in the tree yet
   const { createSimBoard } = (await import(boardModule)) as { createSimBoard: (opts: object) => SimBoardLike };
   const { storageFiles } = await import("../tools/flash/payload.ts");
+  const { createSimStorage } = await import("../host-sim/storage.ts");
   const dir = mkdtempSync(join(tmpdir(), "alertmail-bench-"));
-  const files = storageFiles(readFileSync(join(ROOT, "firmware", "app.js")), benchConfig(o));
-  for (const f of files) writeFileSync(join(dir, f.name), f.data);
+  // Installed the way flashing writes them (tools/flash/payload.ts), into the simulator's Storage folder.
+  const storage = createSimStorage({ dir, capacity: o.storageBytes });
+  for (const f of storageFiles(readFileSync(join(ROOT, "firmware", "app.js")), benchConfig(o))) storage.writeBytes(f.name, f.data);
   const lines: string[] = [];
   const watchers = new Set<(line: string, at: number) => void>();
   const board = createSimBoard({

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import * as tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import { generate } from "selfsigned";
+import { getSimCert } from "../../host-sim/cert.ts";
 import { clientFlightsBefore, startFlightProxy, TLS_HANDSHAKE_CLIENT_FLIGHTS, type FlightProxy } from "../../bench/flight-proxy.ts";
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -141,8 +141,8 @@ describe("flight proxy", () => {
 
   for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
     it(`passes ${version} through untouched; the handshake costs ${TLS_HANDSHAKE_CLIENT_FLIGHTS} client flights`, async () => {
-      const pems = await generate([{ name: "commonName", value: "localhost" }], { keySize: 2048, algorithm: "sha256" });
-      const server = tls.createServer({ key: pems.private, cert: pems.cert, minVersion: version, maxVersion: version }, (s) => {
+      const pems = await getSimCert();
+      const server = tls.createServer({ key: pems.key, cert: pems.cert, minVersion: version, maxVersion: version }, (s) => {
         s.write("220 tls hi\r\n");
         s.on("data", (d) => s.write(`250 ${d.toString("latin1")}`));
         s.on("error", () => {});
