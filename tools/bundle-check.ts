@@ -95,7 +95,7 @@ const PREFIX_TRAP_METHODS: Record<string, string> = {
 type AnyNode = Node & Record<string, any>;
 
 /** table[key] for own keys only (`toString` or `constructor` must not find Object.prototype's). */
-const own = (table: Record<string, string>, key: string): string | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+const own = (table: Record<string, string>, key: string): string | undefined => (Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined);
 
 /** `typeof name != "undefined"` (or `=== "function"` / `=== "object"`), possibly inside an `&&` chain. */
 function testsFeature(test: AnyNode, name: string): boolean {

@@ -72,7 +72,7 @@ describe("regex syntax is read, not grepped", () => {
     [/(?<!x)/, ["regex-lookbehind"]],
     [/[\u0041]/, ["regex-unicode-escape"]],
     [/\Bx/, ["regex-word-boundary"]],
-    [/(a)\2/, ["regex-backreference"]],
+    [/(a)(b)\2/, ["regex-backreference"]],
     [/^a$/gmi, ["regex-flag-m"]],
   ] as [RegExp | string, string[]][])("%s -> %j", (re, expected) => {
     expect(typeof re === "string" ? regexProblems(re, "").map((p) => p.rule) : rules(re)).toEqual(expected);
