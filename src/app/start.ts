@@ -2,24 +2,18 @@
 // Every board facility is injected, so the whole firmware runs on Node with fakes.
 import { CONFIG_FILE, type AlertRule, type DeviceConfig, type Mailbox } from "../config.ts";
 import type { AlertmailConsole, SketchApi } from "../console-api.ts";
-import { openQueue, type QueuedAlert } from "../outbox/queue.ts";
-import { createSender } from "../outbox/sender.ts";
+import { openQueue } from "../outbox/queue.ts";
+import { createSender, type SenderBoard } from "../outbox/sender.ts";
 import type { Pins } from "../platform/pins.ts";
 import type { Store } from "../platform/storage.ts";
-import type { Timers } from "../platform/timers.ts";
 import { keepWifi, type WifiLink, type WifiModule } from "../platform/wifi.ts";
-import { armRules, every, type Trigger } from "../rules/arm.ts";
+import { armRules, every } from "../rules/arm.ts";
 import type { SmtpClient, SmtpClientOptions } from "../smtp/client.ts";
 import { clockSet, fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../template.ts";
 
-export interface Board {
+export interface Board extends SenderBoard {
   store: Store;
   pins: Pins;
-  timers: Timers;
-  log(s: string): void;
-  now(): number;
-  random(): number;
-  freeVars(): number;
   memory(): object;
   hasTls(): boolean;
   enableWatchdog(seconds: number): void;
@@ -43,19 +37,12 @@ export function readConfig(store: Store): DeviceConfig | string {
   try {
     c = JSON.parse(raw);
   } catch (e) {
-    return "bad configuration: " + CONFIG_FILE + " is not JSON; run `npm run flash -- --config-only`";
+    c = 0;
   }
   const missing = SECTIONS.filter(function (k) {
     return !c || typeof c[k] != "object";
   });
-  if (missing.length) return "bad configuration: " + CONFIG_FILE + " lacks " + missing.join(", ");
-  return c;
-}
-
-function mailboxes(to: string | string[] | undefined): Mailbox[] {
-  return (typeof to == "string" ? [to] : to || []).map(function (a) {
-    return { name: "", address: a };
-  });
+  return missing.length ? "bad configuration: " + CONFIG_FILE + " lacks " + missing.join(", ") + "; run `npm run flash -- --config-only`" : c;
 }
 
 export function startFirmware(b: Board): void {
@@ -63,74 +50,65 @@ export function startFirmware(b: Board): void {
   if (typeof got == "string") return b.log(got);
   const cfg = got;
   const smtp = cfg.smtp;
-  if (smtp.security == "tls" && !b.hasTls()) {
-    return b.log(
-      "this Espruino build has no TLS: flash the official ESP32 build (not ESP32_IDF4), or use a plain LAN relay",
-    );
+  const wd = cfg.device.watchdogSeconds;
+  const secure = smtp.security == "tls";
+  if (secure && !b.hasTls()) {
+    return b.log("this Espruino build has no TLS: flash the official ESP32 build (not ESP32_IDF4), or use a plain LAN relay");
   }
   let upMs = 0;
-  if (cfg.device.watchdogSeconds > 0) b.enableWatchdog(cfg.device.watchdogSeconds);
+  if (wd > 0) b.enableWatchdog(wd);
   every(b.timers, TICK_MS, function () {
     upMs += TICK_MS;
-    if (cfg.device.watchdogSeconds > 0) b.kickWatchdog();
+    if (wd > 0) b.kickWatchdog();
   });
 
   const tz = tzOffsetMinutes(cfg.device.timezone);
   const link: WifiLink = { ip: "", up: false };
   const queue = openQueue(b.store, cfg.outbox.max);
-  const sender = createSender({
-    cfg: cfg,
-    queue: queue,
-    client: b.smtp({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.security == "tls",
-      user: smtp.user,
-      password: smtp.password,
-      allowPlainAuth: smtp.trustedRelay,
-      helo: smtp.helo,
-      keepAliveMs: smtp.keepAliveSeconds * 1000,
-      timeoutMs: smtp.timeoutSeconds * 1000,
-    }),
-    timers: b.timers,
-    now: b.now,
-    online: function () {
-      return link.up;
-    },
-    freeVars: b.freeVars,
-    random: b.random,
-    log: b.log,
+  const client = b.smtp({
+    host: smtp.host,
+    port: smtp.port,
+    secure: secure,
+    user: smtp.user,
+    password: smtp.password,
+    allowPlainAuth: smtp.trustedRelay,
+    helo: smtp.helo,
+    keepAliveMs: smtp.keepAliveSeconds * 1000,
+    timeoutMs: smtp.timeoutSeconds * 1000,
   });
+  const sender = createSender(cfg, queue, client, b, link);
+  const bootReason = b.bootReason();
 
-  /** Renders and persists one alert, then lets the sender coalesce it with others. */
-  function queueAlert(name: string, subject: string, body: string, html: boolean, to: Mailbox[], digest: boolean, t: Trigger, count: number) {
+  /** Renders and persists one alert (before any attempt to send it), then lets the sender coalesce it. */
+  function queueAlert(r: { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean }, value: string, state: string, unit: string, count: number) {
     const at = b.now();
+    const html = r.format == "html";
     const v = {
       device: cfg.device.name,
-      name: name,
-      value: t.value,
-      unit: t.unit,
-      state: t.state,
+      name: r.name,
+      value: value,
+      unit: unit,
+      state: state,
       time: formatTime(at, tz),
       count: "" + count,
       ip: link.ip || "offline",
     };
-    const a: QueuedAlert = {
-      r: name,
-      s: oneLine(fillTemplate(subject, v, false)),
-      b: fillTemplate(body, v, html),
-      h: html ? 1 : 0,
-      at: at,
-      id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + smtp.helo,
-      k: 0,
-    };
-    if (to.length) a.to = to;
-    if (digest) a.g = 1;
+    const s = oneLine(fillTemplate(r.subject, v, false));
     try {
-      queue.add(a);
-      b.log('queued "' + a.s + '"');
+      queue.add({
+        r: r.name,
+        s: s,
+        b: fillTemplate(r.body, v, html),
+        h: html ? 1 : 0,
+        to: r.to && r.to.length ? r.to : undefined,
+        g: r.digest ? 1 : 0,
+        at: at,
+        id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + smtp.helo,
+        k: 0,
+      });
+      b.log('queued "' + s + '"');
     } catch (e) {
-      b.log('outbox full, not queued "' + a.s + '": ' + e);
+      b.log('could not store "' + s + '": ' + e);
     }
     sender.kick(false);
   }
@@ -139,27 +117,33 @@ export function startFirmware(b: Board): void {
     pins: b.pins,
     timers: b.timers,
     now: b.now,
-    bootReason: b.bootReason(),
-    raise: function (r: AlertRule, t: Trigger, count: number) {
-      queueAlert(r.name, r.subject, r.body, r.format == "html", r.to, r.digest, t, count);
-    },
-    heartbeat: function () {
-      const m = Math.floor(upMs / 60000);
-      const err = sender.lastError || "none";
-      return {
-        value: "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + sender.sent + " sent, " +
-          queue.names().length + " queued, last error: " + err,
-        unit: "",
-        state: err,
-        count: sender.sent,
-      };
+    raise: function (r: AlertRule, value: string, state: string, count: number) {
+      if (r.kind == "heartbeat") {
+        const m = Math.floor(upMs / 60000);
+        state = sender.lastError || "no errors";
+        count = sender.sent;
+        value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + queue.names().length + " queued, last error: " + state;
+      }
+      if (r.kind == "boot") value = state = bootReason;
+      queueAlert(r, value, state, r.kind == "analog" ? r.unit : "", count);
     },
   });
 
   const api: AlertmailConsole = {
     send: function (m) {
-      const html = typeof m.html == "string";
-      queueAlert("sketch", m.subject, (html ? m.html : m.text) || "", html, mailboxes(m.to), false, { value: "", unit: "", state: "" }, 1);
+      const to = typeof m.to == "string" ? [m.to] : m.to || [];
+      queueAlert(
+        {
+          name: "sketch",
+          subject: m.subject,
+          body: m.html || m.text || "",
+          format: m.html ? "html" : "text",
+          to: to.map(function (a) {
+            return { name: "", address: a };
+          }),
+        },
+        "", "", "", 1,
+      );
     },
     onPin: function (pin, fn, o) {
       o = o || {};
@@ -195,7 +179,7 @@ export function startFirmware(b: Board): void {
       return st;
     },
     test: function () {
-      queueAlert("test", "{{device}}: test mail", "Test mail from {{device}} ({{ip}}) at {{time}}.", false, [], false, { value: "", unit: "", state: "test" }, 1);
+      queueAlert({ name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
       sender.kick(true);
     },
     fire: function (name) {
@@ -211,13 +195,7 @@ export function startFirmware(b: Board): void {
     });
   }
   b.log("ready");
-
-  keepWifi(b.wifi(), b.timers, link, {
-    ssid: cfg.wifi.ssid,
-    password: cfg.wifi.password,
-    ntp: cfg.device.ntpServer,
-    tz: cfg.device.timezone,
-  }, function () {
+  keepWifi(b.wifi(), b.timers, link, cfg, function () {
     sender.kick(true);
   }, b.log);
 }

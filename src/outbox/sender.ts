@@ -4,8 +4,9 @@ import type { DeviceConfig, Mailbox } from "../config.ts";
 import { composeMessage } from "../mime/compose.ts";
 import { escapeHtml } from "../mime/html-escape.ts";
 import type { Timers } from "../platform/timers.ts";
+import type { WifiLink } from "../platform/wifi.ts";
 import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/client.ts";
-import { clockSet, tzOffsetMinutes } from "../template.ts";
+import { clockSet, oneLine, tzOffsetMinutes } from "../template.ts";
 import type { Notes, Queue, QueuedAlert } from "./queue.ts";
 
 /** Alerts per connection: each one costs RAM while its mail is built. */
@@ -14,13 +15,10 @@ const MAX_BATCH = 5;
 export const MIN_FREE_VARS = 600;
 const LOW_MEMORY_WAIT_MS = 10000;
 
-export interface SenderEnv {
-  cfg: DeviceConfig;
-  queue: Queue;
-  client: SmtpClient;
+/** The board facilities the sender uses (a subset of app/start.ts's Board). */
+export interface SenderBoard {
   timers: Timers;
   now(): number;
-  online(): boolean;
   freeVars(): number;
   random(): number;
   log(s: string): void;
@@ -60,8 +58,7 @@ export function noteLines(n: Notes): string[] {
   return l;
 }
 
-export function createSender(env: SenderEnv): Sender {
-  const cfg = env.cfg;
+export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient, env: SenderBoard, link: WifiLink): Sender {
   const ob = cfg.outbox;
   const tz = tzOffsetMinutes(cfg.device.timezone);
   let timer: any;
@@ -84,9 +81,9 @@ export function createSender(env: SenderEnv): Sender {
 
   function batch(): Job[] {
     const jobs: Job[] = [];
-    const names = env.queue.names();
+    const names = queue.names();
     for (let i = 0; i < names.length && jobs.length < MAX_BATCH; i++) {
-      const a = env.queue.load(names[i]);
+      const a = queue.load(names[i]);
       if (!a) continue;
       const d = a.g
         ? jobs.find(function (j) {
@@ -143,14 +140,14 @@ export function createSender(env: SenderEnv): Sender {
   function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
     s.busy = false;
     let retry = false;
-    const q = env.queue;
+    const q = queue;
     jobs.forEach(function (j, i) {
       const r = results[i];
       const subj = '"' + j.a.s + '"';
       if (r && !r.error && r.accepted.length) {
         j.files.forEach(q.remove);
         s.sent++;
-        env.log("sent " + subj + " to " + r.accepted.length + " recipient(s): " + r.response);
+        env.log("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
         if (j.notes) {
           q.notes.d -= j.notes.d;
           q.notes.c -= j.notes.c;
@@ -162,7 +159,7 @@ export function createSender(env: SenderEnv): Sender {
         });
       } else {
         const e = r && r.error;
-        const why = e ? e.response || e.message : err ? err.response || err.message : "not sent";
+        const why = oneLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
         s.lastError = why;
         if (r && (!e || !e.transient)) {
           j.files.forEach(q.remove);
@@ -182,7 +179,7 @@ export function createSender(env: SenderEnv): Sender {
   function flush() {
     timer = undefined;
     s.retryAt = 0;
-    if (s.busy || !env.online()) return;
+    if (s.busy || !link.up) return;
     const jobs = batch();
     if (!jobs.length) return;
     const free = env.freeVars();
@@ -190,10 +187,10 @@ export function createSender(env: SenderEnv): Sender {
       env.log("low memory (" + free + " variables free), waiting");
       return wait(LOW_MEMORY_WAIT_MS);
     }
-    const n = env.queue.notes;
+    const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
-    env.client.send(jobs.map(toMail), function (err, results) {
+    client.send(jobs.map(toMail), function (err, results) {
       finish(jobs, err, results || []);
     });
   }

@@ -22,7 +22,7 @@ export function keepWifi(
   W: WifiModule,
   timers: Timers,
   link: WifiLink,
-  o: { ssid: string; password: string; ntp: string; tz: string },
+  cfg: { wifi: { ssid: string; password: string }; device: { ntpServer: string; timezone: string } },
   onUp: () => void,
   log: (s: string) => void,
 ): void {
@@ -40,7 +40,7 @@ export function keepWifi(
     retry = undefined;
     connecting = true;
     try {
-      W.connect(o.ssid, { password: o.password }, function (err) {
+      W.connect(cfg.wifi.ssid, { password: cfg.wifi.password }, function (err) {
         connecting = false;
         if (err) return later();
         wait = FIRST_RETRY_MS;
@@ -49,7 +49,7 @@ export function keepWifi(
         if (i && i.ip) link.ip = i.ip;
         log("WiFi up " + link.ip);
         try {
-          W.setSNTP(o.ntp, o.tz);
+          W.setSNTP(cfg.device.ntpServer, cfg.device.timezone);
         } catch (e) {
           log("SNTP: " + e);
         }

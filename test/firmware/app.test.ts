@@ -28,7 +28,7 @@ describe("boot", () => {
   });
 
   test("a broken configuration file is reported, never a crash", () => {
-    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration.*not JSON/)]);
+    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration: alertmail.json lacks device, wifi/)]);
     expect(bootFirmware({ config: '{"device": {}}' }).log).toEqual([expect.stringMatching(/^bad configuration.*lacks wifi, smtp, alerts, outbox, sketch/)]);
   });
 

@@ -9,7 +9,7 @@ function start() {
   const link: WifiLink = { ip: "", up: false };
   const ups: number[] = [];
   const log: string[] = [];
-  keepWifi(w.wifi, clock.timers, link, { ssid: "s", password: "p", ntp: "pool.ntp.org", tz: "CET-1CEST,M3.5.0,M10.5.0/3" }, () => ups.push(clock.now()), (s) => log.push(s));
+  keepWifi(w.wifi, clock.timers, link, { wifi: { ssid: "s", password: "p" }, device: { ntpServer: "pool.ntp.org", timezone: "CET-1CEST,M3.5.0,M10.5.0/3" } }, () => ups.push(clock.now()), (s) => log.push(s));
   return { clock, w, link, ups, log };
 }
 
