@@ -23,7 +23,7 @@ export function createReplyParser(
     while (!dead) {
       const nl = buf.indexOf("\n");
       if (nl < 0) {
-        if (buf.length > MAX_LINE) break;
+        if (buf.length > MAX_LINE + 1) break; // + 1: its "\r" may be here already
         return;
       }
       let line = buf.slice(0, nl);
