@@ -85,6 +85,9 @@ export interface BuildResult {
   appJs: string;
 }
 
+/** Shorter "secrets" (an empty password = open WiFi / no AUTH) would match by chance: not checked. */
+const MIN_SECRET_LENGTH = 6;
+
 const SHARE_FOLDERS = ["src/mime", "src/smtp", "src/rules", "src/outbox", "src/platform"];
 
 /** Attributes each input's bytes in the bundle to its top-level src folder. */
@@ -127,10 +130,16 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   });
 
   // 1. board.json: the configuration never enters the bundle, but a bad one stops the build.
+  /** [key path, value] of every secret in the configuration, to prove none of them reached the output. */
+  let secrets: [string, string][] = [];
   if (opts.board !== false) {
     const board = resolve(opts.board ?? join(ROOT, "board.json"));
     const loaded = loadBoardConfig({ file: board, env: opts.env ?? process.env });
     if (!loaded.ok) return fail("board", loaded.errors.map((e) => `${relative(process.cwd(), board) || board}: ${e}`));
+    secrets = [
+      ["wifi.password", loaded.config.wifi.password],
+      ["smtp.password", loaded.config.smtp.password],
+    ];
   }
 
   // 2. esbuild, in memory.
@@ -149,6 +158,12 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   const shownName = relative(process.cwd(), appJs) || appJs;
   const hits = checkBundle(jsFile.text, { map: mapFile.text, mapDir: outdir, root: ROOT, allowed });
   const errors = hits.map((h) => formatHit(h, shownName));
+  // Secrets travel to the board in Storage file alertmail.json, never in the code (the value is not printed).
+  for (const [key, value] of secrets) {
+    if (value.length >= MIN_SECRET_LENGTH && (jsFile.text.includes(value) || mapFile.text.includes(value))) {
+      errors.push(`${shownName} or its source map contains the value of ${key} from board.json: secrets must stay out of src/ (they reach the board in Storage file alertmail.json)`);
+    }
+  }
 
   // 4. Size.
   const bytes = jsFile.contents.length;

@@ -83,3 +83,21 @@ describe("esbuild refuses what it cannot lower for the board", () => {
     expect(existsSync(outdir)).toBe(false);
   });
 });
+
+describe("secrets stay out of the code", () => {
+  test("a bundle containing board.json's WiFi password fails the build without printing it, and writes nothing", async () => {
+    const outdir = tmpOut();
+    const secret = "wifi-Zq81-leaky-5150";
+    const r = await buildFirmware({
+      board: join(FIXTURES, "board-secrets.json"),
+      env: { ALERTMAIL_TEST_WIFI_PASSWORD: secret, ALERTMAIL_TEST_SMTP_PASSWORD: "smtp-not-in-the-code" },
+      entry: join(FIXTURES, "leaky", "main.ts"),
+      outdir,
+    });
+    expect(r.ok).toBe(false);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/contains the value of wifi\.password from board\.json/);
+    expect(r.errors.join("\n")).not.toContain(secret);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
