@@ -12,8 +12,11 @@ import { createServer, type Socket } from "node:net";
 /** The part of host-sim/board.ts's SimBoard the console uses. */
 export interface ConsoleBoard {
   eval(code: string): unknown;
-  reboot(): unknown;
+  reboot(reason?: string): unknown;
+  /** Console lines, UTF-8 decoded (SimBoard), polled when there is no onOutput. */
   output: string[];
+  /** Subscribes to console lines; returns the unsubscribe function. */
+  onOutput?(fn: (line: string) => void): () => void;
   reset?(): unknown;
 }
 
@@ -79,12 +82,14 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
   let shown = board.output;
   let shownCount = board.output.length;
 
+  /** Console text to every client; the board's lines are UTF-8 text, sent as the bytes the board prints. */
   const send = (text: string) => {
-    const bytes = Buffer.from(text, "latin1");
+    const bytes = Buffer.from(text, "utf8");
     for (const c of clients) if (!c.sock.destroyed) c.sock.write(bytes);
   };
   /** Forwards lines the firmware printed since the last look (the array may be replaced on reboot). */
   const flush = () => {
+    if (unsubscribe) return;
     const out = board.output;
     if (out !== shown) {
       shown = out;
@@ -93,6 +98,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
     if (out.length < shownCount) shownCount = out.length;
     while (shownCount < out.length) send(`${out[shownCount++]}\r\n`);
   };
+  const unsubscribe = board.onOutput?.((line) => send(`${line}\r\n`));
   const poll = setInterval(flush, 10);
   poll.unref();
 
@@ -107,7 +113,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         clients.clear();
       }
       try {
-        await board.reboot();
+        await board.reboot(statement);
       } catch (e) {
         send(`Uncaught ${describe(e)}\r\n`);
       }
@@ -197,6 +203,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         close: () =>
           new Promise<void>((res) => {
             clearInterval(poll);
+            unsubscribe?.();
             for (const c of clients) c.sock.destroy();
             clients.clear();
             server.close(() => res());

@@ -1,0 +1,579 @@
+// The simulated ESP32: runs the Storage file `.bootcde` (firmware/app.js bytes, loaded as latin1)
+// in a context with only Espruino's globals (realm.ts) plus emulations of its APIs (net/tls, Wifi,
+// Storage, pins, timers, E, process, ESP32, crypto), and measures the firmware's call depth
+// against the board's ceiling (shared/espruino.md trap 11). Storage is a folder: reboots keep it.
+import { createHash, randomInt } from "node:crypto";
+import { boardError, isBoardError } from "./board-error.ts";
+import type { Kernel } from "./kernel.ts";
+import { createNetModules, type NetModules, type NetStats } from "./net.ts";
+import { createPinWorld, createSimPins, pinName, type SimPins } from "./pins.ts";
+import { createRealm, type Realm } from "./realm.ts";
+import { createSimStorage, toByteString, type SimStorage } from "./storage.ts";
+import { createSimTimers, type SimTimers } from "./timers.ts";
+import { createAirWorld, createSimWifi, type SimWifi } from "./wifi.ts";
+
+/** Nested firmware calls allowed before "Too much recursion" (trap 11: the 31st threw; keep a margin). */
+export const DEFAULT_MAX_DEPTH = 25;
+/** Variables of an ESP32 without PSRAM (shared/espruino.md §4). */
+export const TOTAL_VARS = 3400;
+/** Variables per KB of code run from Storage (§4), and what the interpreter itself holds at boot. */
+export const VARS_PER_KB_FROM_STORAGE = 57;
+export const BASE_VARS = 106;
+/** File names the firmware's frames carry in stack traces. */
+const CODE_FILE = ".bootcde";
+const CONSOLE_FILE = "console";
+const TOO_MUCH_RECURSION = "Too much recursion - the stack is about to overflow";
+
+export const DEFAULT_ENV = {
+  VERSION: "2v29",
+  GIT_COMMIT: "sim",
+  BOARD: "ESP32",
+  RAM: 524288,
+  FLASH: 0,
+  SPIFLASH: 4194304,
+  STORAGE: 0x40000,
+  SERIAL: "24:0a:c4:00:00:01",
+  CONSOLE: "Serial1",
+  MODULES: "Flash,Storage,hexbadge,heatshrink,net,dgram,http,NetworkJS,Wifi,ESP32,TelnetServer,crypto,neopixel,tls",
+  EXPTR: 0,
+};
+
+export interface SimBoardOptions {
+  /** Folder that holds the emulated Storage (created if missing; kept across reboots). */
+  storageDir: string;
+  /** Overrides of process.env (e.g. MODULES without tls for the ESP32_IDF4 build). */
+  env?: Record<string, unknown>;
+  storageBytes?: number;
+  /** Every console line (UTF-8 decoded) and every simulator note ("sim: …"). */
+  log?: (line: string) => void;
+  /** Nested firmware frames allowed (default 25). */
+  maxDepth?: number;
+  /** Let sockets reach hosts other than 127.0.0.1 (`npm start -- --real`). */
+  allowRemote?: boolean;
+  /** process.memory().total (default 3400). */
+  totalVars?: number;
+  /** Set the clock by "SNTP" once the firmware calls setSNTP with WiFi up (default true). */
+  sntp?: boolean;
+  /** Plain sockets: hold the connect callback until the first data (default true, see net.ts). */
+  dataBeforeConnect?: boolean;
+}
+
+export interface SimBoard {
+  boot(): void;
+  reboot(reason?: string): void;
+  /** Console lines since the board was created (UTF-8 decoded), simulator notes start with "sim: ". */
+  output: string[];
+  /** Next console line matching re that no earlier waitForOutput returned (lines already printed count). */
+  waitForOutput(re: RegExp, timeoutMs: number): Promise<string>;
+  /** Runs code in the firmware's context, like typing it on the board's console. */
+  eval(code: string): unknown;
+  setPin(pin: string, level: boolean): void;
+  setAnalog(pin: string, v0to1: number): void;
+  wifiDown(): void;
+  wifiUp(): void;
+  stop(): void;
+  /** Deepest firmware call chain seen (frames of .bootcde and console code). */
+  readonly maxCallDepth: number;
+  /** The stack (function names) at that depth. */
+  readonly deepestStack: string;
+  /** Uncaught errors printed, in order. */
+  readonly errors: string[];
+  /** Stopped by "Too much recursion" until the next reboot. */
+  readonly halted: boolean;
+  /** Boots so far (1 after the first boot). */
+  readonly boots: number;
+  readonly storage: SimStorage;
+  readonly netStats: NetStats;
+  /** What process.memory() reports now. */
+  memory(): { free: number; usage: number; total: number };
+  /** Subscribes to console lines; returns the unsubscribe function. */
+  onOutput(fn: (line: string) => void): () => void;
+}
+
+type AnyFn = (...a: any[]) => unknown;
+
+export function createSimBoard(opts: SimBoardOptions): SimBoard {
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const totalVars = opts.totalVars ?? TOTAL_VARS;
+  const world = createPinWorld();
+  const air = createAirWorld();
+  const output: string[] = [];
+  const consumed = new Set<number>();
+  const listeners = new Set<(line: string) => void>();
+  const lineWaiters = new Set<() => void>();
+  const errors: string[] = [];
+  let maxCallDepth = 0;
+  let deepestStack = "";
+  let halted = false;
+  let boots = 0;
+  let generation = 0;
+  let bootedAt = Date.now();
+  /** Board clock = host clock + offset; at boot the offset puts it near 1970 (no RTC, no SNTP yet). */
+  let clockOffset = -Date.now();
+  let watchdog: { ms: number; timer: NodeJS.Timeout } | null = null;
+  let wakeCause = 0;
+  let sleepTimer: NodeJS.Timeout | null = null;
+
+  // Storage lives across boots; the realm-aware parts are re-bound at each boot.
+  let storage = createSimStorage({ dir: opts.storageDir, capacity: opts.storageBytes });
+
+  let cur: {
+    gen: number;
+    realm: Realm;
+    kernel: Kernel;
+    timers: SimTimers;
+    pins: SimPins;
+    wifi: SimWifi;
+    net: NetModules;
+    E: Record<string, unknown>;
+  } | null = null;
+  let lastNetStats: NetStats = { connects: 0, maxDataEvent: 0, bytesIn: 0, bytesOut: 0, open: 0 };
+
+  function emitLine(line: string) {
+    output.push(line);
+    opts.log?.(line);
+    listeners.forEach((l) => l(line));
+    lineWaiters.forEach((w) => w());
+  }
+  /** Console output: byte strings from the firmware, shown as UTF-8. */
+  function printBytes(s: string) {
+    const text = Buffer.from(s, "latin1").toString("utf8");
+    for (const line of text.replace(/\r?\n$/, "").split(/\r?\n/)) emitLine(line);
+  }
+  function note(s: string) {
+    emitLine(`sim: ${s}`);
+  }
+
+  function format(v: unknown): string {
+    if (typeof v === "string") return v;
+    if (v === undefined || v === null || typeof v !== "object") {
+      return typeof v === "function" ? `function ${(v as AnyFn).name || ""}() {…}` : String(v);
+    }
+    if (isBoardError(v)) return v.toString();
+    const o = v as { message?: unknown; stack?: unknown };
+    if (typeof o.message === "string" && typeof o.stack === "string") {
+      // A context error: its prototype lost `name` (as on the board), the constructor still knows.
+      const ctor = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
+      return `${ctor || "Error"}: ${o.message}`;
+    }
+    try {
+      return JSON.stringify(v) ?? String(v);
+    } catch {
+      return String(v);
+    }
+  }
+
+  /** Frames of firmware code on the stack right now. */
+  function measureDepth(): number {
+    const prevPrepare = Error.prepareStackTrace;
+    const prevLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 1000;
+    Error.prepareStackTrace = (_e, cs) => cs;
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder);
+    const cs = holder.stack ?? [];
+    Error.prepareStackTrace = prevPrepare;
+    Error.stackTraceLimit = prevLimit;
+    const fw = cs.filter((c) => {
+      const f = c.getFileName();
+      return f === CODE_FILE || f === CONSOLE_FILE;
+    });
+    if (fw.length > maxCallDepth) {
+      maxCallDepth = fw.length;
+      deepestStack = fw.map((c) => `${c.getFunctionName() ?? "<anonymous>"}@${c.getLineNumber()}:${c.getColumnNumber()}`).join(" < ");
+    }
+    return fw.length;
+  }
+
+  function halt(why: string) {
+    if (halted) return;
+    halted = true;
+    emitLine(`ERROR: ${why}`);
+    errors.push(why);
+    note(`firmware halted (${why}); maxCallDepth ${maxCallDepth}: ${deepestStack}`);
+    stopBoot();
+  }
+
+  /** Every emulated API goes through here: the depth ceiling is checked at each call. */
+  function api<F extends AnyFn>(fn: F): F {
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      if (measureDepth() > maxDepth) {
+        halt(TOO_MUCH_RECURSION);
+        throw boardError("InternalError", TOO_MUCH_RECURSION);
+      }
+      const r = fn.apply(this, args);
+      if (r && typeof r === "object" && Object.getPrototypeOf(r) === Object.prototype) wrapMethods(r as Record<string, unknown>);
+      return r;
+    };
+    return wrapped as unknown as F;
+  }
+  function wrapMethods<T extends Record<string, unknown>>(o: T): T {
+    for (const key of Object.keys(o)) {
+      const v = o[key];
+      if (typeof v === "function") (o as Record<string, unknown>)[key] = api(v as AnyFn);
+    }
+    return o;
+  }
+
+  function reportUncaught(e: unknown) {
+    if (halted) return;
+    const msg = e && typeof e === "object" ? (e as { message?: unknown }).message : undefined;
+    if (typeof msg === "string" && /Maximum call stack size exceeded/.test(msg)) return halt(TOO_MUCH_RECURSION);
+    if (e && typeof e === "object" && (e as { message?: unknown }).message === TOO_MUCH_RECURSION) return;
+    const text = format(e);
+    errors.push(text);
+    emitLine(`Uncaught ${text}`);
+    const stack = e && typeof e === "object" ? (e as { stack?: unknown }).stack : undefined;
+    const where = typeof stack === "string" ? /\((?:\.bootcde|console|timer):\d+:\d+\)|at (?:\.bootcde|console):\d+:\d+/.exec(stack) : null;
+    if (where) note(`uncaught error ${where[0].replace(/^at /, "")}`);
+  }
+
+  function stopBoot() {
+    if (!cur) return;
+    const c = cur;
+    generation++;
+    c.timers.clearAll();
+    c.pins.clearAll();
+    c.wifi.stop();
+    c.net.dropAll("reboot");
+    lastNetStats = { ...c.net.stats };
+    if (watchdog) clearTimeout(watchdog.timer);
+    watchdog = null;
+    if (sleepTimer) clearTimeout(sleepTimer);
+    sleepTimer = null;
+  }
+
+  function boot() {
+    stopBoot();
+    halted = false;
+    boots++;
+    const gen = ++generation;
+    bootedAt = Date.now();
+    clockOffset = -Date.now(); // the ESP32 clock starts at 1970 after a reset
+    const queue: (() => void)[] = [];
+    let scheduled = false;
+    const dead = () => gen !== generation || halted;
+
+    const kernel: Kernel = {
+      call(fn, args) {
+        if (dead()) return;
+        try {
+          fn.apply(undefined, args);
+        } catch (e) {
+          reportUncaught(e);
+        }
+      },
+      defer(fn) {
+        if (dead()) return;
+        queue.push(fn);
+        if (scheduled) return;
+        scheduled = true;
+        setImmediate(function drain() {
+          scheduled = false;
+          const batch = queue.splice(0);
+          for (const f of batch) {
+            if (dead()) return;
+            f();
+          }
+        });
+      },
+      print: (line) => printBytes(line),
+      uptime: () => Date.now() - bootedAt,
+      time: () => (Date.now() + clockOffset) / 1000,
+      realm: undefined as unknown as Realm,
+      dead,
+    };
+    const realm = createRealm({ now: () => Date.now() + clockOffset, defer: kernel.defer, call: kernel.call });
+    kernel.realm = realm;
+    const g = realm.global;
+    storage = createSimStorage({
+      dir: opts.storageDir,
+      capacity: opts.storageBytes,
+      toRealm: realm.toRealm,
+      Uint8Array: g.Uint8Array,
+      stringify: (v) => g.JSON.stringify(v),
+    });
+    const timers = createSimTimers(kernel);
+    const pins = createSimPins(kernel, world);
+    const env = { ...DEFAULT_ENV, ...(opts.env ?? {}) };
+    const modulesList = String(env.MODULES ?? "").split(",");
+
+    let wifi: SimWifi;
+    const net = createNetModules({
+      call: kernel.call,
+      defer: kernel.defer,
+      online: () => wifi.online(),
+      print: (l) => printBytes(l),
+      allowRemote: opts.allowRemote,
+      dataBeforeConnect: opts.dataBeforeConnect,
+    });
+    wifi = createSimWifi(kernel, air, {
+      onDown: () => net.dropAll("wifi"),
+      onSntp: (server, tz) => {
+        if (opts.sntp === false) return;
+        setTimeout(() => {
+          if (dead() || !wifi.online()) return;
+          clockOffset = 0;
+          note(`SNTP: clock set from ${server} (TZ ${tz})`);
+        }, 100);
+      },
+    });
+
+    const byteArgs = (args: unknown[]): string =>
+      args
+        .map((a) => {
+          if (typeof a === "number") return String.fromCharCode(a & 255);
+          if (a && typeof a === "object" && !ArrayBuffer.isView(a) && !Array.isArray(a) && "data" in (a as object)) {
+            const o = a as { data: unknown; count?: number };
+            return toByteString(o.data).repeat(o.count ?? 1);
+          }
+          return toByteString(a);
+        })
+        .join("");
+
+    const E = realm.object(
+      wrapMethods({
+        setBootCode(code: unknown) {
+          const s = toByteString(code);
+          if (s.length === 0) (storage.module.erase as AnyFn)(CODE_FILE);
+          else (storage.module.write as AnyFn)(CODE_FILE, s);
+        },
+        enableWatchdog(seconds: unknown, isAuto?: unknown) {
+          const ms = Math.max(1, Number(seconds) || 1) * 1000;
+          if (isAuto !== false && isAuto !== undefined) note("E.enableWatchdog(…, true): auto-kicked from the idle loop, never expires in the simulator");
+          if (watchdog) clearTimeout(watchdog.timer);
+          if (isAuto !== false && isAuto !== undefined) return void (watchdog = null);
+          const arm = (): NodeJS.Timeout =>
+            setTimeout(() => {
+              if (gen !== generation) return;
+              note(`watchdog expired: no E.kickWatchdog() for ${ms / 1000} s — rebooting`);
+              scheduleReboot("watchdog");
+            }, ms);
+          watchdog = { ms, timer: arm() };
+          (watchdog as { arm?: () => NodeJS.Timeout }).arm = arm;
+        },
+        kickWatchdog() {
+          if (!watchdog) return;
+          clearTimeout(watchdog.timer);
+          watchdog.timer = (watchdog as unknown as { arm: () => NodeJS.Timeout }).arm();
+        },
+        toString: (...args: unknown[]) => byteArgs(args),
+        toUint8Array: (...args: unknown[]) => new g.Uint8Array(Buffer.from(byteArgs(args), "latin1")),
+        reboot() {
+          scheduleReboot("E.reboot()");
+          halted = true; // nothing of this boot runs any more
+        },
+        getErrorFlags: () => realm.toRealm([]),
+        getTemperature: () => 40,
+        hwRand: () => randomInt(0, 2 ** 31),
+        getAnalogVRef: () => 3.3,
+        getSizeOf: () => 1,
+        setTimeZone() {},
+        setDST() {},
+        setConsole() {},
+        getConsole: () => "Serial1",
+        srand() {},
+        dumpStr: () => "",
+        stopEventPropagation() {},
+      }),
+    );
+
+    const ESP32 = realm.object(
+      wrapMethods({
+        deepSleep(us: unknown) {
+          const ms = Math.max(0, Number(us) || 0) / 1000;
+          note(`deep sleep for ${ms} ms`);
+          stopBoot();
+          sleepTimer = setTimeout(() => {
+            wakeCause = 4; // ESP_SLEEP_WAKEUP_TIMER
+            boot();
+          }, ms);
+        },
+        getWakeupCause: () => wakeCause,
+        getState: () => realm.toRealm({ sdkVersion: "v4.4.8", cpuFrequency: 160, freeHeap: 80000, maxFreeHeap: 60000 }),
+        reboot() {
+          scheduleReboot("ESP32.reboot()");
+          halted = true;
+        },
+        enableBLE() {},
+        enableWifi() {},
+        setAtten() {},
+        setBLE_Debug() {},
+      }),
+    );
+
+    const crypto = realm.object(
+      wrapMethods(
+        Object.fromEntries(
+          ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"].map((n) => [
+            n,
+            (data: unknown) => new g.Uint8Array(createHash(n.replace("SHA", "sha")).update(Buffer.from(toByteString(data), "latin1")).digest()).buffer,
+          ]),
+        ),
+      ),
+    );
+
+    const modules: Record<string, unknown> = {
+      net: realm.object(wrapMethods({ connect: net.net.connect })),
+      tls: realm.object(wrapMethods({ connect: net.tls.connect })),
+      Wifi: wrapMethods(wifi.module),
+      Storage: realm.object(wrapMethods(storage.module)),
+      ESP32,
+      crypto,
+    };
+    const require = api((name: unknown) => {
+      const n = String(name);
+      if (n in modules && (n === "Storage" || modulesList.includes(n))) return modules[n];
+      throw boardError("Error", `Module "${n}" not found`);
+    });
+
+    const processObj = realm.object({
+      env: realm.toRealm(env),
+      version: env.VERSION,
+      memory: api(() => realm.toRealm(memory())),
+    });
+    const log = api((...args: unknown[]) => printBytes(args.map(format).join(" ")));
+    const consoleObj = realm.object({ log, info: log, warn: log, error: log, debug: log });
+
+    const globals: Record<string, unknown> = {
+      ...wrapMethods(timers.globals),
+      ...wrapMethods(
+        Object.fromEntries(Object.entries(pins.globals).filter(([, v]) => typeof v === "function")) as Record<string, unknown>,
+      ),
+      ...Object.fromEntries(Object.entries(pins.globals).filter(([, v]) => typeof v !== "function")),
+      require,
+      E,
+      ESP32,
+      process: processObj,
+      console: consoleObj,
+      print: log,
+      btoa: api((s: unknown) => Buffer.from(toByteString(s), "latin1").toString("base64")),
+      atob: api((s: unknown) => Buffer.from(String(s), "base64").toString("latin1")),
+      getTime: api(() => kernel.time()),
+      setTime: api((t: unknown) => {
+        clockOffset = Number(t) * 1000 - Date.now();
+      }),
+      getSerial: api(() => DEFAULT_ENV.SERIAL),
+      analogWrite: api((p: unknown) => void pinName(p)),
+      digitalPulse: api((p: unknown) => void pinName(p)),
+      save: api(() => {
+        if (storage.readBytes(CODE_FILE)) throw boardError("Error", "save() is not allowed once .bootcde exists (E.setBootCode)");
+      }),
+      load: api(() => scheduleReboot("load()")),
+      reset: api(() => scheduleReboot("reset()")),
+      dump: api(() => {}),
+      trace: api(() => {}),
+    };
+    for (const [k, v] of Object.entries(globals)) g[k] = v;
+
+    cur = { gen, realm, kernel, timers, pins, wifi, net, E };
+    const code = storage.readBytes(CODE_FILE);
+    if (!code) {
+      note("no .bootcde in Storage: nothing to run");
+      return;
+    }
+    note(`boot #${boots}: running .bootcde (${code.length} bytes)`);
+    kernel.call(() => realm.run(code.toString("latin1"), CODE_FILE), []);
+    if (!dead()) ((E as unknown as { emit: AnyFn }).emit).call(E, "init");
+  }
+
+  function scheduleReboot(reason: string) {
+    const gen = generation;
+    setImmediate(() => {
+      if (gen !== generation && !halted) return;
+      note(`reboot (${reason})`);
+      boot();
+    });
+  }
+
+  function memory() {
+    const code = storage.readBytes(CODE_FILE);
+    const usage = BASE_VARS + Math.round(((code?.length ?? 0) / 1024) * VARS_PER_KB_FROM_STORAGE);
+    return { free: totalVars - usage, usage, total: totalVars, history: 0, gc: 0, gctime: 0, blocksize: 13 };
+  }
+
+  function waitForOutput(re: RegExp, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const find = (): boolean => {
+        for (let i = 0; i < output.length; i++) {
+          if (consumed.has(i)) continue;
+          re.lastIndex = 0;
+          if (re.test(output[i])) {
+            consumed.add(i);
+            lineWaiters.delete(find);
+            clearTimeout(timer);
+            resolve(output[i]);
+            return true;
+          }
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        lineWaiters.delete(find);
+        reject(new Error(`no console line matching ${re} within ${timeoutMs} ms; last lines:\n${output.slice(-15).join("\n")}`));
+      }, timeoutMs);
+      if (!find()) lineWaiters.add(find);
+    });
+  }
+
+  return {
+    boot,
+    reboot(reason = "reboot()") {
+      note(`reboot (${reason})`);
+      boot();
+    },
+    output,
+    waitForOutput,
+    eval(code: string) {
+      if (!cur) throw new Error("board not booted");
+      return cur.realm.run(code, CONSOLE_FILE);
+    },
+    setPin(pin, level) {
+      world.level.set(pinName(pin), level);
+      cur?.pins.changed(pinName(pin));
+    },
+    setAnalog(pin, v) {
+      world.analog.set(pinName(pin), v);
+    },
+    wifiDown() {
+      note("WiFi access point down");
+      if (cur) cur.wifi.apDown();
+      else air.apUp = false;
+    },
+    wifiUp() {
+      note("WiFi access point up (the board does not reconnect by itself)");
+      if (cur) cur.wifi.apUp();
+      else air.apUp = true;
+    },
+    stop() {
+      stopBoot();
+      cur = null;
+    },
+    get maxCallDepth() {
+      return maxCallDepth;
+    },
+    get deepestStack() {
+      return deepestStack;
+    },
+    get errors() {
+      return errors;
+    },
+    get halted() {
+      return halted;
+    },
+    get boots() {
+      return boots;
+    },
+    get storage() {
+      return storage;
+    },
+    get netStats() {
+      return cur ? cur.net.stats : lastNetStats;
+    },
+    memory,
+    onOutput(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+}

@@ -1,0 +1,203 @@
+// A node:vm context holding only what Espruino 2v29 has (shared/espruino.md §1, espruino-features.txt):
+// the globals and methods the board lacks are deleted, and the board's quirks that code can trip on
+// (multi-char indexOf false positives, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
+// unsynced clock, async Object.prototype.emit) are reproduced, so code that only works on Node fails here.
+import * as vm from "node:vm";
+
+/** Globals V8 gives every context that Espruino does not have (espruino-features.txt rows 117–128, 372, 429, 460). */
+export const MISSING_GLOBALS = [
+  "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy", "Reflect",
+  "BigInt", "BigInt64Array", "BigUint64Array", "SharedArrayBuffer", "Atomics", "WebAssembly", "Intl",
+  "AggregateError", "EvalError", "URIError", "RangeError", "escape", "unescape", "Iterator", "Float16Array",
+  "console",
+];
+
+/** [object path, property] pairs deleted from the context's intrinsics (rows 136–139, 194–206, 221–250, 260–293, 361–388, 406). */
+const MISSING_MEMBERS: [string, string[]][] = [
+  ["Object", ["freeze", "isFrozen", "seal", "isSealed", "is", "getOwnPropertySymbols", "groupBy", "hasOwn"]],
+  ["Object.prototype", ["propertyIsEnumerable"]],
+  ["Array", ["from", "of", "fromAsync"]],
+  ["Array.prototype", ["findLast", "findLastIndex", "reduceRight", "lastIndexOf", "flat", "flatMap", "at", "keys", "values", "entries", "copyWithin", "toSorted", "toReversed", "toSpliced", "with"]],
+  ["String", ["fromCodePoint", "raw"]],
+  ["String.prototype", ["trimStart", "trimEnd", "trimLeft", "trimRight", "codePointAt", "search", "localeCompare", "normalize", "matchAll", "at", "isWellFormed", "toWellFormed"]],
+  ["Number", ["isInteger", "isNaN", "isFinite", "isSafeInteger", "MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER"]],
+  ["Math", ["trunc"]],
+  ["Date", ["UTC"]],
+  ["Date.prototype", ["setUTCDate", "setUTCFullYear", "setUTCHours", "setUTCMilliseconds", "setUTCMinutes", "setUTCMonth", "setUTCSeconds", "toLocaleString", "toLocaleDateString", "toLocaleTimeString"]],
+  ["Promise", ["race", "allSettled", "any", "withResolvers"]],
+  ["Promise.prototype", ["finally"]],
+  ["Object.getPrototypeOf(Uint8Array)", ["from", "of"]],
+  ["Error.prototype", ["name"]],
+  ["TypeError.prototype", ["name"]],
+  ["SyntaxError.prototype", ["name"]],
+  ["ReferenceError.prototype", ["name"]],
+];
+
+/** Host services the prelude needs, passed in once. */
+export interface RealmHost {
+  /** Board clock in ms since 1970 (starts near 0 until SNTP sets it). */
+  now(): number;
+  /** Queue a function for the idle loop (async emit). */
+  defer(fn: () => void): void;
+  /** Run a firmware function as an event callback (depth, uncaught errors). */
+  call(fn: (...a: unknown[]) => unknown, args: unknown[]): void;
+}
+
+// Runs inside the context. Not firmware: its frames are not counted for call depth.
+const PRELUDE = String.raw`(function (host) {
+  "use strict";
+  var G = globalThis;
+  var def = function (o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); };
+  var nIndexOf = String.prototype.indexOf, nReplace = String.prototype.replace, nSplit = String.prototype.split;
+  var nSlice = String.prototype.slice, nStartsWith = String.prototype.startsWith;
+
+  // Trap 1: a needle of 2+ chars also "matches" where the haystack's tail is a prefix of it.
+  function boardIndexOf(s, needle, from) {
+    needle = String(needle);
+    var start = from === undefined ? 0 : Math.max(0, Math.floor(+from) || 0);
+    var i = nIndexOf.call(s, needle, start);
+    if (i >= 0 || needle.length < 2) return i;
+    for (var j = Math.max(start, s.length - needle.length + 1); j < s.length; j++) {
+      if (nStartsWith.call(needle, nSlice.call(s, j))) return j;
+    }
+    return -1;
+  }
+  def(String.prototype, "indexOf", function indexOf(needle, from) { return boardIndexOf(String(this), needle, from); });
+  def(String.prototype, "includes", function includes(needle, from) { return boardIndexOf(String(this), needle, from) >= 0; });
+  def(String.prototype, "replace", function replace(pattern, repl) {
+    var s = String(this);
+    if (pattern instanceof RegExp) {
+      // "$&" is not supported on the board: it stays literal (row 273).
+      if (typeof repl === "string") repl = nReplace.call(repl, /\$&/g, "$$$$&");
+      return nReplace.call(s, pattern, repl);
+    }
+    pattern = String(pattern);
+    var i = boardIndexOf(s, pattern, 0);
+    if (i < 0) return s;
+    var matched = nSlice.call(s, i, i + pattern.length);
+    var r = typeof repl === "function" ? String(repl(matched, i, s)) : String(repl);
+    return nSlice.call(s, 0, i) + r + nSlice.call(s, i + pattern.length);
+  });
+  // The limit argument is ignored (row 266).
+  def(String.prototype, "split", function split(sep) { return nSplit.call(String(this), sep); });
+  // Strings are bytes: character codes keep their low 8 bits (trap 7, row 461).
+  var nFromCharCode = String.fromCharCode;
+  def(String, "fromCharCode", function fromCharCode() {
+    var a = [];
+    for (var i = 0; i < arguments.length; i++) a.push((+arguments[i]) & 255);
+    return nFromCharCode.apply(String, a);
+  });
+  // JSON: non-ASCII bytes come out as \u00XX; replacer and reviver are ignored (rows 342–347).
+  var nStringify = JSON.stringify, nParse = JSON.parse;
+  def(JSON, "stringify", function stringify(v, replacer, indent) {
+    var out = nStringify(v, undefined, indent);
+    if (out === undefined) return out;
+    return nReplace.call(out, /[\x80-\xff]/g, function (c) { return "\\u00" + c.charCodeAt(0).toString(16).toUpperCase(); });
+  });
+  def(JSON, "parse", function parse(s) { return nParse(s); });
+  // Object.create with property descriptors is not supported (row 199).
+  var nCreate = Object.create;
+  def(Object, "create", function create(proto, props) {
+    if (props !== undefined) throw new Error("propertiesObject is not supported yet");
+    return nCreate(proto);
+  });
+
+  // The board clock: near 1970 until SNTP (Wifi.setSNTP) or setTime() sets it; an invalid date is 0.
+  var D = Date;
+  function BoardDate(a, b, c, d, e, f, g) {
+    if (!new.target) return new D(host.now()).toString();
+    var n = arguments.length, r;
+    if (n === 0) r = new D(host.now());
+    else if (n === 1) r = new D(a instanceof D ? a.getTime() : a);
+    else r = new D(a, b, c === undefined ? 1 : c, d || 0, e || 0, f || 0, g || 0);
+    if (r.getTime() !== r.getTime()) r = new D(0);
+    return r;
+  }
+  BoardDate.prototype = D.prototype;
+  def(D.prototype, "constructor", BoardDate);
+  def(BoardDate, "now", function now() { return host.now(); });
+  def(BoardDate, "parse", function parse(s) { var t = D.parse(s); return t === t ? t : 0; });
+  def(G, "Date", BoardDate);
+
+  // Espruino's event methods on every object: emit runs the listeners later (row 450), no once/off.
+  function listenersOf(o, ev, make) {
+    var k = "#on" + ev;
+    if (!Object.prototype.hasOwnProperty.call(o, k)) { if (!make) return null; def(o, k, []); }
+    return o[k];
+  }
+  def(Object.prototype, "on", function on(ev, fn) { listenersOf(this, ev, true).push(fn); });
+  def(Object.prototype, "addListener", Object.prototype.on);
+  def(Object.prototype, "prependListener", function prependListener(ev, fn) { listenersOf(this, ev, true).unshift(fn); });
+  def(Object.prototype, "emit", function emit(ev) {
+    var l = listenersOf(this, ev, false), self = this, args = [];
+    for (var i = 1; i < arguments.length; i++) args.push(arguments[i]);
+    if (!l || !l.length) return;
+    l = l.slice();
+    host.defer(function () { for (var i = 0; i < l.length; i++) host.call(l[i].bind(self), args); });
+  });
+  def(Object.prototype, "removeListener", function removeListener(ev, fn) {
+    var l = listenersOf(this, ev, false), i = l ? l.indexOf(fn) : -1;
+    if (i >= 0) l.splice(i, 1);
+  });
+  def(Object.prototype, "removeAllListeners", function removeAllListeners(ev) {
+    if (ev === undefined) { for (var k in this) { if (nStartsWith.call(k, "#on")) delete this[k]; } }
+    else delete this["#on" + ev];
+  });
+
+  // Espruino's own error type for interpreter failures (row 429).
+  function InternalError(message) {
+    if (!new.target) return new InternalError(message);
+    this.message = message === undefined ? "" : String(message);
+    this.type = "InternalError";
+  }
+  def(InternalError.prototype, "toString", function () { return "InternalError: " + this.message; });
+  def(G, "InternalError", InternalError);
+  def(G, "global", G);
+})`;
+
+function resolve(g: Record<string, any>, path: string): any {
+  if (path === "Object.getPrototypeOf(Uint8Array)") return Object.getPrototypeOf(g.Uint8Array);
+  return path.split(".").reduce((o, k) => (o == null ? o : o[k]), g as any);
+}
+
+export interface Realm {
+  context: vm.Context;
+  /** The context's global object (what `global` is inside). */
+  global: Record<string, any>;
+  /** Copies plain data (JSON-able) into the context, so arrays/objects have the board's prototypes. */
+  toRealm<T>(v: T): T;
+  /** A fresh object whose prototype is the context's Object.prototype (has on/emit). */
+  object<T extends object>(props: T): T;
+  /** Runs code as a script with this file name (counted for call depth when it is the firmware). */
+  run(code: string, filename: string): unknown;
+}
+
+export function createRealm(host: RealmHost): Realm {
+  const context = vm.createContext({}, { name: "espruino", codeGeneration: { strings: true, wasm: false } });
+  const g = vm.runInContext("globalThis", context) as Record<string, any>;
+  // Fetch before deleting: the prelude runs with the full intrinsics, then they go.
+  const prelude = vm.runInContext(PRELUDE, context, { filename: "sim:prelude" }) as (h: RealmHost) => void;
+  prelude(host);
+  for (const name of MISSING_GLOBALS) Reflect.deleteProperty(g, name);
+  for (const [path, keys] of MISSING_MEMBERS) {
+    const o = resolve(g, path);
+    // Non-configurable ones (Number.MAX_SAFE_INTEGER…) stay: V8 will not let them go.
+    if (o) for (const k of keys) Reflect.deleteProperty(o, k);
+  }
+  const realmParse = g.JSON.parse as (s: string) => unknown;
+  const realmObject = g.Object as ObjectConstructor;
+  return {
+    context,
+    global: g,
+    toRealm<T>(v: T): T {
+      if (v === undefined || v === null || typeof v !== "object") return v;
+      return realmParse(JSON.stringify(v)) as T;
+    },
+    object<T extends object>(props: T): T {
+      return Object.assign(realmObject.create(realmObject.prototype), props) as T;
+    },
+    run(code, filename) {
+      return vm.runInContext(code, context, { filename });
+    },
+  };
+}

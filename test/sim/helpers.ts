@@ -1,0 +1,44 @@
+// Test helpers for the simulator: build a fixture bundle the way the firmware is built, install
+// it as .bootcde in a fresh Storage folder, and boot a simulated board on it.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { esbuildOptions, ROOT } from "../../tools/build.ts";
+import { createSimBoard, type SimBoard, type SimBoardOptions } from "../../host-sim/board.ts";
+
+export const FIXTURES = join(ROOT, "test", "fixtures", "sim");
+const TMP = join(ROOT, "test", ".tmp", "sim");
+
+/** Bundles test/fixtures/sim/NAME.js with the firmware's esbuild settings (charset utf8, es2015,
+ * IIFE) but without the bundle check: some fixtures do on purpose what the check refuses, to show
+ * the simulator refuses it too. Returns the bundle bytes. */
+export async function buildFixture(name: string): Promise<Buffer> {
+  mkdirSync(TMP, { recursive: true });
+  const outfile = join(mkdtempSync(join(TMP, `${name}-`)), "app.js");
+  const r = await build(esbuildOptions(join(FIXTURES, `${name}.js`), outfile));
+  const js = r.outputFiles.find((f) => f.path === outfile);
+  if (!js) throw new Error(`fixture ${name}: esbuild wrote no ${outfile}`);
+  return Buffer.from(js.contents);
+}
+
+/** A fresh Storage folder holding the given files (name → bytes or latin1 string). */
+export function makeStorage(files: Record<string, Buffer | string> = {}): string {
+  mkdirSync(TMP, { recursive: true });
+  const dir = mkdtempSync(join(TMP, "storage-"));
+  for (const [name, data] of Object.entries(files)) {
+    writeFileSync(join(dir, encodeURIComponent(name).replace(/^\./, "%2E")), typeof data === "string" ? Buffer.from(data, "latin1") : data);
+  }
+  return dir;
+}
+
+/** Builds the fixture, installs it as .bootcde (plus extra Storage files) and boots. */
+export async function bootFixture(
+  name: string,
+  files: Record<string, Buffer | string> = {},
+  opts: Partial<SimBoardOptions> = {},
+): Promise<SimBoard> {
+  const code = await buildFixture(name);
+  const board = createSimBoard({ storageDir: makeStorage({ ...files, ".bootcde": code }), ...opts });
+  board.boot();
+  return board;
+}
