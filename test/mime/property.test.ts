@@ -1,0 +1,53 @@
+// fast-check: random Unicode subjects, names and bodies read back as given, and every line of every message
+// keeps RFC 5322's limits (998 bytes per line; 78 per header line where folding can reach).
+import fc from "fast-check";
+import { expect, test } from "vitest";
+import { cleaned, compose, expectedText, headerLines, mailboxes, parse } from "./helpers.ts";
+
+/** Strings from every corner: any code point, graphemes, control characters, ASCII words and spaces. */
+const anyText = (maxLength: number) =>
+  fc.oneof(
+    fc.string({ unit: "binary", maxLength }),
+    fc.string({ unit: "grapheme", maxLength }),
+    fc.string({ unit: "binary-ascii", maxLength }),
+    fc.string({ unit: fc.constantFrom("a", "Z", " ", "  ", "=?", "?=", '"', "\\", ",", "é", "\t", "\r\n"), maxLength }),
+    fc.string({ maxLength }),
+  );
+/** Bodies: lines of any text, sometimes very long, joined by LF or CRLF. */
+const body = fc
+  .tuple(fc.array(fc.oneof(anyText(120), anyText(1500)), { maxLength: 12 }), fc.constantFrom("\n", "\r\n"))
+  .map(([lines, nl]) => lines.join(nl));
+const address = fc.constantFrom("a@example.com", "first.last+tag@sub.example.org", "x_y-z@localhost", "o'neil@b.co");
+const mailbox = fc.record({ name: anyText(60), address });
+
+test("random subjects, names and bodies read back as given, lines within RFC 5322 limits", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        subject: anyText(200),
+        from: mailbox,
+        to: fc.array(mailbox, { minLength: 1, maxLength: 4 }),
+        cc: fc.array(mailbox, { maxLength: 3 }),
+        text: fc.option(body, { nil: undefined }),
+        html: fc.option(body, { nil: undefined }),
+      }),
+      async (m) => {
+        const { raw } = compose(m);
+        const p = await parse(raw);
+        expect(p.subject ?? "").toBe(cleaned(m.subject));
+        const names = (l: { name: string; address: string }[]) => l.map((b) => ({ name: cleaned(b.name), address: b.address }));
+        expect(names(mailboxes(p.from))).toEqual(names([m.from]));
+        expect(names(mailboxes(p.to))).toEqual(names(m.to));
+        expect(names(mailboxes(p.cc))).toEqual(names(m.cc));
+        if (m.html !== undefined) {
+          expect(p.html || "").toBe(expectedText(m.html, false));
+          if (m.text) expect(p.text ?? "").toBe(expectedText(m.text, false));
+        } else expect(p.text ?? "").toBe(expectedText(m.text ?? "", true));
+        for (const line of raw.split("\r\n")) expect(line.length).toBeLessThanOrEqual(998);
+        for (const line of headerLines(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
+        expect(raw.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
