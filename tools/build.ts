@@ -4,7 +4,7 @@
 // CLI: `tsx tools/build.ts [--board FILE] [--outdir DIR]`.
 import { build, type BuildOptions, type Message, type Metafile } from "esbuild";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FIRMWARE_BUDGET_BYTES, VARS_PER_KB_RAM, VARS_PER_KB_STORAGE } from "./budget.ts";
 import { BUILTIN_MODULES, checkBundle, formatHit, type BundleHit } from "./bundle-check.ts";
@@ -73,7 +73,7 @@ export interface BuildOptionsIn {
 
 export interface BuildResult {
   ok: boolean;
-  /** The step that failed ("board" validation, "bundle" = esbuild, "check" = bundle check or budget), or "done". */
+  /** The step that failed ("board" validation, "bundle" = esbuild, "check" = bundle check, secrets or budget), or "done". */
   stage: "board" | "bundle" | "check" | "done";
   /** Every reason the build failed, one human-readable line each. */
   errors: string[];
@@ -81,6 +81,8 @@ export interface BuildResult {
   hits: BundleHit[];
   /** Hits a `bundle-check-ok: <rule>` source comment allowed (printed, not failing). */
   allowed: BundleHit[];
+  /** esbuild's warnings, "file:line:col: text" (printed, not failing). */
+  warnings: string[];
   size?: SizeReport;
   appJs: string;
 }
@@ -119,12 +121,14 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   const outdir = resolve(opts.outdir ?? FIRMWARE_DIR);
   const appJs = join(outdir, "app.js");
   const allowed: BundleHit[] = [];
+  const warnings: string[] = [];
   const fail = (stage: BuildResult["stage"], errors: string[], hits: BundleHit[] = [], size?: SizeReport): BuildResult => ({
     ok: false,
     stage,
     errors,
     hits,
     allowed,
+    warnings,
     size,
     appJs,
   });
@@ -147,6 +151,7 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   let result;
   try {
     result = await build(esbuildOptions(entry, appJs));
+    warnings.push(...result.warnings.map(esbuildMessage));
   } catch (e) {
     const errs = (e as { errors?: Message[] }).errors;
     return fail("bundle", errs?.length ? errs.map(esbuildMessage) : [String((e as Error).message ?? e)]);
@@ -168,7 +173,7 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   // 4. Size.
   const bytes = jsFile.contents.length;
   const budgetBytes = opts.budgetBytes ?? FIRMWARE_BUDGET_BYTES;
-  const outKey = Object.keys(result.metafile.outputs).find((k) => resolve(k) === appJs || k.endsWith(`/${basename(appJs)}`))!;
+  const outKey = Object.keys(result.metafile.outputs).find((k) => resolve(ROOT, k) === appJs)!;
   const size: SizeReport = {
     bytes,
     budgetBytes,
@@ -192,7 +197,7 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   put("meta.json", JSON.stringify(result.metafile));
   put("size.json", `${JSON.stringify(size, null, 2)}\n`);
   put("app.js", jsFile.contents);
-  return { ok: true, stage: "done", errors: [], hits, allowed, size, appJs };
+  return { ok: true, stage: "done", errors: [], hits, allowed, warnings, size, appJs };
 }
 
 /** The size lines the build prints. */
@@ -229,6 +234,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   buildFirmware(opts).then(
     (r) => {
       if (r.size) for (const line of formatSize(r.size)) console.log(line);
+      for (const w of r.warnings) console.warn(`esbuild warning: ${w}`);
       for (const h of r.allowed) console.log(`allowed by a bundle-check-ok comment: ${formatHit(h, relative(process.cwd(), r.appJs))}`);
       if (!r.ok) {
         for (const e of r.errors) console.error(e);
