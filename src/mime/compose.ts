@@ -53,8 +53,9 @@ export function composeMessage(m: MailContent): () => string | null {
       (m.cc.length ? foldHeader("Cc", mailboxWords(m.cc, "cc")) : "") +
       foldHeader("Subject", headerWords(m.subject, false)) +
       (m.date != null ? "Date: " + formatDate(m.date, m.tzOffsetMinutes || 0) + "\r\n" : "") +
+      // RFC 5322 §3.6.4: printable ASCII without "<>" (and without "=?" that parsers would decode), one line.
       "Message-ID: <" +
-      m.messageId.replace(/[^\x21-\x3b\x3d\x3f-\x7e]/g, "") +
+      m.messageId.replace(/[^\x21-\x3b\x40-\x7e]/g, "").slice(0, 250) +
       ">\r\nMIME-Version: 1.0\r\n" +
       // RFC 3834 §5: keeps auto-responders quiet.
       "Auto-Submitted: auto-generated\r\n",

@@ -66,11 +66,11 @@ function checkAddress(a: string, field: string): string {
   return a;
 }
 
-/** The words of a mailbox list, "," after each mailbox but the last; field names the list in errors. */
+/** The words of a mailbox list, "," after each mailbox but the last; errors name "from", "to[i]" or "cc[i]". */
 export function mailboxWords(list: Mailbox[], field: string): string[] {
   let words: string[] = [];
   list.forEach(function (m, i) {
-    const a = checkAddress(m.address, field + "[" + i + "]");
+    const a = checkAddress(m.address, field == "from" ? field : field + "[" + i + "]");
     const name = headerWords(m.name, true);
     words = words.concat(name.length ? name.concat("<" + a + ">") : [a]);
     if (i < list.length - 1) words[words.length - 1] += ",";
