@@ -2,13 +2,13 @@
 // naming each rule's probe row in shared/espruino-features.txt and each hit's original source line.
 // CLI: `tsx tools/bundle-check.ts [firmware/app.js]` (reads the .map beside it).
 import { parse, type Node } from "acorn";
-import { ancestor } from "acorn-walk";
+import { ancestor, simple } from "acorn-walk";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { REGEX_RULES, regexProblems } from "./bundle-regex.ts";
-import { isDeclared } from "./bundle-scope.ts";
+import { declaringScope, isDeclared } from "./bundle-scope.ts";
 
 /** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
 export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto"];
@@ -171,6 +171,26 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     }
   };
 
+  // esbuild routes `require(…)` in ES modules through its `__require` helper, a variable whose value
+  // tests `typeof require`: calls of that variable (in the scope that declares it) are require calls too.
+  const requireAliases = new Set<string>(); // "name@start of the declaring scope"
+  const aliasKey = (name: string, scope: Node | null) => `${name}@${scope ? scope.start : -1}`;
+  ancestor(ast, {
+    VariableDeclarator(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      if (node.id.type !== "Identifier" || !node.init) return;
+      let testsRequire = false;
+      simple(node.init, {
+        UnaryExpression(u: AnyNode) {
+          if (u.operator === "typeof" && u.argument.type === "Identifier" && u.argument.name === "require") testsRequire = true;
+        },
+      });
+      if (testsRequire) requireAliases.add(aliasKey(node.id.name, declaringScope(node.id.name, ancestors)));
+    },
+  });
+  const isRequire = (callee: AnyNode, ancestors: Node[]) =>
+    callee.type === "Identifier" &&
+    ((callee.name === "require" && isGlobal("require", ancestors)) || requireAliases.has(aliasKey(callee.name, declaringScope(callee.name, ancestors))));
+
   ancestor(ast, {
     Property(node: AnyNode) {
       if (node.computed) at(node.key, "computed-key", "computed property key `{[k]: v}` is a SyntaxError on the board", "row 170");
@@ -223,7 +243,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       regexConstructor(node, ancestors);
       let callee = node.callee as AnyNode;
       if (callee.type === "ChainExpression") callee = callee.expression;
-      if (callee.type === "Identifier" && callee.name === "require" && isGlobal("require", ancestors)) {
+      if (isRequire(callee, ancestors)) {
         const mod = stringValue(node.arguments[0]);
         if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "row 453");
         else if (!BUILTIN_MODULES.includes(mod)) {

@@ -16,6 +16,12 @@ export function declaredNames(node: Node): Set<string> {
   return names;
 }
 
+/** The innermost enclosing node that declares `name`, or null for a global. */
+export function declaringScope(name: string, ancestors: Node[]): Node | null {
+  for (let i = ancestors.length - 1; i >= 0; i--) if (declaredNames(ancestors[i]).has(name)) return ancestors[i];
+  return null;
+}
+
 /** True when `name` is declared by any of the enclosing nodes (innermost last, as acorn-walk gives them). */
 export function isDeclared(name: string, ancestors: Node[]): boolean {
   for (let i = ancestors.length - 1; i >= 0; i--) if (declaredNames(ancestors[i]).has(name)) return true;

@@ -44,6 +44,14 @@ describe("hits name the source", () => {
     );
   });
 
+  test("calls through esbuild's __require alias are require calls only where that alias is in scope", () => {
+    const helper = 'var o=(e=>typeof require!="undefined"?require:e)(0);';
+    expect(checkBundle(`${helper}o("net");function f(o){return o("fs")}`)).toEqual([]);
+    expect(checkBundle(`${helper}function f(){return o("fs")}`).map((h) => h.message)).toEqual([
+      expect.stringContaining('require("fs") is not an Espruino built-in'),
+    ]);
+  });
+
   test("a bundle that does not parse is one hit, not a crash", () => {
     expect(checkBundle("var = 1;").map((h) => h.rule)).toEqual(["parse"]);
   });
