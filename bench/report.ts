@@ -263,25 +263,27 @@ export function renderMarkdown(r: Results): string {
 
 /** Hand-written SVG: median trigger→250 (with min–max bars) against one-way delay, per server and client. */
 export function renderChart(rows: LatencyRow[]): string {
-  const W = 720;
-  const H = 420;
-  const L = 70;
-  const R = 230;
-  const T = 40;
-  const B = 60;
   const delays = [...new Set(rows.map((r) => r.delayMs))].sort((a, b) => a - b);
   const servers = [...new Set(rows.map((r) => `${r.server} (${r.offers})`))];
-  type Series = { label: string; color: string; dash: string; pts: { d: number; s: Summary }[] };
+  const W = 760;
+  const L = 70;
+  const R = 30;
+  const T = 40;
+  const plotBottom = 340;
+  const legendTop = plotBottom + 60;
+  const H = legendTop + servers.length * 20 + 10;
+  const B = H - plotBottom;
+  type Series = { label: string; color: string; dash: string; col: number; row: number; pts: { d: number; s: Summary }[] };
   const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
   const series: Series[] = [];
   servers.forEach((srv, k) => {
-    for (const client of ["alertmail", "nodemailer"] as const) {
+    (["alertmail", "nodemailer"] as const).forEach((client, col) => {
       const pts = rows
         .filter((r) => `${r.server} (${r.offers})` === srv && !r[client].skipped)
         .map((r) => ({ d: r.delayMs, s: ms(r[client]) }))
         .filter((p): p is { d: number; s: Summary } => p.s != null);
-      if (pts.length) series.push({ label: `${client} → ${srv}`, color: colors[k % colors.length], dash: client === "alertmail" ? "" : "6 4", pts });
-    }
+      if (pts.length) series.push({ label: `${client} → ${srv}`, color: colors[k % colors.length], dash: client === "alertmail" ? "" : "6 4", col, row: k, pts });
+    });
   });
   const maxY = Math.max(1, ...series.flatMap((s) => s.pts.map((p) => p.s.max)));
   const niceMax = (() => {
@@ -306,7 +308,7 @@ export function renderChart(rows: LatencyRow[]): string {
     out.push(`<text x="${x(d).toFixed(1)}" y="${H - B + 18}" text-anchor="middle">${d} ms</text>`);
   }
   out.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`);
-  out.push(`<text x="${(L + W - R) / 2}" y="${H - 20}" text-anchor="middle">added one-way delay (each direction)</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${plotBottom + 36}" text-anchor="middle">added one-way delay (each direction)</text>`);
   out.push(`<text transform="translate(18 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">ms, trigger → 250</text>`);
   series.forEach((s, k) => {
     const pts = s.pts.sort((a, b) => a.d - b.d);
@@ -317,9 +319,15 @@ export function renderChart(rows: LatencyRow[]): string {
       out.push(`<line x1="${px}" y1="${y(p.s.min).toFixed(1)}" x2="${px}" y2="${y(p.s.max).toFixed(1)}" stroke="${s.color}" stroke-opacity="0.6"/>`);
       out.push(`<circle cx="${x(p.d).toFixed(1)}" cy="${y(p.s.median).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
-    const ly = T + 10 + k * 20;
-    out.push(`<line x1="${W - R + 15}" y1="${ly}" x2="${W - R + 45}" y2="${ly}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""}/>`);
-    out.push(`<text x="${W - R + 50}" y="${ly + 4}">${s.label.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</text>`);
+    const ly = legendTop + s.row * 20;
+    const lx = L + s.col * 340;
+    out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ""}/>`);
+    out.push(`<text x="${lx + 36}" y="${ly + 4}">${s.label.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</text>`);
+  });
+  servers.forEach((srv, k) => {
+    if (series.some((x) => x.row === k)) return;
+    const why = rows.find((r) => `${r.server} (${r.offers})` === srv)?.alertmail.skipped ?? "no measurements";
+    out.push(`<text x="${L}" y="${legendTop + k * 20 + 4}" fill="#666">${`${srv}: ${why}`.replace(/&/g, "&amp;").replace(/</g, "&lt;")}</text>`);
   });
   if (!series.length) out.push(`<text x="${L + 20}" y="${T + 40}">no measurements in this run</text>`);
   out.push(`</svg>`);
