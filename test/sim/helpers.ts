@@ -42,3 +42,16 @@ export async function bootFixture(
   board.boot();
   return board;
 }
+
+/** Resolves once cond() is true (checked every 5 ms); rejects after timeoutMs with what. */
+export function until(cond: () => boolean, timeoutMs: number, what = "condition"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    const tick = () => {
+      if (cond()) return resolve();
+      if (Date.now() - start > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

@@ -1,0 +1,118 @@
+// The simulated board: Storage survives reboots, the call-depth ceiling trips, WiFi does not
+// reconnect by itself, pins drive setWatch with edge/debounce/repeat, the watchdog reboots.
+import { afterEach, describe, expect, it } from "vitest";
+import { createSimBoard, type SimBoard } from "../../host-sim/board.ts";
+import { bootFixture, buildFixture, makeStorage, until } from "./helpers.ts";
+
+let board: SimBoard | undefined;
+afterEach(() => board?.stop());
+
+describe("Storage", () => {
+  it("keeps files across a simulated reboot, which runs .bootcde again", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval('require("Storage").write("note", "kept \\xff")');
+    board.eval('require("Storage").writeJSON("j", {a: 1})');
+    board.reboot("test");
+    expect(board.boots).toBe(2);
+    expect(board.eval('require("Storage").read("note")')).toBe("kept \xff");
+    expect(board.eval('require("Storage").readJSON("j").a')).toBe(1);
+    expect(board.storage.readBytes("note")).toEqual(Buffer.from([...Buffer.from("kept "), 0xff]));
+    await board.waitForOutput(/fixture: online/, 5000);
+    expect(board.output.filter((l) => l.startsWith("sim: boot #")).length).toBe(2);
+  });
+
+  it("writes at an offset into a file created with a size, like the board", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval('var S = require("Storage"); S.write("f", "ab", 0, 6); S.write("f", "cd", 2)');
+    expect(board.eval('require("Storage").read("f")')).toBe("abcd\xff\xff");
+    expect(board.eval('require("Storage").list().indexOf("f") >= 0')).toBe(true);
+    board.eval('require("Storage").erase("f")');
+    expect(board.eval('require("Storage").read("f")')).toBeUndefined();
+  });
+});
+
+describe("call depth", () => {
+  it("records the deepest firmware call chain", async () => {
+    board = await bootFixture("recursion", { depth: "10" });
+    await board.waitForOutput(/^fixture: bottom /, 5000);
+    expect(board.halted).toBe(false);
+    expect(board.maxCallDepth).toBe(10);
+  });
+
+  it('stops the firmware with "Too much recursion" past 25 nested calls', async () => {
+    board = await bootFixture("recursion", { depth: "30" });
+    await board.waitForOutput(/Too much recursion/, 5000);
+    expect(board.halted).toBe(true);
+    expect(board.maxCallDepth).toBeGreaterThan(25);
+    expect(board.output.join("\n")).not.toContain("fixture: bottom");
+  });
+});
+
+describe("WiFi", () => {
+  it("does not reconnect by itself after the access point comes back", async () => {
+    board = await bootFixture("wifi-up");
+    await board.waitForOutput(/fixture: online/, 5000);
+    board.wifiDown();
+    await board.waitForOutput(/fixture: event disconnected/, 5000);
+    board.wifiUp();
+    // Give a reconnect every chance to happen (the simulated AP answers in 30 ms): it must not.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(board.eval('require("Wifi").getIP().ip')).toBe("0.0.0.0");
+    expect(board.output.filter((l) => l.startsWith("fixture: event connected")).length).toBe(1);
+    expect(() => board!.eval('require("net").connect({host: "127.0.0.1", port: 9})')).toThrow(expect.objectContaining({ message: "Not connected to the internet" }));
+    // Only the firmware's own connect brings it back.
+    board.eval('require("Wifi").connect("sim-ap", {password: "x"}, function (e) { console.log("fixture: again " + e); })');
+    await board.waitForOutput(/^fixture: again null$/, 5000);
+    expect(board.eval('require("Wifi").getIP().ip')).toBe("192.168.4.2");
+  });
+
+  it("fails connect with a reason while the access point is down", async () => {
+    const code = await buildFixture("wifi-up");
+    board = createSimBoard({ storageDir: makeStorage({ ".bootcde": code }) });
+    board.wifiDown();
+    board.boot();
+    await board.waitForOutput(/^fixture: wifi error no_ap_found$/, 5000);
+  });
+
+  it("throws from setSNTP when the zone is not a POSIX TZ string", async () => {
+    board = await bootFixture("wifi-up");
+    expect(() => board!.eval('require("Wifi").setSNTP("pool.ntp.org", 1)')).toThrow();
+    expect(() => board!.eval('require("Wifi").setSNTP("pool.ntp.org", "CET-1CEST,M3.5.0,M10.5.0/3")')).not.toThrow();
+  });
+});
+
+describe("pins", () => {
+  it("calls setWatch on debounced edges, once for a non-repeating watch", async () => {
+    board = await bootFixture("watch");
+    await board.waitForOutput(/^fixture: armed 1$/, 5000);
+    board.setPin("D4", false);
+    await board.waitForOutput(/^fixture: D4 false$/, 5000);
+    // A glitch shorter than the debounce is not reported.
+    board.setPin("D4", true);
+    board.setPin("D4", false);
+    board.setPin("D5", true);
+    await board.waitForOutput(/^fixture: D5 true$/, 5000);
+    board.setPin("D5", false);
+    board.setPin("D5", true);
+    board.setPin("D4", true);
+    await board.waitForOutput(/^fixture: D4 true$/, 5000);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(board.output.filter((l) => l.startsWith("fixture: D"))).toEqual(["fixture: D4 false", "fixture: D5 true", "fixture: D4 true"]);
+  });
+
+  it("reads analog values 0..1 on ADC1 pins and refuses others", async () => {
+    board = await bootFixture("wifi-up");
+    board.setAnalog("D34", 0.5);
+    expect(Math.abs((board.eval("analogRead(D34)") as number) - 0.5)).toBeLessThan(1 / 4095);
+    expect(() => board!.eval("analogRead(D4)")).toThrow();
+  });
+});
+
+describe("watchdog", () => {
+  it("reboots the board when the firmware stops kicking it", async () => {
+    board = await bootFixture("watchdog");
+    await board.waitForOutput(/^fixture: boot 2$/, 10000);
+    expect(board.output.some((l) => /watchdog expired/.test(l))).toBe(true);
+    await until(() => board!.boots === 2, 1000, "second boot");
+  });
+});

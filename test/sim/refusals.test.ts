@@ -1,0 +1,108 @@
+// The simulator refuses what Espruino 2v29 refuses (shared/espruino.md §5), so code that only works on Node fails here.
+import { createServer } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SimBoard } from "../../host-sim/board.ts";
+import { bootFixture } from "./helpers.ts";
+
+let board: SimBoard | undefined;
+afterEach(() => board?.stop());
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe("the firmware's context", () => {
+  it("fails a bundle that calls new Map() with a ReferenceError", async () => {
+    board = await bootFixture("map");
+    await board.waitForOutput(/^Uncaught ReferenceError: Map is not defined/, 5000);
+    expect(board.output.join("\n")).not.toContain("fixture: map worked");
+    expect(board.errors).toEqual(["ReferenceError: Map is not defined"]);
+  });
+
+  it("has none of the globals Espruino lacks", async () => {
+    board = await bootFixture("wifi-up");
+    const names = ["Map", "Set", "WeakMap", "WeakSet", "WeakRef", "Symbol", "Proxy", "Reflect", "Buffer", "TextEncoder", "TextDecoder", "queueMicrotask", "setImmediate", "structuredClone", "BigInt", "RangeError"];
+    const types = board.eval(`[${names.map((n) => `typeof ${n}`).join(",")}].join()`);
+    expect(types).toBe(names.map(() => "undefined").join());
+    expect(board.eval("typeof process.nextTick + typeof Object.freeze + typeof [].at + typeof Array.from + typeof Promise.prototype.finally + typeof Number.isInteger + typeof ''.trimStart")).toBe("undefined".repeat(7));
+    expect(board.eval("[typeof Promise, typeof Uint8Array, typeof btoa, typeof E.toString, typeof InternalError].join()")).toBe("function,function,function,function,function");
+  });
+
+  it("gives process.env the ESP32's BOARD, VERSION and MODULES with tls", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval("process.env.BOARD + ' ' + process.env.VERSION")).toBe("ESP32 2v29");
+    expect(board.eval("process.env.MODULES.split(',').indexOf('tls') >= 0")).toBe(true);
+  });
+
+  it("refuses require of a module the build lacks, like the board", async () => {
+    board = await bootFixture("wifi-up", {}, { env: { MODULES: "Storage,net,Wifi,ESP32" } });
+    expect(() => board!.eval('require("tls")')).toThrow(expect.objectContaining({ message: 'Module "tls" not found' }));
+    expect(() => board!.eval('require("events")')).toThrow(expect.objectContaining({ message: 'Module "events" not found' }));
+  });
+
+  it("reproduces the multi-character indexOf/includes/replace false positives (trap 1)", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval(`"abc\\r".indexOf("\\r\\n")`)).toBe(3);
+    expect(board.eval(`"xB".indexOf("BC")`)).toBe(1);
+    expect(board.eval(`"abc\\r".includes("\\r\\n")`)).toBe(true);
+    expect(board.eval(`"abc\\r".replace("\\r\\n", "X")`)).toBe("abcX");
+    expect(board.eval(`"a\\r\\nb".indexOf("\\n")`)).toBe(2);
+  });
+
+  it("keeps only the low byte of String.fromCharCode and writes JSON non-ASCII as \\u00XX", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval("String.fromCharCode(0x20AC).charCodeAt(0)")).toBe(0xac);
+    expect(board.eval(`JSON.stringify("\\xe9")`)).toBe('"\\u00E9"');
+  });
+});
+
+describe("timers", () => {
+  it("throws on clearTimeout(undefined) and clearInterval(undefined)", async () => {
+    board = await bootFixture("wifi-up");
+    expect(() => board!.eval("clearTimeout(undefined)")).toThrow(expect.objectContaining({ message: "clearTimeout(undefined) not allowed. Use clearTimeout() instead" }));
+    expect(() => board!.eval("var t; clearInterval(t)")).toThrow(expect.objectContaining({ message: expect.stringContaining("clearInterval(undefined)") }));
+    expect(board.eval("var id = setTimeout(function () {}, 1000); clearTimeout(id); typeof id")).toBe("number");
+  });
+});
+
+describe("sockets", () => {
+  it("throws synchronously from connect when nothing listens on the port", async () => {
+    board = await bootFixture("wifi-up");
+    await board.waitForOutput(/fixture: online/, 5000);
+    const port = await closedPort();
+    const r = board.eval(`(function () {
+      var seen = [];
+      try {
+        require("net").connect({ host: "127.0.0.1", port: ${port} }, function () { seen.push("connected"); });
+        seen.push("returned");
+      } catch (e) { seen.push("threw " + e.message + " " + (e instanceof Error)); }
+      return seen.join();
+    })()`);
+    expect(r).toBe("threw Unable to create socket false");
+  });
+
+  it("throws 'Not connected to the internet' while WiFi is down", async () => {
+    board = await bootFixture("map"); // never joins WiFi
+    expect(() => board!.eval('require("tls").connect({ host: "127.0.0.1", port: 465 })')).toThrow(expect.objectContaining({ message: "Not connected to the internet" }));
+  });
+
+  it("refuses hosts other than 127.0.0.1 unless real sending was asked for", async () => {
+    board = await bootFixture("wifi-up");
+    await board.waitForOutput(/fixture: online/, 5000);
+    expect(() => board!.eval('require("net").connect({ host: "smtp.example.com", port: 465 })')).toThrow(expect.objectContaining({ message: "Unable to locate host" }));
+  });
+});
+
+describe("Storage", () => {
+  it("refuses names over 28 characters and zero-length writes", async () => {
+    board = await bootFixture("wifi-up");
+    expect(() => board!.eval('require("Storage").write("' + "n".repeat(29) + '", "x")')).toThrow(expect.objectContaining({ message: expect.stringContaining("over 28") }));
+    expect(board.eval('require("Storage").write("' + "n".repeat(28) + '", "x")')).toBe(true);
+    expect(() => board!.eval('require("Storage").write("empty", "")')).toThrow();
+    expect(board.eval('require("Storage").read("missing")')).toBeUndefined();
+  });
+});
