@@ -54,6 +54,8 @@ const MISSING_GLOBALS: Record<string, string> = {
   TextDecoder: "row 409",
   queueMicrotask: "row 447",
   setImmediate: "row 446",
+  WeakRef: "row 124",
+  BigInt: "row 372",
 };
 
 /** Static members of globals the board lacks: "Global.member" -> probe rows. */
@@ -67,6 +69,15 @@ const MISSING_STATICS: Record<string, string> = {
   "Object.seal": "row 196",
   "Object.is": "row 206",
   "process.nextTick": "row 452",
+  "String.raw": "row 079",
+  "String.fromCodePoint": "row 283",
+  "Number.isInteger": "row 361",
+  "Number.isNaN": "row 362",
+  "Number.isFinite": "row 362",
+  "Number.MAX_SAFE_INTEGER": "row 364",
+  "Math.trunc": "row 368",
+  "Date.UTC": "row 385",
+  "Uint8Array.from": "row 406",
 };
 
 /** Methods the board lacks, whatever they are called on: name -> probe rows. */
@@ -83,6 +94,11 @@ const MISSING_METHODS: Record<string, string> = {
   codePointAt: "row 282",
   matchAll: "row 293",
   localeCompare: "row 291",
+  findLast: "row 228",
+  findLastIndex: "row 228",
+  reduceRight: "row 234",
+  copyWithin: "row 250",
+  normalize: "row 292",
 };
 
 /** Methods that give false positives with a needle of two or more characters (trap 1). */
@@ -134,6 +150,11 @@ export const RULE_IDS: string[] = [
   ...Object.keys(MISSING_METHODS).map((n) => `method-${n}`),
   ...Object.keys(PREFIX_TRAP_METHODS).map((n) => `needle-${n}`),
   "require",
+  "new-target",
+  "extends-Error",
+  "length-assign",
+  "split-limit",
+  "replace-dollar-amp",
   ...REGEX_RULES,
 ];
 
@@ -203,6 +224,20 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       if (node.computed) at(node.key, "computed-key", "computed class field name is a SyntaxError on the board", "row 023");
       if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private field #${node.key.name} is a SyntaxError on the board`, "row 013");
     },
+    MetaProperty(node: AnyNode) {
+      if (node.meta.name === "new") at(node, "new-target", "`new.target` is a SyntaxError on the board", "row 026");
+    },
+    ClassDeclaration(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      extendsError(node, ancestors);
+    },
+    ClassExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      extendsError(node, ancestors);
+    },
+    AssignmentExpression(node: AnyNode) {
+      if (node.left.type === "MemberExpression" && memberName(node.left) === "length") {
+        at(node.left.property, "length-assign", "assigning `.length` throws on the board for arrays (use splice)", "row 247");
+      }
+    },
     LabeledStatement(node: AnyNode) {
       at(node, "label", `label \`${node.label.name}:\` is not supported (break/continue to it throws ReferenceError)`, "rows 110-113");
     },
@@ -257,6 +292,13 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       const missing = own(MISSING_METHODS, name);
       const onString = name === "lastIndexOf" && stringValue(node.arguments[0]) !== null;
       if (missing !== undefined && !onString) at(callee.property, `method-${name}`, `.${name}() does not exist on the board`, missing);
+      if (name === "split" && node.arguments.length >= 2) {
+        at(callee.property, "split-limit", "split with a limit: the board ignores the limit", "row 266");
+      }
+      const replacement = stringValue(node.arguments[1]);
+      if ((name === "replace" || name === "replaceAll") && replacement !== null && replacement.includes("$&")) {
+        at(callee.property, "replace-dollar-amp", "`$&` in a replacement string is written literally on the board (use a function)", "row 273");
+      }
       const trap = own(PREFIX_TRAP_METHODS, name);
       const needle = stringValue(node.arguments[0]);
       if (trap !== undefined && needle !== null && Buffer.byteLength(needle, "utf8") >= 2) {
@@ -264,6 +306,13 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       }
     },
   });
+
+  function extendsError(node: AnyNode, ancestors: Node[]) {
+    const sup = node.superClass as AnyNode | null;
+    if (sup?.type === "Identifier" && /Error$/.test(sup.name) && isGlobal(sup.name, ancestors)) {
+      at(sup, "extends-Error", `\`class … extends ${sup.name}\` fails on the board ("Calling 'super' outside of class"): make an Error and set fields on it (shared/espruino.md trap 6)`, "rows 017-019, 433, 434");
+    }
+  }
 
   function regexConstructor(node: AnyNode, ancestors: Node[]) {
     // esbuild turns regex literals it considers too new into `new RegExp("…")`: check those too.
