@@ -393,6 +393,8 @@ function checkRules(c: Checker, cfg: Record<string, any>, opts: ValidateOptions)
   // helo: an explicit host name, or the device name as a label + ".local".
   if (smtp.helo === undefined && typeof device.name === "string") {
     const label = device.name
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
       .toLowerCase()
       .replace(/[^a-z0-9-]+/g, "-")
       .replace(/^-+|-+$/g, "")
