@@ -81,19 +81,19 @@ export function openTcp(target: TcpTarget, timeoutMs = 10000): Promise<Link> {
   });
 }
 
-function serialError(path: string, e: Error): FlashError {
+export function serialError(path: string, e: Error): FlashError {
   const msg = e.message;
-  if (/ENOENT|No such file|cannot open|File not found/i.test(msg))
-    return new FlashError(
-      "ENOPORT",
-      `no such serial port ${path}. Plug the board in and look for it with \`ls /dev/ttyUSB* /dev/ttyACM*\` ` +
-        `(macOS: /dev/cu.*; Windows: COM3…), or use --port tcp://IP for the WiFi console.`,
-    );
   if (/EACCES|Permission denied|Access denied/i.test(msg))
     return new FlashError(
       "EACCES",
       `permission denied on ${path}: your user may not use serial ports. Add it to the dialout group with ` +
         `\`sudo usermod -aG dialout $USER\`, then log out and in again (or run \`newgrp dialout\`).`,
+    );
+  if (/ENOENT|No such file|File not found/i.test(msg))
+    return new FlashError(
+      "ENOPORT",
+      `no such serial port ${path}. Plug the board in and look for it with \`ls /dev/ttyUSB* /dev/ttyACM*\` ` +
+        `(macOS: /dev/cu.*; Windows: COM3…), or use --port tcp://IP for the WiFi console.`,
     );
   if (/EBUSY|Resource busy|lock/i.test(msg))
     return new FlashError("ECONNECT", `${path} is busy: close any other terminal (screen, minicom, the Espruino IDE) using it.`);
