@@ -25,8 +25,10 @@ export interface Board extends SenderBoard {
   sketch: { setup(api: SketchApi): void; loop: ((api: SketchApi) => void) | null };
 }
 
-/** Watchdog kick and uptime tick. */
+/** Watchdog kick and clock-watch tick. */
 const TICK_MS = 5000;
+/** A wall-clock step bigger than this between two ticks is SNTP setting the clock, not time passing. */
+const CLOCK_STEP_MS = 60000;
 const SECTIONS = ["device", "wifi", "smtp", "alerts", "outbox", "sketch"];
 
 /** The configuration from Storage, or a sentence saying why there is none. */
@@ -55,10 +57,20 @@ export function startFirmware(b: Board): void {
   if (secure && !b.hasTls()) {
     return b.log("this Espruino build has no TLS: flash the official ESP32 build (not ESP32_IDF4), or use a plain LAN relay");
   }
-  let upMs = 0;
+  // Monotonic ms for limits and uptime: the wall clock jumps from 1970 to today when SNTP sets it.
+  let skew = 0;
+  let lastWall = b.now();
+  const mono = function () {
+    const t = b.now();
+    const d = t - lastWall;
+    if (d < 0 || d > CLOCK_STEP_MS) skew += d;
+    lastWall = t;
+    return t - skew;
+  };
+  const bootMono = mono();
   if (wd > 0) b.enableWatchdog(wd);
   every(b.timers, TICK_MS, function () {
-    upMs += TICK_MS;
+    mono();
     if (wd > 0) b.kickWatchdog();
   });
 
@@ -116,10 +128,10 @@ export function startFirmware(b: Board): void {
   const rules = armRules(cfg.alerts, {
     pins: b.pins,
     timers: b.timers,
-    now: b.now,
+    now: mono,
     raise: function (r: AlertRule, value: string, state: string, count: number) {
       if (r.kind == "heartbeat") {
-        const m = Math.floor(upMs / 60000);
+        const m = Math.floor((mono() - bootMono) / 60000);
         state = sender.lastError || "no errors";
         count = sender.sent;
         value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + queue.names().length + " queued, last error: " + state;

@@ -292,6 +292,19 @@ describe("messages", () => {
     expect(s.clock).toMatch(/^20\d\d-/);
   });
 
+  test("limits and uptime survive SNTP stepping the clock from 1970 to today", () => {
+    const b = bootFirmware({ start: 5000, config: testConfig((c) => (c.alerts[0].maxPerHour = 1)) });
+    b.clock.advance(1000);
+    b.pins.edge("D4", false);
+    b.clock.advance(3000);
+    b.clock.jump(1_750_000_000_000);
+    b.clock.advance(1000);
+    b.pins.edge("D4", true);
+    b.clock.advance(10_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect((b.api.status() as any).rules.door).toBe("held (max per hour), 1 waiting");
+  });
+
   test("fire() of an unknown rule says so", () => {
     const b = bootFirmware();
     b.api.fire("nope");

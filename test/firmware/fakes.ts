@@ -25,6 +25,11 @@ export function fakeClock(start = 1_750_000_000_000) {
     timers,
     now: () => t,
     pending: () => pending.length,
+    /** Steps the wall clock without time passing (SNTP setting it); timers keep their due times in real time. */
+    jump(ms: number) {
+      t += ms;
+      for (const p of pending) p.at += ms;
+    },
     /** Runs every timer due within ms, in time order, moving the clock along. */
     advance(ms: number) {
       const end = t + ms;
