@@ -151,6 +151,7 @@ export const RULE_IDS: string[] = [
   ...Object.keys(PREFIX_TRAP_METHODS).map((n) => `needle-${n}`),
   "require",
   "new-target",
+  "hoisting",
   "extends-Error",
   "length-assign",
   "split-limit",
@@ -278,6 +279,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       regexConstructor(node, ancestors);
       let callee = node.callee as AnyNode;
       if (callee.type === "ChainExpression") callee = callee.expression;
+      if (callee.type === "Identifier") callBeforeDeclaration(node, callee.name, ancestors);
       if (isRequire(callee, ancestors)) {
         const mod = stringValue(node.arguments[0]);
         if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "row 453");
@@ -306,6 +308,35 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       }
     },
   });
+
+  /** Trap 3: the board does not hoist functions; a call that runs before the declaration throws. */
+  function callBeforeDeclaration(call: AnyNode, name: string, ancestors: Node[]) {
+    const scope = declaringScope(name, ancestors) as AnyNode | null;
+    if (!scope) return;
+    const list: AnyNode[] | undefined =
+      scope.type === "Program" || scope.type === "BlockStatement" || scope.type === "StaticBlock"
+        ? scope.body
+        : (scope.type === "FunctionDeclaration" || scope.type === "FunctionExpression") && scope.body.type === "BlockStatement"
+          ? scope.body.body
+          : undefined;
+    if (!list) return;
+    const declIndex = list.findIndex((st) => st.type === "FunctionDeclaration" && st.id?.name === name);
+    if (declIndex < 0) return;
+    // The statement of `list` that holds the call, provided no function boundary lies in between
+    // (a call inside a nested function runs later, when that function is called).
+    const at0 = ancestors.indexOf(scope);
+    for (let i = ancestors.length - 2; i > at0; i--) {
+      const a = ancestors[i] as AnyNode;
+      if (a.type === "FunctionDeclaration" || a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression") return;
+      const callIndex = list.indexOf(a);
+      if (callIndex >= 0) {
+        if (callIndex < declIndex) {
+          at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+        }
+        return;
+      }
+    }
+  }
 
   function extendsError(node: AnyNode, ancestors: Node[]) {
     const sup = node.superClass as AnyNode | null;
@@ -359,6 +390,8 @@ function addSources(hits: BundleHit[], opts: CheckOptions): Set<BundleHit> {
     const pos = consumer.originalPositionFor({ line: h.line, column: h.column - 1 });
     if (!pos.source || pos.line === null) continue;
     h.source = { file: relative(root, resolve(mapDir, pos.source)), line: pos.line, column: pos.column + 1 };
+    // Minified names: say the original one (`e()` in the bundle is `greet()` in the source).
+    if (h.rule === "hoisting" && pos.name) h.message = h.message.replace(/^`[^`(]*\(\)`/, `\`${pos.name}()\``);
     if (!sourceLines.has(pos.source)) sourceLines.set(pos.source, (consumer.sourceContentFor(pos.source, true) ?? "").split("\n"));
     if (allowedBy(sourceLines.get(pos.source)!, pos.line, h.rule)) allowed.add(h);
   }

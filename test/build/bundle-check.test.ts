@@ -52,6 +52,15 @@ describe("hits name the source", () => {
     ]);
   });
 
+  test("a call before its function declaration names the original function and line, not the minified ones", async () => {
+    const { code, map } = await bundleFixture(join(FIXTURES, "rules", "hoisting.js"));
+    expect(code).not.toContain("greet");
+    const hits = checkBundle(code, { map, mapDir: join(ROOT, "test", ".tmp") });
+    expect(hits.map((h) => [h.message.slice(0, 9), h.source?.file, h.source?.line])).toEqual([
+      ["`greet()`", "test/fixtures/bundle/rules/hoisting.js", 3],
+    ]);
+  });
+
   test("a bundle that does not parse is one hit, not a crash", () => {
     expect(checkBundle("var = 1;").map((h) => h.rule)).toEqual(["parse"]);
   });
