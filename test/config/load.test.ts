@@ -246,7 +246,7 @@ describe("hostile values", () => {
     ["rule name", withAlert({ name: "restart\nX-Evil: 1" }), /^alerts\[0\]\.name: found .* with a line break/],
     ["subject", withAlert({ subject: "hi\rRCPT TO:<x@evil.example>" }), /^alerts\[0\]\.subject: found .* with a line break/],
     ["unit", { ...minimal(), alerts: [{ kind: "analog", name: "t", pin: "D34", above: 1, unit: "°C\n" }] }, /^alerts\[0\]\.unit: found .* with a line break/],
-    ["display name", { ...minimal(), smtp: { ...minimal().smtp, from: '"Pump\r\nBcc: x@evil.example" <pump@example.com>' } }, /^smtp\.from: found .*the display name contains a line break/],
+    ["display name", { ...minimal(), smtp: { ...minimal().smtp, from: '"Pump\r\nBcc: x@evil.example" <pump@example.com>' } }, /^smtp\.from: found .*it contains a line break/],
     ["address", { ...minimal(), smtp: { ...minimal().smtp, to: ["me@example.com\r\nDATA"] } }, /^smtp\.to\[0\]: found .*line break/],
     ["NUL in a body", withAlert({ body: "a\u0000b" }), /^alerts\[0\]\.body: found .* with a NUL character/],
     ["escape character in a name", { ...minimal(), device: { name: "Pump\u001b[2J" } }, /^device\.name: found .* with a control character/],

@@ -40,6 +40,8 @@ export function addrSpecProblem(address: string): string | null {
 
 /** "Name <a@b.c>", "\"Last, First\" <a@b.c>", "<a@b.c>" or "a@b.c". */
 export function parseMailbox(text: string): ParsedMailbox {
+  if (/[\r\n\0]/.test(text)) return { ok: false, problem: "it contains a line break or NUL" };
+  if (/[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) return { ok: false, problem: "it contains a control character" };
   const s = text.trim();
   let name = "";
   let address = s;
@@ -54,7 +56,6 @@ export function parseMailbox(text: string): ParsedMailbox {
   } else if (s.includes("<")) {
     return { ok: false, problem: 'it has "<" but does not end with ">"' };
   }
-  if (/[\r\n\0]/.test(name)) return { ok: false, problem: "the display name contains a line break or NUL" };
   const problem = addrSpecProblem(address);
   if (problem) return { ok: false, problem };
   return { ok: true, mailbox: { name, address } };
