@@ -56,6 +56,12 @@ describe("flash protocol", () => {
     expect(JSON.parse(Buffer.from(board.storage.get("alertmail.json")!, "latin1").toString("utf8"))).toEqual(CONFIG);
   });
 
+  it("--config-only refuses a board that has no code to run the configuration", async () => {
+    const board = createFakeEspruino();
+    await expect(flash(board, await serve(board), { configOnly: true })).rejects.toMatchObject({ code: "ENOCODE" });
+    expect(board.storage.size).toBe(0);
+  });
+
   it("replaying the --out stream gives the same Storage as flashing", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "alertmail-flash-")), "upload.txt");
     await flashBoard({ out, config: CONFIG, appJs: APP, chunkBytes: 100 });

@@ -11,6 +11,7 @@ export type FlashErrorCode =
   | "EBOARD" // not an ESP32
   | "ENOTLS" // firmware without the tls module
   | "ESTORAGE" // not enough free Storage
+  | "ENOCODE" // --config-only on a board without .bootcde
   | "EWRITE" // a step failed on the board
   | "ECLOSED" // the link closed mid-flash
   | "EBOOT"; // no boot line after the restart

@@ -6,7 +6,7 @@ import { APP_JS, buildFirmware } from "../build.ts";
 import { loadBoardConfig } from "../config/load.ts";
 import { FlashError } from "./errors.ts";
 import { openLink, type Link } from "./link.ts";
-import { configBytes, storageFiles, type StorageFile } from "./payload.ts";
+import { BOOT_FILE, configBytes, storageFiles, type StorageFile } from "./payload.ts";
 import {
   bytesNeeded,
   CLEAR_LINE,
@@ -108,6 +108,11 @@ function checkProbe(p: ProbeResult, files: StorageFile[], link: Link): void {
       `the Espruino firmware on ${link.name} (${p.board} ${p.version}) has no "tls" module, so it cannot send mail ` +
         `over TLS. Flash the official ESP32 firmware (espruino_${p.version}_esp32.tgz, the "ESP32" build), not ESP32_IDF4, ` +
         `which has no TLS (docs/flashing.md). Nothing was written.`,
+    );
+  if (!files.some((f) => f.name === BOOT_FILE) && !p.sizes[BOOT_FILE])
+    throw new FlashError(
+      "ENOCODE",
+      `${link.name} has no alertmail code (.bootcde) yet, so a configuration alone would not run: flash without --config-only. Nothing was written.`,
     );
   const need = bytesNeeded(files, p);
   if (need > p.free)

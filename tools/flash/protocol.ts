@@ -4,7 +4,7 @@
 // the line prints) + a statement wrapped in try/catch that prints `@am <seq> ok <json>` or
 // `@am <seq> err <json>`. The "@"+"am" split keeps an echoed command from looking like a reply.
 // The same bytes go to a serial port, a telnet console or an --out file.
-import type { StorageFile } from "./payload.ts";
+import { BOOT_FILE, type StorageFile } from "./payload.ts";
 
 /** Raw bytes per Storage.write line: 512 base64 characters, what the espruino tools send (core/utils.js). */
 export const DEFAULT_CHUNK_BYTES = 384;
@@ -95,7 +95,10 @@ function verifyStep(seq: number, file: StorageFile): Step {
  * telnet session stay up, unlike E.reboot(), so the boot line comes back on serial and on tcp alike).
  */
 export function flashSteps(files: StorageFile[], chunkBytes = DEFAULT_CHUNK_BYTES): Step[] {
-  const steps: Step[] = [probeStep(1, files.map((f) => f.name))];
+  // The probe also reports the code's size, so --config-only can refuse a board with no code to restart.
+  const names = files.map((f) => f.name);
+  if (!names.includes(BOOT_FILE)) names.push(BOOT_FILE);
+  const steps: Step[] = [probeStep(1, names)];
   for (const file of files) {
     if (file.data.length === 0) throw new Error(`${file.name}: empty file (Storage refuses zero-length writes)`);
     if (file.name.length > 28) throw new Error(`${file.name}: Storage names are at most 28 characters`);
