@@ -139,6 +139,49 @@ function isFeatureGuarded(name: string, ancestors: Node[]): boolean {
   return false;
 }
 
+/** The statements a scope node runs in order, for the scopes that can hold function declarations. */
+function statementList(scope: AnyNode): AnyNode[] | undefined {
+  if (scope.type === "Program" || scope.type === "BlockStatement" || scope.type === "StaticBlock") return scope.body;
+  if ((scope.type === "FunctionDeclaration" || scope.type === "FunctionExpression") && scope.body.type === "BlockStatement") return scope.body.body;
+  return undefined;
+}
+
+const declarationsCache = new WeakMap<AnyNode[], Map<string, { index: number; fn: AnyNode }>>();
+
+/** Function declarations directly in a statement list: name -> its statement index and node. */
+function functionDeclarations(list: AnyNode[]) {
+  let decls = declarationsCache.get(list);
+  if (!decls) {
+    decls = new Map();
+    list.forEach((st, index) => {
+      if (st.type === "FunctionDeclaration" && st.id) decls!.set(st.id.name, { index, fn: st });
+    });
+    declarationsCache.set(list, decls);
+  }
+  return decls;
+}
+
+const calleesCache = new WeakMap<AnyNode, string[]>();
+
+/** Names from `decls` that `fn` calls when it runs (not from functions nested in it), unless shadowed in `fn`. */
+function immediateCallees(fn: AnyNode, decls: Map<string, unknown>): string[] {
+  let names = calleesCache.get(fn);
+  if (!names) {
+    const found = new Set<string>();
+    ancestor(fn.body, {
+      CallExpression(c: AnyNode, _st: unknown, inner: Node[]) {
+        if (c.callee.type !== "Identifier" || !decls.has(c.callee.name)) return;
+        if (inner.some((a) => a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression" || a.type === "FunctionDeclaration")) return;
+        if (isDeclared(c.callee.name, [fn, ...inner])) return;
+        found.add(c.callee.name);
+      },
+    });
+    names = [...found];
+    calleesCache.set(fn, names);
+  }
+  return names;
+}
+
 /** Every rule id the check can report (except "parse", for a bundle that does not parse). */
 export const RULE_IDS: string[] = [
   "computed-key",
@@ -312,16 +355,10 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
   /** Trap 3: the board does not hoist functions; a call that runs before the declaration throws. */
   function callBeforeDeclaration(call: AnyNode, name: string, ancestors: Node[]) {
     const scope = declaringScope(name, ancestors) as AnyNode | null;
-    if (!scope) return;
-    const list: AnyNode[] | undefined =
-      scope.type === "Program" || scope.type === "BlockStatement" || scope.type === "StaticBlock"
-        ? scope.body
-        : (scope.type === "FunctionDeclaration" || scope.type === "FunctionExpression") && scope.body.type === "BlockStatement"
-          ? scope.body.body
-          : undefined;
-    if (!list) return;
-    const declIndex = list.findIndex((st) => st.type === "FunctionDeclaration" && st.id?.name === name);
-    if (declIndex < 0) return;
+    const list = scope ? statementList(scope) : undefined;
+    if (!scope || !list) return;
+    const decls = functionDeclarations(list);
+    if (!decls.has(name)) return;
     // The statement of `list` that holds the call, provided no function boundary lies in between
     // (a call inside a nested function runs later, when that function is called).
     const at0 = ancestors.indexOf(scope);
@@ -329,13 +366,33 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       const a = ancestors[i] as AnyNode;
       if (a.type === "FunctionDeclaration" || a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression") return;
       const callIndex = list.indexOf(a);
-      if (callIndex >= 0) {
-        if (callIndex < declIndex) {
-          at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+      if (callIndex < 0) continue;
+      const late = firstLateFunction(name, decls, callIndex);
+      if (late === name) {
+        at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+      } else if (late !== null) {
+        at(call.callee, "hoisting", `\`${name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+      }
+      return;
+    }
+  }
+
+  /** Of `name` and the same-scope functions it calls at once (transitively), the first declared after statement `index`. */
+  function firstLateFunction(name: string, decls: Map<string, { index: number; fn: AnyNode }>, index: number): string | null {
+    const queue = [name];
+    const seen = new Set(queue);
+    while (queue.length) {
+      const n = queue.shift()!;
+      const d = decls.get(n)!;
+      if (d.index > index) return n;
+      for (const callee of immediateCallees(d.fn, decls)) {
+        if (!seen.has(callee)) {
+          seen.add(callee);
+          queue.push(callee);
         }
-        return;
       }
     }
+    return null;
   }
 
   function extendsError(node: AnyNode, ancestors: Node[]) {
