@@ -11,18 +11,24 @@ const HEX = "0123456789ABCDEF";
  * Picks "7bit", "quoted-printable" or "base64" for a text body.
  * 7bit: ASCII without NUL, lines ≤ 998 bytes (RFC 5322 §2.1.1), and no "--=_" (so the multipart boundary,
  * which starts with "=_", cannot occur in any part: QP writes "=" as "=3D", base64 has no "_").
- * Otherwise QP when fewer than 1 byte in 8 needs escaping, else base64. Measured on Node with
- * test/mime/encoding-cost.test.ts (callbacks = JS calls the board makes; bytes = encoded size):
- *   French alert (2.4 % escaped)  QP 1 KB: 27 callbacks, 1.03× | base64: 0 callbacks, 1.37×
- *   CJK (≈ 100 % non-ASCII)       QP: 1 callback per byte, 3.1× | base64: 0 callbacks, 1.37×
- *   emoji-heavy                   QP: 1 callback per byte, 3.0× | base64: 0 callbacks, 1.37×
- * QP costs one callback per escaped byte and 2 extra bytes; base64 costs 0.37 bytes per byte and no callback.
- * Counting the non-ASCII bytes is one native replace over runs, so CJK costs one match per run, not per byte.
+ * Otherwise by cost on the board = JS calls (replace callbacks + per-line loop turns) + bytes / 100 (a 2 KB
+ * piece costs the SMTP layer ~20 calls to stuff, write and drain). Measured on Node by
+ * test/mime/encoding-cost.test.ts (multipart part; QP: callbacks + soft-wrap turns; base64: btoa turns):
+ *   sample (bytes, % non-ASCII)        QP                           base64
+ *   English alert with °C (112, 3.6)   4 cb + 4 turns, 127 B        2 turns, 156 B    → base64
+ *   English report (3500, 0.1)         4 cb + 82 turns, 3671 B      63 turns, 4850 B  → QP (parity)
+ *   French alert (1158, 12.4)          144 cb + 31 turns, 1502 B    21 turns, 1610 B  → base64
+ *   10,000-char ASCII line (0)         0 cb + 141 turns, 10422 B    176 turns, 13688 B → QP
+ *   CJK (1380, 99)                     1368 cb + 61 turns, 4274 B   25 turns, 1906 B  → base64
+ *   emoji (1800, 75)                   1350 cb + 61 turns, 4622 B   33 turns, 2506 B  → base64
+ * QP pays one callback per escaped byte and a turn per output line; base64 a turn per 57 bytes and 37 %
+ * more bytes. They meet near 1 escaped byte in 128; at parity QP is kept (readable, smaller on the wire).
+ * Counting escaped bytes is one native replace over runs: CJK costs one match per run, not per byte.
  */
 export function chooseEncoding(s: string): string {
   const escaped = s.length - s.replace(/[\x00\x80-\xff]+/g, "").length;
-  if (!escaped && !/--=_/.test(s) && !hasLongLine(s)) return "7bit";
-  return escaped * 8 < s.length ? "quoted-printable" : "base64";
+  if (!escaped && !/--=_/.test(s) && !(s.length > 998 && hasLongLine(s))) return "7bit";
+  return escaped * 128 < s.length ? "quoted-printable" : "base64";
 }
 
 /** Is any line longer than 998 bytes? One native indexOf per line. */

@@ -7,11 +7,13 @@ import { compose, content, drain, expectedText, headerLines, parse } from "./hel
 
 const BIG: Record<string, { text?: string; html?: string; subject?: string }> = {
   "50 KB of ASCII": { text: "Door 3 opened at 14:02, all fine.\n".repeat(1500) },
-  "50 KB of accented text (quoted-printable)": { text: "Température élevée à la cuisine, ça dépasse.\n".repeat(1100) },
+  "50 KB of accented text (base64)": { text: "Température élevée à la cuisine, ça dépasse.\n".repeat(1100) },
+  "50 KB of English with a few accents (quoted-printable)": { text: "Garage door opened, all fine, nothing to see here.\n".repeat(1000) + "Café\n" },
   "50 KB of CJK (base64)": { text: "温度センサーが警報を出しました。\n".repeat(1000) },
   "30 KB of emoji in one line": { text: "🔥🚨".repeat(4000) },
   "20 KB of line breaks": { text: "\n".repeat(20000) },
-  "20 KB of '=' and NUL (worst quoted-printable)": { text: "=\0".repeat(10000) },
+  "20 KB of '=' in one line (quoted-printable, every byte escaped)": { text: "=".repeat(20000) },
+  "20 KB of NUL and '=' (base64)": { text: "\0=".repeat(10000) },
   "text and HTML, 40 KB each": { text: "Zoë à la maison.\n".repeat(2400), html: "<p>Zoë à la maison.</p>\n".repeat(1700) },
   "a 10,000-character CJK subject": { subject: "警".repeat(10000), text: "x" },
 };
@@ -20,6 +22,8 @@ describe("pieces", () => {
   for (const [name, m] of Object.entries(BIG)) {
     test(`${name}: pieces of 1–2 KB ending in CRLF, reading back whole`, async () => {
       const { raw, pieces } = compose(m);
+      const enc = /\((quoted-printable|base64)/.exec(name);
+      if (enc) expect(raw).toContain("Content-Transfer-Encoding: " + enc[1]);
       expect(pieces.length).toBeGreaterThan(8);
       for (const p of pieces) {
         expect(p.length).toBeLessThanOrEqual(2048);
