@@ -23,7 +23,7 @@ async function tcpServer(onSocket: (s: Socket) => void = () => {}): Promise<{ po
   const received = new Promise<Buffer>((r) => (done = r));
   const srv = createServer((s) => {
     const chunks: Buffer[] = [];
-    s.on("data", (c) => chunks.push(c));
+    s.on("data", (c: Buffer) => chunks.push(c));
     s.on("end", () => done(Buffer.concat(chunks)));
     s.on("error", () => {});
     onSocket(s);

@@ -1,0 +1,338 @@
+// `npm start`: build firmware/app.js, validate board.json, start the embedded SMTP server, point the
+// firmware at it, install code + config into the emulated Storage exactly as flashing does, boot,
+// fire every configured alert once and list the mails that arrived. Exit 0 only if all arrived.
+//   npm start -- --scenario FILE   timed events instead of the default scenario
+//   npm start -- --real            send through board.json's real server (no embedded server)
+//   npm start -- --interactive     keep running; type commands (help lists them)
+//   npm start -- --board FILE      another board.json
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { createInterface } from "node:readline";
+import type { DeviceConfig } from "../src/config.ts";
+import { buildFirmware, formatSize, ROOT } from "../tools/build.ts";
+import { loadBoardConfig } from "../tools/config/load.ts";
+import { storageFiles } from "../tools/flash/payload.ts";
+import { createSimBoard, type SimBoard } from "./board.ts";
+import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile } from "./scenario.ts";
+import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
+
+export interface CliOptions {
+  board?: string;
+  scenario?: string;
+  real: boolean;
+  interactive: boolean;
+  /** Max ms to wait for each mail (default 45000). */
+  waitMs: number;
+  /** Show every console line of the board (default true). */
+  verbose: boolean;
+  /** Run this bundle instead of building src/ (board.json is still validated). */
+  app?: string;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const o: CliOptions = { real: false, interactive: false, waitMs: 45000, verbose: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--real") o.real = true;
+    else if (a === "--interactive" || a === "-i") o.interactive = true;
+    else if (a === "--quiet" || a === "-q") o.verbose = false;
+    else if (a === "--scenario" && argv[i + 1]) o.scenario = argv[++i];
+    else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
+    else if (a === "--app" && argv[i + 1]) o.app = argv[++i];
+    else if (a === "--wait" && argv[i + 1]) o.waitMs = Number(argv[++i]) * 1000;
+    else if (a === "--help" || a === "-h") {
+      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
+      process.exit(0);
+    } else throw new Error(`unknown option ${a} (try --help)`);
+  }
+  return o;
+}
+
+const rel = (p: string) => relative(process.cwd(), p) || p;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Row {
+  alert: string;
+  how: string;
+  mail?: ReceivedMail;
+  ms?: number;
+  /** --real: the firmware's "alertmail: sent …" line instead of a received mail. */
+  sentLine?: string;
+  expectedTo: string[];
+}
+
+/** Waits until the sink has more than `count` messages (or, with --real, a new "sent"/"failed" line). */
+async function waitForMail(board: SimBoard, sink: SmtpSink | null, count: number, ms: number): Promise<ReceivedMail | string | null> {
+  if (sink) {
+    try {
+      const all = await sink.waitForMessages(count + 1, ms);
+      return all[count];
+    } catch {
+      return null;
+    }
+  }
+  try {
+    return await board.waitForOutput(/^alertmail: (sent|failed)/, ms);
+  } catch {
+    return null;
+  }
+}
+
+function describeMail(m: ReceivedMail): string[] {
+  const parts = [m.parsed.text !== undefined ? "text" : "", m.parsed.html ? "html" : "", ...(m.parsed.attachments ?? []).map((a) => a.filename ?? "attachment")].filter(Boolean);
+  return [
+    `subject    ${m.parsed.subject ?? "(none)"}`,
+    `from       ${m.parsed.from?.text ?? "?"}  (envelope ${m.envelope.from})`,
+    `recipients ${m.envelope.to.join(", ")}`,
+    `size       ${m.raw.length} bytes, parts: ${parts.join(" + ") || "none"}`,
+    `saved      ${m.emlPath ? rel(m.emlPath) : "(not saved)"}`,
+  ];
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseArgs(argv);
+  const boardFile = opts.board ?? join(ROOT, "board.json");
+  const say = (s = "") => console.log(s);
+
+  // 1. Build (validates board.json and checks the bundle first).
+  let appFile = opts.app;
+  if (!appFile) {
+    say(`building firmware/app.js …`);
+    const built = await buildFirmware({ board: boardFile });
+    if (!built.ok) {
+      say(`build failed (${built.stage}):`);
+      built.errors.forEach((e) => say(`  ${e}`));
+      return 1;
+    }
+    if (built.size) formatSize(built.size).slice(0, 2).forEach((l) => say(`  ${l}`));
+    appFile = built.appJs;
+  } else say(`running ${rel(appFile)} (not building src/)`);
+
+  // 2. board.json → DeviceConfig.
+  const loaded = loadBoardConfig({ file: boardFile });
+  if (!loaded.ok) {
+    say(`${rel(boardFile)} is not valid:`);
+    loaded.errors.forEach((e) => say(`  ${e}`));
+    return 1;
+  }
+  let config: DeviceConfig = loaded.config;
+
+  // 3. Run folder, embedded server, firmware pointed at it.
+  const runDir = join(ROOT, "sim-runs", new Date().toISOString().replace(/[:.]/g, "-"));
+  mkdirSync(runDir, { recursive: true });
+  let sink: SmtpSink | null = null;
+  if (!opts.real) {
+    const users = config.smtp.user ? [{ user: config.smtp.user, password: config.smtp.password }] : [];
+    sink = await startSmtpSink({ users, tls: true, dir: join(runDir, "mail") });
+    const was = `${config.smtp.host}:${config.smtp.port} (${config.smtp.security})`;
+    config = { ...config, smtp: { ...config.smtp, host: "127.0.0.1", port: sink.port, security: "tls" } };
+    say(`embedded SMTP server on 127.0.0.1:${sink.port} (implicit TLS, AUTH ${users.length ? `as ${users[0].user}` : "off"}, never relays)`);
+    say(`NOTE: the firmware is pointed at 127.0.0.1:${sink.port} instead of ${was}; use --real to send through the real server.`);
+  } else {
+    say(`--real: the firmware sends through ${config.smtp.host}:${config.smtp.port} (${config.smtp.security}) from this PC.`);
+  }
+
+  // 4. Storage, written the way flashing writes it.
+  const appJs = readFileSync(appFile);
+  const storageDir = join(runDir, "storage");
+  const board = createSimBoard({
+    storageDir,
+    allowRemote: opts.real,
+    log: opts.verbose ? (l) => say(`  │ ${l}`) : undefined,
+  });
+  for (const f of storageFiles(appJs, config)) {
+    board.storage.writeBytes(f.name, f.data);
+    say(`Storage ${f.name.padEnd(15)} ${f.data.length} bytes`);
+  }
+  say(`run folder ${rel(runDir)}`);
+
+  const triggers = defaultTriggers(config);
+  let scenario: ScenarioFile | null = null;
+  if (opts.scenario) scenario = loadScenario(opts.scenario);
+  else triggers.forEach((t) => t.prepare(board));
+
+  // 5. Boot.
+  const bootAt = Date.now();
+  board.boot();
+  try {
+    await board.waitForOutput(/^alertmail: (ready|no configuration|bad configuration)/, 15000);
+  } catch (e) {
+    say(String((e as Error).message));
+  }
+  const readyLine = board.output.find((l) => /^alertmail: (ready|no configuration|bad configuration)/.test(l));
+  if (!readyLine || !readyLine.startsWith("alertmail: ready")) {
+    say(`the firmware did not get ready: ${readyLine ?? "no \"alertmail: ready\" line"}`);
+    if (!opts.interactive) return finish(board, sink, 1);
+  }
+
+  let ok = true;
+  if (opts.interactive) {
+    await interactive(board, sink, say);
+  } else if (scenario) {
+    ok = await runScenario(board, sink, scenario, bootAt, opts, say);
+  } else {
+    ok = await runDefault(board, sink, config, triggers, bootAt, opts, say);
+  }
+  return finish(board, sink, ok ? 0 : 1);
+}
+
+async function runDefault(
+  board: SimBoard,
+  sink: SmtpSink | null,
+  config: DeviceConfig,
+  triggers: ReturnType<typeof defaultTriggers>,
+  bootAt: number,
+  opts: CliOptions,
+  say: (s?: string) => void,
+): Promise<boolean> {
+  const rows: Row[] = [];
+  let count = 0;
+  for (const t of triggers) {
+    const row: Row = { alert: t.alert, how: t.how, expectedTo: expectedRecipients(config, t.alert) };
+    rows.push(row);
+    const t0 = t.how === "the boot itself" ? bootAt : Date.now();
+    if (t.how !== "the boot itself") {
+      say(`sim: firing "${t.alert}": ${t.how}`);
+      try {
+        await t.fire(board);
+      } catch (e) {
+        say(`sim: could not fire "${t.alert}": ${String(e)}`);
+        continue;
+      }
+    }
+    const got = await waitForMail(board, sink, count, opts.waitMs);
+    if (got === null) continue;
+    row.ms = Date.now() - t0;
+    if (typeof got === "string") row.sentLine = got;
+    else {
+      row.mail = got;
+      count++;
+      row.ms = got.acceptedAt - t0;
+    }
+    if (typeof got === "string") count++;
+  }
+  await sleep(300); // let the firmware print its "sent" line
+  say();
+  say(`── ${rows.filter((r) => r.mail || r.sentLine?.startsWith("alertmail: sent")).length} of ${rows.length} alert mails delivered ──`);
+  let ok = true;
+  for (const r of rows) {
+    if (r.mail) {
+      say(`✔ ${r.alert}: ${r.how} → accepted in ${r.ms} ms`);
+      describeMail(r.mail).forEach((l) => say(`    ${l}`));
+      const missing = r.expectedTo.filter((a) => !r.mail!.envelope.to.includes(a));
+      if (missing.length) {
+        ok = false;
+        say(`    MISSING recipients: ${missing.join(", ")}`);
+      }
+    } else if (r.sentLine?.startsWith("alertmail: sent")) {
+      say(`✔ ${r.alert}: ${r.how} → ${r.sentLine} (${r.ms} ms)`);
+    } else {
+      ok = false;
+      say(`✘ ${r.alert}: ${r.how} → ${r.sentLine ?? `no mail within ${opts.waitMs / 1000} s`}`);
+    }
+  }
+  if (sink && sink.messages.length > count) say(`(and ${sink.messages.length - count} more mail(s) than expected)`);
+  return ok;
+}
+
+async function runScenario(
+  board: SimBoard,
+  sink: SmtpSink | null,
+  s: ScenarioFile,
+  bootAt: number,
+  opts: CliOptions,
+  say: (s?: string) => void,
+): Promise<boolean> {
+  const inject = (f: SinkFault) => {
+    if (sink) sink.inject(f);
+    else say("sim: server faults need the embedded server (not with --real)");
+  };
+  for (const e of s.events) {
+    const wait = bootAt + e.at - Date.now();
+    if (wait > 0) await sleep(wait);
+    try {
+      say(`sim: t=${e.at} ms: ${applyEvent(e, board, inject)}`);
+    } catch (err) {
+      say(`sim: t=${e.at} ms: event failed: ${String(err)}`);
+    }
+  }
+  const settle = s.settleMs ?? 30000;
+  if (sink && s.expectMails !== undefined) {
+    await sink.waitForMessages(s.expectMails, settle).catch(() => null);
+  } else await sleep(Math.min(settle, 5000));
+  say();
+  const mails = sink?.messages ?? [];
+  say(`── ${mails.length} mail(s) received ──`);
+  mails.forEach((m, i) => {
+    say(`✔ mail ${i + 1}: accepted ${m.acceptedAt - bootAt} ms after boot`);
+    describeMail(m).forEach((l) => say(`    ${l}`));
+  });
+  if (s.expectMails !== undefined && mails.length < s.expectMails) {
+    say(`✘ expected ${s.expectMails} mail(s), got ${mails.length}`);
+    return false;
+  }
+  return true;
+}
+
+async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: string) => void): Promise<void> {
+  const help = [
+    "fire NAME          fire an alert (alertmail.fire)",
+    "status             alertmail.status()",
+    "pin D4 0|1         drive a pin",
+    "analog D34 0.7     set an analog input (0..1)",
+    "wifi down|up       take the access point away / bring it back",
+    "fault STEP REPLY   next reply at connect|auth|mail|rcpt|data|body, e.g. fault rcpt 451 4.3.0 later",
+    "drop STEP          drop the connection at that step once",
+    "reboot             simulated reboot (same Storage)",
+    "mails              list mails received",
+    "js CODE            run CODE on the board's console",
+    "quit",
+  ];
+  say("interactive: type help for commands");
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  for await (const line of rl) {
+    const [cmd, ...args] = line.trim().split(/\s+/);
+    try {
+      if (!cmd) continue;
+      if (cmd === "quit" || cmd === "exit") break;
+      else if (cmd === "help") help.forEach((h) => say(`  ${h}`));
+      else if (cmd === "fire") board.eval(`alertmail.fire(${JSON.stringify(args.join(" "))})`);
+      else if (cmd === "status") say(JSON.stringify(board.eval("alertmail.status()"), null, 2));
+      else if (cmd === "pin") board.setPin(args[0], args[1] === "1" || args[1] === "high");
+      else if (cmd === "analog") board.setAnalog(args[0], Number(args[1]));
+      else if (cmd === "wifi") args[0] === "down" ? board.wifiDown() : board.wifiUp();
+      else if (cmd === "reboot") board.reboot("console");
+      else if (cmd === "fault" && sink) sink.inject({ at: args[0] as SinkFault["at"], reply: args.slice(1).join(" ") });
+      else if (cmd === "drop" && sink) sink.inject({ at: args[0] as SinkFault["at"], disconnect: true });
+      else if (cmd === "mails") (sink?.messages ?? []).forEach((m, i) => say(`  ${i + 1}. ${m.parsed.subject} → ${m.envelope.to.join(", ")} (${m.raw.length} bytes) ${m.emlPath ? rel(m.emlPath) : ""}`));
+      else if (cmd === "js") {
+        const r = board.eval(args.join(" "));
+        if (r !== undefined) say(`= ${JSON.stringify(r)}`);
+      } else say(`unknown command ${cmd} (help lists them)`);
+    } catch (e) {
+      say(`error: ${String(e)}`);
+    }
+  }
+  rl.close();
+}
+
+async function finish(board: SimBoard, sink: SmtpSink | null, code: number): Promise<number> {
+  const m = board.memory();
+  console.log(
+    `board: ${board.boots} boot(s), deepest call chain ${board.maxCallDepth} frames (ceiling 25), process.memory() ≈ ${m.usage}/${m.total} variables, ${board.errors.length} uncaught error(s)${board.halted ? ", HALTED" : ""}`,
+  );
+  if (board.errors.length) board.errors.forEach((e) => console.log(`  uncaught: ${e}`));
+  board.stop();
+  await sink?.close();
+  return board.halted || board.errors.length ? 1 : code;
+}
+
+if (process.argv[1] && /host-sim[\\/]cli\.ts$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}
