@@ -176,14 +176,18 @@ function skippedRows(server: Server, why: string): LatencyRow[] {
   return DELAYS.map((delayMs) => ({ server: server.name, offers: server.offers, delayMs, alertmail: emptySide(why), nodemailer: emptySide(why) }));
 }
 
+/** Set once a board failed to boot: the same bundle will not boot for the next row either. */
+let bootFailure: string | null = null;
+
 async function withBoard<T>(opts: Parameters<typeof startAlertmailBoard>[0], f: (b: AlertmailBoard | string) => Promise<T>): Promise<T> {
-  const missing = alertmailMissing();
+  const missing = alertmailMissing() ?? bootFailure;
   if (missing) return f(missing);
   let board: AlertmailBoard;
   try {
     board = await startAlertmailBoard(opts);
   } catch (e) {
-    return f(`not available yet: ${errText(e)}`);
+    bootFailure = `not available yet: ${errText(e)}`;
+    return f(bootFailure);
   }
   try {
     return await f(board);
