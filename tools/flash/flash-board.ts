@@ -41,7 +41,9 @@ export interface FlashOptions {
   /** Flash firmware/app.js as it is, without building it first. */
   noBuild?: boolean;
   chunkBytes?: number;
+  /** Per probe attempt (default 3000), and how many attempts (default 2). */
   probeTimeoutMs?: number;
+  probeAttempts?: number;
   stepTimeoutMs?: number;
   bootTimeoutMs?: number;
   /** Pause after Ctrl-C so Espruino's interrupt flag clears before the first line (espruino tools wait 250 ms). */
@@ -130,6 +132,24 @@ function describeSilence(session: ConsoleSession): string {
   return `received instead: ${JSON.stringify(heard.slice(-200))}`;
 }
 
+/**
+ * The first step, tried again after a silence: opening a serial port can reset an ESP32 dev board
+ * (DTR/RTS drive EN), which then ignores what arrives while it boots. A retry resends Ctrl-C and the
+ * same line, so these extra bytes are the only difference from the --out stream.
+ */
+async function probe(session: ConsoleSession, step: Step, opts: FlashOptions) {
+  const attempts = opts.probeAttempts ?? 2;
+  for (let i = 1; ; i++) {
+    try {
+      return await session.run(step, opts.probeTimeoutMs ?? 3000);
+    } catch (e) {
+      if (i >= attempts || !(e instanceof FlashError) || e.code !== "ENOREPLY") throw e;
+      await session.send(Buffer.from(CLEAR_LINE, "latin1"));
+      await new Promise((r) => setTimeout(r, opts.settleMs ?? 250));
+    }
+  }
+}
+
 async function talk(session: ConsoleSession, link: Link, files: StorageFile[], steps: Step[], opts: FlashOptions, result: FlashResult) {
   const stepTimeout = opts.stepTimeoutMs ?? 30000;
   const total = files.reduce((n, f) => n + f.data.length, 0);
@@ -166,7 +186,7 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
     }
     let reply;
     try {
-      reply = await session.run(step, step.kind === "probe" ? (opts.probeTimeoutMs ?? 5000) : stepTimeout);
+      reply = step.kind === "probe" ? await probe(session, step, opts) : await session.run(step, stepTimeout);
     } catch (e) {
       if (step.kind === "probe" && e instanceof FlashError && e.code === "ENOREPLY")
         throw new FlashError(
