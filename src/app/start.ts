@@ -135,6 +135,8 @@ export function startFirmware(b: Board): void {
         state = sender.lastError || "no errors";
         count = sender.sent;
         value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + queue.names().length + " queued, last error: " + state;
+        // The heartbeat always carries its status, even when the template leaves {{value}} out.
+        if (!/[{][{]value[}][}]/.test(r.body)) r.body += r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}";
       }
       if (r.kind == "boot") value = state = bootReason;
       queueAlert(r, value, state, r.kind == "analog" ? r.unit : "", count);

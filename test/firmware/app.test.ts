@@ -305,6 +305,20 @@ describe("messages", () => {
     expect((b.api.status() as any).rules.door).toBe("held (max per hour), 1 waiting");
   });
 
+  test("a heartbeat reports uptime, alerts sent, queue and last error, even when its template leaves them out", () => {
+    const b = bootFirmware({
+      config: testConfig((c) => {
+        c.alerts.push({ name: "daily", kind: "heartbeat", everyHours: 24, subject: "{{device}} is alive", body: "{{count}} alerts sent.", format: "text", cooldownSeconds: 0, maxPerHour: 0, to: [], digest: false });
+      }),
+    });
+    b.smtp.script.push("451");
+    b.clock.advance(1000);
+    b.api.send({ subject: "one", text: "x" });
+    b.clock.advance(24 * 3_600_000 + 5000);
+    const beat = b.smtp.delivered.find((m) => m.raw.includes("Subject: Garage is alive"))!;
+    expect(beat.raw).toContain("1 alerts sent.\r\n\r\nup 24 h 0 min, 1 sent, 0 queued, last error: 451 4.3.0 try later");
+  });
+
   test("fire() of an unknown rule says so", () => {
     const b = bootFirmware();
     b.api.fire("nope");

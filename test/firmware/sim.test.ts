@@ -162,7 +162,20 @@ describe("triggers", () => {
     expect(boot.parsed.text).toContain("Reason: power-on or reset.");
     expect(beat.parsed.subject).toBe("Garage alive");
     expect(beat.parsed.text).toMatch(/^up 0 h 0 min, \d+ sent, \d+ queued, last error: no errors/);
-    r.board.stop();
+    healthy(r.board);
+  });
+});
+
+describe("sketch API", () => {
+  test("onPin and send from console code, reading pins", async () => {
+    const r = await rig();
+    r.run(`alertmail.onPin("D6", function (l) { alertmail.send({subject: "pump " + (l ? "on" : "off") + " " + alertmail.digital("D6"), html: "<b>{{device}}</b>", to: "pump@example.com"}); }, {pull: "down", edge: "rising", debounceMs: 10})`);
+    r.board.setPin("D6", true);
+    const [m] = await r.sink.waitForMessages(1, 20000);
+    expect(m.parsed.subject).toBe("pump on true");
+    expect(m.parsed.html).toContain("<b>Garage</b>");
+    expect(m.envelope.to).toEqual(["pump@example.com", "archive@example.com"]);
+    healthy(r.board);
   });
 });
 
