@@ -1,4 +1,4 @@
-// The real board: wires the board's facilities into the boot sequence (app/start.ts).
+// The real board: wires Espruino's facilities (src/platform/) into the boot sequence (app/start.ts).
 import { startFirmware } from "./start.ts";
 import { espruinoTransport } from "../platform/socket.ts";
 import { boardTimers } from "../platform/timers.ts";
@@ -8,25 +8,30 @@ import { bootReason, enableWatchdog, expose, freeVars, hasTls, kickWatchdog, log
 import { createSmtpClient } from "../smtp/client.ts";
 import { loop, setup } from "../sketch.ts";
 
-startFirmware({
-  store: boardStore(),
-  pins: boardPins,
-  timers: boardTimers,
-  log: log,
-  now: now,
-  random: Math.random,
-  freeVars: freeVars,
-  memory: memory,
-  hasTls: hasTls,
-  enableWatchdog: enableWatchdog,
-  kickWatchdog: kickWatchdog,
-  wifi: function () {
-    return require("Wifi");
-  },
-  smtp: function (o) {
-    return createSmtpClient(o, espruinoTransport, boardTimers);
-  },
-  bootReason: bootReason,
-  expose: expose,
-  sketch: { setup: setup, loop: loop },
-});
+// Whatever the configuration holds, the board stays up for its console: report, never a crash loop.
+try {
+  startFirmware({
+    store: boardStore(),
+    pins: boardPins,
+    timers: boardTimers,
+    log: log,
+    now: now,
+    random: Math.random,
+    freeVars: freeVars,
+    memory: memory,
+    hasTls: hasTls,
+    enableWatchdog: enableWatchdog,
+    kickWatchdog: kickWatchdog,
+    wifi: function () {
+      return require("Wifi");
+    },
+    smtp: function (o) {
+      return createSmtpClient(o, espruinoTransport, boardTimers);
+    },
+    bootReason: bootReason,
+    expose: expose,
+    sketch: { setup: setup, loop: loop },
+  });
+} catch (e) {
+  log("bad configuration: " + e);
+}

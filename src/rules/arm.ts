@@ -56,7 +56,15 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
   }
 
   alerts.forEach(function (r) {
-    states[r.name] = newRuleState();
+    const st = (states[r.name] = newRuleState());
+    // A rule the board refuses (a pin that does not exist) is reported in status(), never a crashed boot.
+    try {
+      arm(r);
+    } catch (e) {
+      st.result = "not armed: " + e;
+    }
+  });
+  function arm(r: AlertRule) {
     if (r.kind == "digital") {
       env.pins.watch(r.pin, r.pull, r.edge, r.debounceMs, function (level) {
         trigger(r, level ? "1" : "0", level ? "high" : "low", false);
@@ -73,7 +81,7 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
         trigger(r, "", "", false);
       });
     } else trigger(r, "", "", false);
-  });
+  }
 
   return {
     states: states,

@@ -119,6 +119,27 @@ describe("armed rules", () => {
     expect(raised).toEqual([{ name: "restart", t: { value: "", state: "" }, count: 1 }]);
   });
 
+  test("a rule the board refuses is reported, and the others still work", () => {
+    const clock = fakeClock();
+    const p = fakePins();
+    const watch = p.pins.watch;
+    p.pins.watch = (pin, ...rest) => {
+      if (pin === "D99") throw new Error("Invalid pin D99");
+      watch(pin, ...rest);
+    };
+    const raised: string[] = [];
+    const rules = armRules(
+      [
+        { ...common, name: "bad", kind: "digital", pin: "D99", pull: "up", edge: "both", debounceMs: 50 },
+        { ...common, name: "door", kind: "digital", pin: "D4", pull: "up", edge: "both", debounceMs: 50 },
+      ],
+      { pins: p.pins, timers: clock.timers, now: clock.now, raise: (r) => raised.push(r.name) },
+    );
+    expect(rules.states.bad.result).toBe("not armed: Error: Invalid pin D99");
+    p.edge("D4", false);
+    expect(raised).toEqual(["door"]);
+  });
+
   test("fire() triggers a rule by name, past its cooldown, and refuses unknown names", () => {
     const { raised, rules, p } = setup([{ ...common, name: "door", kind: "digital", pin: "D4", pull: "up", edge: "both", debounceMs: 50, cooldownSeconds: 600 }]);
     p.levels.D4 = true;
