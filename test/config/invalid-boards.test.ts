@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadBoardConfig } from "../../tools/config/load.ts";
-import { FIXTURES, ROOT, runCheck } from "./cli.ts";
+import { bundledCheck, FIXTURES, ROOT, runCheck } from "./cli.ts";
 
 const STARTTLS = "the Espruino network stack cannot upgrade an open socket to TLS";
 
@@ -88,7 +88,9 @@ describe.each(Object.entries(EXPECTED))("%s", (name, expected) => {
   });
 });
 
-test("the check CLI prints every error and exits 1 for each invalid fixture, writing nothing", async () => {
+test("the check CLI prints every error and exits 1 for each invalid fixture, writing nothing", { timeout: 120_000 }, async () => {
+  const bundleDir = mkdtempSync(join(tmpdir(), "alertmail-check-cli-"));
+  const check = await bundledCheck(bundleDir);
   // Each fixture alone in an empty directory: afterwards that directory must hold only the fixture.
   const dirs = Object.keys(EXPECTED).map((name) => {
     const dir = mkdtempSync(join(tmpdir(), "alertmail-check-"));
@@ -101,7 +103,7 @@ test("the check CLI prints every error and exits 1 for each invalid fixture, wri
     const batch = dirs.slice(i, i + 4);
     runs.push(
       ...(await Promise.all(
-        batch.map(({ name, dir }) => runCheck([join(dir, "board.json")]).then((r) => ({ name, dir, ...r }))),
+        batch.map(({ name, dir }) => check([join(dir, "board.json")]).then((r) => ({ name, dir, ...r }))),
       )),
     );
   }
@@ -113,15 +115,16 @@ test("the check CLI prints every error and exits 1 for each invalid fixture, wri
     expect(readdirSync(run.dir)).toEqual(["board.json"]);
     rmSync(run.dir, { recursive: true });
   }
+  rmSync(bundleDir, { recursive: true });
 });
 
-test("the check CLI exits 0 and prints OK for the shipped board.json", async () => {
+test("the check CLI exits 0 and prints OK for the shipped board.json", { timeout: 60_000 }, async () => {
   const r = await runCheck([join(ROOT, "board.json")]);
   expect(r.out).toMatch(/board\.json: OK \(4 alert rules, timezone CET-1CEST,M3\.5\.0,M10\.5\.0\/3, \d+ bytes on the board\)/);
   expect(r.code).toBe(0);
 });
 
-test("the check CLI reports a JSON syntax error with its line and column", async () => {
+test("the check CLI reports a JSON syntax error with its line and column", { timeout: 60_000 }, async () => {
   const r = await runCheck([join(FIXTURES, "broken", "syntax-error.json")]);
   expect(r.code).toBe(1);
   expect(r.out).toMatch(/syntax-error\.json:4:\d+: not valid JSON/);

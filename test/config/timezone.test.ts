@@ -50,10 +50,10 @@ describe("IANA names", () => {
     if (!r.ok) expect(r.problem).toMatch(/no rule that also holds in 2027.*write the POSIX TZ/);
   });
 
-  test("the produced rules reproduce Intl's offsets at every hour of the next years", () => {
+  test("the produced rules reproduce Intl's offsets at every hour of the next two years", { timeout: 120_000 }, () => {
     for (const zone of ["Europe/Paris", "America/New_York", "Australia/Sydney", "America/Santiago"]) {
       const tz = parsePosix(posix(zone));
-      for (let t = Date.UTC(2027, 0, 1); t < Date.UTC(2030, 0, 1); t += 3_600_000) {
+      for (let t = Date.UTC(2027, 0, 1); t < Date.UTC(2029, 0, 1); t += 3_600_000) {
         if (localOffset(tz, t) !== offsetMinutes(zone, t)) {
           throw new Error(`${zone} at ${new Date(t).toISOString()}: POSIX ${localOffset(tz, t)}, Intl ${offsetMinutes(zone, t)}`);
         }
@@ -84,7 +84,7 @@ describe("POSIX TZ strings", () => {
 
 // Every zone the system's tzdata knows: the TZif footer is tzdata's own POSIX TZ for the zone.
 const ZONEINFO = "/usr/share/zoneinfo";
-test.skipIf(!existsSync(`${ZONEINFO}/tzdata.zi`))("agrees with tzdata's own POSIX footers (abbreviations aside)", () => {
+test.skipIf(!existsSync(`${ZONEINFO}/tzdata.zi`))("agrees with tzdata's own POSIX footers (abbreviations aside)", { timeout: 120_000 }, () => {
   const zones = readFileSync(`${ZONEINFO}/tzdata.zi`, "utf8")
     .split("\n")
     .filter((l) => l.startsWith("Z "))

@@ -5,6 +5,8 @@ export type TimezoneResult = { ok: true; posix: string } | { ok: false; problem:
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+/** Scan step: offsets are sampled weekly (no zone changes and changes back within a week). */
+const STEP = 7 * DAY;
 
 // POSIX TZ: std offset [dst [offset] [,start[/time],end[/time]]] (names alphabetic 3+ or <quoted>).
 const NAME = "(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]{3,}>)";
@@ -73,7 +75,7 @@ function transitionsIn(zone: string, year: number): Transition[] {
   let t = Date.UTC(year, 0, 1);
   let off = offsetMinutes(zone, t);
   while (t < end) {
-    const next = t + DAY;
+    const next = Math.min(t + STEP, end);
     const nextOff = offsetMinutes(zone, next);
     if (nextOff !== off) {
       let lo = t; // offset == off
@@ -110,7 +112,12 @@ function numericName(minutesEast: number): string {
 const NAME_LOCALES = ["en-US", "en-GB", "en-AU", "en-NZ", "en-CA", "en-IN", "ja-JP"];
 
 function shortName(zone: string, locale: string, t: number): string {
-  const f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: "short" });
+  const key = `${zone} ${locale}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: "short" });
+    formatters.set(key, f);
+  }
   return f.formatToParts(t).find((p) => p.type === "timeZoneName")?.value ?? "";
 }
 
