@@ -11,7 +11,9 @@ export interface FakeEspruino {
 }
 
 /** `env` overrides process.env; `storageBytes` is the Storage size getFree() counts down from. */
-export function createFakeEspruino(opts: { env?: Record<string, string>; storageBytes?: number; crc?: boolean } = {}): FakeEspruino {
+export function createFakeEspruino(
+  opts: { env?: Record<string, string>; storageBytes?: number; crc?: boolean; /** flip one bit of each write at offset > 0 */ damage?: boolean } = {},
+): FakeEspruino {
   const storage = new Map<string, string>();
   const output: string[] = [];
   const size = opts.storageBytes ?? 65536;
@@ -30,6 +32,7 @@ export function createFakeEspruino(opts: { env?: Record<string, string>; storage
       const old = storage.get(name);
       if (old === undefined) return false;
       const start = offset ?? 0;
+      if (opts.damage && start > 0) data = String.fromCharCode(data.charCodeAt(0) ^ 1) + data.slice(1);
       storage.set(name, old.slice(0, start) + data + old.slice(start + data.length));
       return true;
     },

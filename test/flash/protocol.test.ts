@@ -56,6 +56,12 @@ describe("flash protocol", () => {
     expect(JSON.parse(Buffer.from(board.storage.get("alertmail.json")!, "latin1").toString("utf8"))).toEqual(CONFIG);
   });
 
+  it("notices bytes that changed on the way into flash (CRC32 read back)", async () => {
+    const board = createFakeEspruino({ crc: true, damage: true });
+    await expect(flash(board, await serve(board))).rejects.toMatchObject({ code: "EWRITE", message: expect.stringMatching(/\.bootcde: the CRC32 of the stored file differs/) });
+    expect(board.boots).toBe(0);
+  });
+
   it("--config-only refuses a board that has no code to run the configuration", async () => {
     const board = createFakeEspruino();
     await expect(flash(board, await serve(board), { configOnly: true })).rejects.toMatchObject({ code: "ENOCODE" });
