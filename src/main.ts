@@ -1,2 +1,2 @@
-// Firmware entry point (placeholder until src/mime lands; the real wiring is in /tmp while it waits): prints the boot line.
-console.log("alertmail: boot");
+// Firmware entry point: the board's wiring and boot sequence live in app/ (wire.ts → start.ts).
+import "./app/wire.ts";
