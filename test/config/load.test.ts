@@ -162,6 +162,16 @@ test('a "plain" relay defaults to port 25 and may AUTH only as a trusted relay',
   expect(expectOk(load(board)).smtp).toMatchObject({ port: 25, user: "u", password: "p", trustedRelay: true });
 });
 
+test("a key of another alert kind is named as such", () => {
+  const errors = expectErrors(
+    load({ ...minimal(), alerts: [{ kind: "digital", name: "door", pin: "D4", above: 3 }, { kind: "heartbeat", name: "hb", pin: "D4" }] }),
+  );
+  expect(errors).toEqual([
+    'alerts[0].above: unknown key for kind "digital"; "above" belongs to "analog" rules (expected one of: kind, name, subject, body, format, cooldownSeconds, maxPerHour, to, digest, pin, pull, edge, debounceMs)',
+    'alerts[1].pin: unknown key for kind "heartbeat"; "pin" belongs to "digital" or "analog" rules (expected one of: kind, name, subject, body, format, cooldownSeconds, maxPerHour, to, digest, everyHours)',
+  ]);
+});
+
 describe("board.local.json overlay", () => {
   test("merges objects key by key and replaces arrays", () => {
     const c = expectOk(

@@ -121,6 +121,14 @@ export function expectation(f: Field): string {
   }
 }
 
+/** Alert kinds whose rules have this key. */
+function kindsWithKey(key: string): string[] {
+  const alerts = BOARD_SPEC.props.alerts as AlertsField;
+  return Object.entries(alerts.kinds)
+    .filter(([, spec]) => key in spec.props)
+    .map(([kind]) => kind);
+}
+
 class Checker {
   errors: string[] = [];
   /** Paths already reported, so later cross-field checks do not pile on. */
@@ -163,6 +171,12 @@ class Checker {
       }
       const guess = didYouMean(key, keys);
       const list = keys.filter((k) => k !== "$schema").join(", ");
+      const owners = /^alerts\[\d+\]$/.test(path) ? kindsWithKey(key) : [];
+      if (owners.length && !guess) {
+        const kind = String(input.kind);
+        this.error(p, `unknown key for kind "${kind}"; "${key}" belongs to ${quoteList(owners)} rules (expected one of: ${list})`);
+        continue;
+      }
       if (guess && input[guess] === undefined) {
         // The misspelt key stands for this one: do not also call it missing or check it further.
         guessed.add(guess);
