@@ -23,6 +23,8 @@ export interface BundleHit {
   /** Position in the bundle: line 1-based, column 1-based. */
   line: number;
   column: number;
+  /** The bundle's (minified) name the message quotes, replaced by the original name from the source map. */
+  minifiedName?: string;
   /** Original position from the source map (file relative to `root`), when there is one. */
   source?: { file: string; line: number; column: number };
 }
@@ -195,6 +197,7 @@ export const RULE_IDS: string[] = [
   "require",
   "new-target",
   "hoisting",
+  "loop-closure",
   "extends-Error",
   "length-assign",
   "split-limit",
@@ -212,9 +215,9 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     const err = e as SyntaxError & { loc?: { line: number; column: number } };
     return [{ rule: "parse", message: `the bundle does not parse: ${err.message}`, rows: "no probe row", line: err.loc?.line ?? 1, column: (err.loc?.column ?? 0) + 1 }];
   }
-  const at = (node: Node, rule: string, message: string, rows: string) => {
+  const at = (node: Node, rule: string, message: string, rows: string, minifiedName?: string) => {
     const loc = node.loc!.start;
-    hits.push({ rule, message, rows, line: loc.line, column: loc.column + 1 });
+    hits.push({ rule, message, rows, line: loc.line, column: loc.column + 1, ...(minifiedName ? { minifiedName } : {}) });
   };
   const isGlobal = (name: string, ancestors: Node[]) => !isDeclared(name, ancestors);
   /** Name of a non-computed (or string-literal computed) member. */
@@ -238,6 +241,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
 
   // esbuild routes `require(…)` in ES modules through its `__require` helper, a variable whose value
   // tests `typeof require`: calls of that variable (in the scope that declares it) are require calls too.
+  const loopClosuresSeen = new Set<string>(); // "closure start:variable", one loop-closure hit each
   const requireAliases = new Set<string>(); // "name@start of the declaring scope"
   const aliasKey = (name: string, scope: Node | null) => `${name}@${scope ? scope.start : -1}`;
   ancestor(ast, {
@@ -289,6 +293,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       at(node, "tagged-template", "tagged template literal is a SyntaxError on the board", "rows 078, 480");
     },
     Identifier(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      loopClosure(node, ancestors);
       const rows = own(MISSING_GLOBALS, node.name);
       if (rows === undefined || !isGlobal(node.name, ancestors)) return;
       const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
@@ -352,6 +357,19 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     },
   });
 
+  /** Trap 4: no per-iteration binding; a closure over a `for (let …)` / `for (const … of/in …)` variable sees its last value. */
+  function loopClosure(id: AnyNode, ancestors: Node[]) {
+    const scope = declaringScope(id.name, ancestors) as AnyNode | null;
+    if (!scope || (scope.type !== "ForStatement" && scope.type !== "ForInStatement" && scope.type !== "ForOfStatement")) return;
+    const decl = scope.type === "ForStatement" ? scope.init : scope.left;
+    if (decl?.type !== "VariableDeclaration" || decl.kind === "var") return;
+    const fn = ancestors.slice(ancestors.indexOf(scope) + 1).find((a) => a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression" || a.type === "FunctionDeclaration");
+    if (!fn) return;
+    const key = `${fn.start}:${id.name}`; // one hit per closure and variable
+    if (loopClosuresSeen.has(key)) return;
+    loopClosuresSeen.add(key);
+    at(id, "loop-closure", `a closure uses loop variable \`${id.name}\` of a \`for (${decl.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; shared/espruino.md trap 4)`, "rows 059, 060, 061, 069", id.name);
+  }
   /** Trap 3: the board does not hoist functions; a call that runs before the declaration throws. */
   function callBeforeDeclaration(call: AnyNode, name: string, ancestors: Node[]) {
     const scope = declaringScope(name, ancestors) as AnyNode | null;
@@ -369,9 +387,9 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       if (callIndex < 0) continue;
       const late = firstLateFunction(name, decls, callIndex);
       if (late === name) {
-        at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+        at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", name);
       } else if (late !== null) {
-        at(call.callee, "hoisting", `\`${name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051");
+        at(call.callee, "hoisting", `\`${name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", name);
       }
       return;
     }
@@ -448,7 +466,7 @@ function addSources(hits: BundleHit[], opts: CheckOptions): Set<BundleHit> {
     if (!pos.source || pos.line === null) continue;
     h.source = { file: relative(root, resolve(mapDir, pos.source)), line: pos.line, column: pos.column + 1 };
     // Minified names: say the original one (`e()` in the bundle is `greet()` in the source).
-    if (h.rule === "hoisting" && pos.name) h.message = h.message.replace(/^`[^`(]*\(\)`/, `\`${pos.name}()\``);
+    if (h.minifiedName && pos.name) h.message = h.message.split(`\`${h.minifiedName}`).join(`\`${pos.name}`);
     if (!sourceLines.has(pos.source)) sourceLines.set(pos.source, (consumer.sourceContentFor(pos.source, true) ?? "").split("\n"));
     if (allowedBy(sourceLines.get(pos.source)!, pos.line, h.rule)) allowed.add(h);
   }
