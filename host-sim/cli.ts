@@ -13,7 +13,7 @@ import { buildFirmware, formatSize, ROOT } from "../tools/build.ts";
 import { loadBoardConfig } from "../tools/config/load.ts";
 import { storageFiles } from "../tools/flash/payload.ts";
 import { createSimBoard, type SimBoard } from "./board.ts";
-import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile } from "./scenario.ts";
+import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
 
 export interface CliOptions {
@@ -27,6 +27,8 @@ export interface CliOptions {
   verbose: boolean;
   /** Run this bundle instead of building src/ (board.json is still validated). */
   app?: string;
+  /** Folder for this run (default sim-runs/<timestamp>/). */
+  runDir?: string;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -51,7 +53,7 @@ export function parseArgs(argv: string[]): CliOptions {
 const rel = (p: string) => relative(process.cwd(), p) || p;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Row {
+export interface Row {
   alert: string;
   how: string;
   mail?: ReceivedMail;
@@ -89,10 +91,22 @@ function describeMail(m: ReceivedMail): string[] {
   ];
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const opts = parseArgs(argv);
+/** Everything `npm start` sets up before the scenario runs. */
+export interface Run {
+  board: SimBoard;
+  sink: SmtpSink | null;
+  /** The configuration as installed (pointed at the embedded server unless --real). */
+  config: DeviceConfig;
+  triggers: Trigger[];
+  bootAt: number;
+  runDir: string;
+  /** The firmware printed "alertmail: ready". */
+  ready: boolean;
+}
+
+/** Build (or take --app), validate board.json, start the server, install Storage, boot; null on failure (reasons said). */
+export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Promise<Run | null> {
   const boardFile = opts.board ?? join(ROOT, "board.json");
-  const say = (s = "") => console.log(s);
 
   // 1. Build (validates board.json and checks the bundle first).
   let appFile = opts.app;
@@ -102,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     if (!built.ok) {
       say(`build failed (${built.stage}):`);
       built.errors.forEach((e) => say(`  ${e}`));
-      return 1;
+      return null;
     }
     if (built.size) formatSize(built.size).slice(0, 2).forEach((l) => say(`  ${l}`));
     appFile = built.appJs;
@@ -113,12 +127,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!loaded.ok) {
     say(`${rel(boardFile)} is not valid:`);
     loaded.errors.forEach((e) => say(`  ${e}`));
-    return 1;
+    return null;
   }
   let config: DeviceConfig = loaded.config;
 
   // 3. Run folder, embedded server, firmware pointed at it.
-  const runDir = join(ROOT, "sim-runs", new Date().toISOString().replace(/[:.]/g, "-"));
+  const runDir = opts.runDir ?? join(ROOT, "sim-runs", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(runDir, { recursive: true });
   let sink: SmtpSink | null = null;
   if (!opts.real) {
@@ -132,11 +146,10 @@ export async function main(argv: string[]): Promise<number> {
     say(`--real: the firmware sends through ${config.smtp.host}:${config.smtp.port} (${config.smtp.security}) from this PC.`);
   }
 
-  // 4. Storage, written the way flashing writes it.
+  // 4. Storage, written the way flashing writes it (tools/flash/payload.ts).
   const appJs = readFileSync(appFile);
-  const storageDir = join(runDir, "storage");
   const board = createSimBoard({
-    storageDir,
+    storageDir: join(runDir, "storage"),
     allowRemote: opts.real,
     log: opts.verbose ? (l) => say(`  │ ${l}`) : undefined,
   });
@@ -147,44 +160,35 @@ export async function main(argv: string[]): Promise<number> {
   say(`run folder ${rel(runDir)}`);
 
   const triggers = defaultTriggers(config);
-  let scenario: ScenarioFile | null = null;
-  if (opts.scenario) scenario = loadScenario(opts.scenario);
-  else triggers.forEach((t) => t.prepare(board));
+  if (!opts.scenario) triggers.forEach((t) => t.prepare(board));
 
   // 5. Boot.
   const bootAt = Date.now();
   board.boot();
-  try {
-    await board.waitForOutput(/^alertmail: (ready|no configuration|bad configuration)/, 15000);
-  } catch (e) {
-    say(String((e as Error).message));
-  }
-  const readyLine = board.output.find((l) => /^alertmail: (ready|no configuration|bad configuration)/.test(l));
-  if (!readyLine || !readyLine.startsWith("alertmail: ready")) {
-    say(`the firmware did not get ready: ${readyLine ?? "no \"alertmail: ready\" line"}`);
-    if (!opts.interactive) return finish(board, sink, 1);
-  }
-
-  let ok = true;
-  if (opts.interactive) {
-    await interactive(board, sink, say);
-  } else if (scenario) {
-    ok = await runScenario(board, sink, scenario, bootAt, opts, say);
-  } else {
-    ok = await runDefault(board, sink, config, triggers, bootAt, opts, say);
-  }
-  return finish(board, sink, ok ? 0 : 1);
+  const readyRe = /^alertmail: (ready|no configuration|bad configuration)/;
+  await board.waitForOutput(readyRe, 15000).catch(() => null);
+  const readyLine = board.output.find((l) => readyRe.test(l));
+  const ready = !!readyLine && readyLine.startsWith("alertmail: ready");
+  if (!ready) say(`the firmware did not get ready: ${readyLine ?? "no \"alertmail: ready\" line"}`);
+  return { board, sink, config, triggers, bootAt, runDir, ready };
 }
 
-async function runDefault(
-  board: SimBoard,
-  sink: SmtpSink | null,
-  config: DeviceConfig,
-  triggers: ReturnType<typeof defaultTriggers>,
-  bootAt: number,
-  opts: CliOptions,
-  say: (s?: string) => void,
-): Promise<boolean> {
+export async function main(argv: string[], say: (s?: string) => void = (s = "") => console.log(s)): Promise<number> {
+  const opts = parseArgs(argv);
+  const run = await setUpRun(opts, say);
+  if (!run) return 1;
+  const { board, sink } = run;
+  if (!run.ready && !opts.interactive) return finish(run, 1, say);
+  let ok = true;
+  if (opts.interactive) await interactive(board, sink, say);
+  else if (opts.scenario) ok = (await runScenario(run, loadScenario(opts.scenario), opts, say)).ok;
+  else ok = (await runDefault(run, opts, say)).ok;
+  return finish(run, ok ? 0 : 1, say);
+}
+
+/** Fires every alert once, in order, waiting for each mail; lists them. */
+export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say: (s?: string) => void): Promise<{ ok: boolean; rows: Row[] }> {
+  const { board, sink, config, triggers, bootAt } = run;
   const rows: Row[] = [];
   let count = 0;
   for (const t of triggers) {
@@ -232,17 +236,12 @@ async function runDefault(
     }
   }
   if (sink && sink.messages.length > count) say(`(and ${sink.messages.length - count} more mail(s) than expected)`);
-  return ok;
+  return { ok, rows };
 }
 
-async function runScenario(
-  board: SimBoard,
-  sink: SmtpSink | null,
-  s: ScenarioFile,
-  bootAt: number,
-  opts: CliOptions,
-  say: (s?: string) => void,
-): Promise<boolean> {
+/** Plays a scenario file's timed events, then lists the mails that arrived. */
+export async function runScenario(run: Run, s: ScenarioFile, _opts: CliOptions, say: (s?: string) => void): Promise<{ ok: boolean; mails: ReceivedMail[] }> {
+  const { board, sink, bootAt } = run;
   const inject = (f: SinkFault) => {
     if (sink) sink.inject(f);
     else say("sim: server faults need the embedded server (not with --real)");
@@ -269,9 +268,9 @@ async function runScenario(
   });
   if (s.expectMails !== undefined && mails.length < s.expectMails) {
     say(`✘ expected ${s.expectMails} mail(s), got ${mails.length}`);
-    return false;
+    return { ok: false, mails };
   }
-  return true;
+  return { ok: true, mails };
 }
 
 async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: string) => void): Promise<void> {
@@ -316,12 +315,14 @@ async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: str
   rl.close();
 }
 
-async function finish(board: SimBoard, sink: SmtpSink | null, code: number): Promise<number> {
+/** Prints the board's summary, stops board and server; non-zero if the firmware threw or halted. */
+export async function finish(run: Run, code: number, say: (s?: string) => void): Promise<number> {
+  const { board, sink } = run;
   const m = board.memory();
-  console.log(
+  say(
     `board: ${board.boots} boot(s), deepest call chain ${board.maxCallDepth} frames (ceiling 25), process.memory() ≈ ${m.usage}/${m.total} variables, ${board.errors.length} uncaught error(s)${board.halted ? ", HALTED" : ""}`,
   );
-  if (board.errors.length) board.errors.forEach((e) => console.log(`  uncaught: ${e}`));
+  if (board.errors.length) board.errors.forEach((e) => say(`  uncaught: ${e}`));
   board.stop();
   await sink?.close();
   return board.halted || board.errors.length ? 1 : code;
