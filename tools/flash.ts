@@ -42,7 +42,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const tty = process.stderr.isTTY;
-  let lastPct = -1;
+  /** A "\r" progress line is on screen (TTY) and needs a newline before the next message. */
+  let open = false;
+  let printedStep = -1;
+  const endLine = () => {
+    if (open) process.stderr.write("\n");
+    open = false;
+  };
   try {
     const r = await flashBoard({
       port: args.port,
@@ -53,25 +59,29 @@ async function main(argv: string[]): Promise<number> {
       chunkBytes: args.chunk ? Number(args.chunk) : undefined,
       noBuild: args["no-build"],
       log: (line) => {
-        if (tty && lastPct >= 0) process.stderr.write("\n");
-        lastPct = -1;
+        endLine();
         console.error(`flash: ${line}`);
       },
       progress: (written, total) => {
         const pct = Math.floor((written * 100) / total);
         const text = `flash: writing ${written}/${total} bytes (${pct}%)`;
-        if (tty) process.stderr.write(`\r${text}`);
-        else if (pct >= lastPct + 10 || written === total) console.error(text);
-        lastPct = pct;
+        if (tty) {
+          process.stderr.write(`\r${text}`);
+          open = true;
+        } else if (Math.floor(pct / 25) > printedStep) {
+          // Logs and CI: a line at 0-24%, 25%, 50%, 75% and 100%.
+          printedStep = Math.floor(pct / 25);
+          console.error(text);
+        }
       },
     });
-    if (tty && lastPct >= 0) process.stderr.write("\n");
+    endLine();
     const sizes = r.files.map((f) => `${f.name} ${f.bytes} B`).join(", ");
     if (args.out) console.log(`flash: wrote ${r.wireBytes} bytes (${sizes}) to ${args.out}; nothing was sent`);
     else console.log(`flash: done (${sizes}); the board says: ${r.bootLine}`);
     return 0;
   } catch (e) {
-    if (tty && lastPct >= 0) process.stderr.write("\n");
+    endLine();
     if (e instanceof FlashError) console.error(`flash: ${e.message}`);
     else console.error(`flash: ${(e as Error).stack ?? e}`);
     return 1;
