@@ -25,14 +25,15 @@ export function clockSet(ms: number): boolean {
 
 /** Standard-time offset east of UTC in minutes from a POSIX TZ string ("CET-1CEST,…" → 60). DST is not applied. */
 export function tzOffsetMinutes(tz: string): number {
-  const start = tz.charAt(0) == "<" ? tz.indexOf(">") + 1 : 0;
-  const m = tz
-    .slice(start)
-    .replace(/^[A-Za-z]*/, "")
-    .match(/^([-+]*)(\d+)([:]*)(\d*)/);
-  if (!m) return 0;
-  const min = +m[2] * 60 + (m[3] ? +m[4] : 0);
-  return m[1] == "-" ? min : -min || 0;
+  // std name (letters, or <…> quoted), then [+-]hh[:mm], positive west of Greenwich (POSIX).
+  let r = tz.slice(tz.charAt(0) == "<" ? tz.indexOf(">") + 1 : 0).replace(/^[A-Za-z]*/, "");
+  const c = r.charAt(0);
+  if (c == "-" || c == "+") r = r.slice(1);
+  const p = r.split(":");
+  const h = parseInt(p[0]);
+  if (isNaN(h)) return 0;
+  const min = h * 60 + (p.length > 1 && /^\d+$/.test(p[0]) ? parseInt(p[1]) : 0);
+  return c == "-" ? min : -min || 0;
 }
 
 /** "2026-11-29 23:45:12 +0100" in the given offset; "clock not set" before SNTP. */

@@ -93,7 +93,7 @@ export function startFirmware(b: Board): void {
 
   /** Renders and persists one alert (before any attempt to send it), then lets the sender coalesce it. */
   function queueAlert(r: { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean }, value: string, state: string, unit: string, count: number) {
-    const at = b.now();
+    const at = Math.floor(b.now());
     const html = r.format == "html";
     const v = {
       device: cfg.device.name,

@@ -17,6 +17,8 @@ export interface WifiLink {
 
 const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 60000;
+/** A connect that has not called back by then is taken as failed (so the retries never stop). */
+const CONNECT_TIMEOUT_MS = 60000;
 
 export function keepWifi(
   W: WifiModule,
@@ -37,10 +39,16 @@ export function keepWifi(
     wait = Math.min(wait * 2, MAX_RETRY_MS);
   }
   function attempt() {
-    retry = undefined;
     connecting = true;
+    retry = timers.set(function () {
+      retry = undefined;
+      connecting = false;
+      later();
+    }, CONNECT_TIMEOUT_MS);
     try {
       W.connect(cfg.wifi.ssid, { password: cfg.wifi.password }, function (err) {
+        timers.clear(retry);
+        retry = undefined;
         connecting = false;
         if (err) return later();
         wait = FIRST_RETRY_MS;
@@ -56,6 +64,8 @@ export function keepWifi(
         onUp();
       });
     } catch (e) {
+      timers.clear(retry);
+      retry = undefined;
       connecting = false;
       later();
     }

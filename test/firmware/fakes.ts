@@ -91,10 +91,11 @@ export function fakePins() {
 /** A WiFi that connects when `reachable`, and can drop. */
 export function fakeWifi(timers: Timers) {
   const handlers: Record<string, ((d: any) => void)[]> = {};
-  const state = { reachable: true, connects: 0, sntp: [] as string[][], ip: "192.168.1.50" };
+  const state = { reachable: true, silent: false, connects: 0, sntp: [] as string[][], ip: "192.168.1.50" };
   const wifi: WifiModule = {
     connect(_ssid, _o, cb) {
       state.connects++;
+      if (state.silent) return; // never calls back
       timers.set(() => {
         if (state.reachable) {
           (handlers.connected || []).forEach((f) => f({ ip: state.ip }));

@@ -37,6 +37,10 @@ test("POSIX TZ strings give the standard offset east of UTC", () => {
   expect(tzOffsetMinutes("EST5EDT,M3.2.0,M11.1.0")).toBe(-300);
   expect(tzOffsetMinutes("<+0530>-5:30")).toBe(330);
   expect(tzOffsetMinutes("UTC0")).toBe(0);
+  expect(tzOffsetMinutes("<-03>3<-02>,M3.5.0/-2,M10.5.0/-1")).toBe(-180);
+  expect(tzOffsetMinutes("NZST-12NZDT,M9.5.0,M4.1.0/3")).toBe(720);
+  expect(tzOffsetMinutes("XST3XDT,M3.2.0/2:30,M11.1.0")).toBe(-180);
+  expect(tzOffsetMinutes("<+0545>-5:45")).toBe(345);
   expect(tzOffsetMinutes("")).toBe(0);
 });
 

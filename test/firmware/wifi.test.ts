@@ -3,9 +3,10 @@ import { expect, test } from "vitest";
 import { keepWifi, type WifiLink } from "../../src/platform/wifi.ts";
 import { fakeClock, fakeWifi } from "./fakes.ts";
 
-function start() {
+function start(silent = false) {
   const clock = fakeClock();
   const w = fakeWifi(clock.timers);
+  w.state.silent = silent;
   const link: WifiLink = { ip: "", up: false };
   const ups: number[] = [];
   const log: string[] = [];
@@ -31,6 +32,15 @@ test("retries with doubling delays, capped, and never gives up", () => {
   expect(w.state.connects).toBeLessThan(1500);
   w.state.reachable = true;
   clock.advance(61_000);
+  expect(link.up).toBe(true);
+});
+
+test("a connect that never calls back is retried", () => {
+  const { clock, w, link } = start(true);
+  clock.advance(10 * 60_000);
+  expect(w.state.connects).toBeGreaterThan(3);
+  w.state.silent = false;
+  clock.advance(3 * 60_000);
   expect(link.up).toBe(true);
 });
 
