@@ -198,6 +198,12 @@ export const RULE_IDS: string[] = [
   "new-target",
   "hoisting",
   "loop-closure",
+  "arrow-arguments",
+  "template-escaped-dollar",
+  "json-extra-args",
+  "object-create-descriptors",
+  "array-iterators",
+  "clear-unguarded",
   "extends-Error",
   "length-assign",
   "split-limit",
@@ -286,6 +292,11 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
         at(node.left.property, "length-assign", "assigning `.length` throws on the board for arrays (use splice)", "row 247");
       }
     },
+    TemplateLiteral(node: AnyNode) {
+      if (node.quasis.some((q: AnyNode) => q.value.raw.includes("\\${"))) {
+        at(node, "template-escaped-dollar", "an escaped `\\${` in a template literal is still read as a substitution on the board (build the string with + \"${\")", "row 075");
+      }
+    },
     LabeledStatement(node: AnyNode) {
       at(node, "label", `label \`${node.label.name}:\` is not supported (break/continue to it throws ReferenceError)`, "rows 110-113");
     },
@@ -294,6 +305,10 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     },
     Identifier(node: AnyNode, _st: unknown, ancestors: Node[]) {
       loopClosure(node, ancestors);
+      if (node.name === "arguments" && !isDeclared("arguments", ancestors)) {
+        const fn = [...ancestors].reverse().find((a) => a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" || a.type === "FunctionDeclaration");
+        if (fn?.type === "ArrowFunctionExpression") at(node, "arrow-arguments", "`arguments` inside an arrow function is undefined on the board (use a function, or name the parameters)", "row 033");
+      }
       const rows = own(MISSING_GLOBALS, node.name);
       if (rows === undefined || !isGlobal(node.name, ancestors)) return;
       const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
@@ -328,6 +343,9 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       let callee = node.callee as AnyNode;
       if (callee.type === "ChainExpression") callee = callee.expression;
       if (callee.type === "Identifier") callBeforeDeclaration(node, callee.name, ancestors);
+      if (callee.type === "Identifier" && (callee.name === "clearTimeout" || callee.name === "clearInterval") && isGlobal(callee.name, ancestors)) {
+        clearUnguarded(node, callee.name, ancestors);
+      }
       if (isRequire(callee, ancestors)) {
         const mod = stringValue(node.arguments[0]);
         if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "row 453");
@@ -342,6 +360,17 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       const missing = own(MISSING_METHODS, name);
       const onString = name === "lastIndexOf" && stringValue(node.arguments[0]) !== null;
       if (missing !== undefined && !onString) at(callee.property, `method-${name}`, `.${name}() does not exist on the board`, missing);
+      const receiver = callee.object as AnyNode;
+      const onGlobal = (g: string) => receiver.type === "Identifier" && receiver.name === g && isGlobal(g, ancestors);
+      if ((name === "stringify" || name === "parse") && node.arguments.length >= 2 && onGlobal("JSON")) {
+        at(callee.property, "json-extra-args", `JSON.${name}'s ${name === "parse" ? "reviver is" : "replacer and indent are"} ignored on the board (or formatted differently)`, "rows 340, 345, 346, 347");
+      }
+      if (name === "create" && node.arguments.length >= 2 && onGlobal("Object")) {
+        at(callee.property, "object-create-descriptors", "Object.create(proto, descriptors) throws on the board (\"propertiesObject is not supported yet\")", "row 199");
+      }
+      if ((name === "keys" || name === "values" || name === "entries") && node.arguments.length === 0 && !onGlobal("Object")) {
+        at(callee.property, "array-iterators", `.${name}() iterators do not exist on the board (use forEach or Object.${name}(o))`, "rows 246, 105");
+      }
       if (name === "split" && node.arguments.length >= 2) {
         at(callee.property, "split-limit", "split with a limit: the board ignores the limit", "row 266");
       }
@@ -370,6 +399,30 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     loopClosuresSeen.add(key);
     at(id, "loop-closure", `a closure uses loop variable \`${id.name}\` of a \`for (${decl.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; shared/espruino.md trap 4)`, "rows 059, 060, 061, 069", id.name);
   }
+  /**
+   * Trap 5: `clearTimeout(undefined)` throws. A clear is taken as guarded when an enclosing if / ?: / && / ||
+   * or an earlier `if` in the same block tests the same expression (by its text).
+   */
+  function clearUnguarded(call: AnyNode, name: string, ancestors: Node[]) {
+    const arg = call.arguments[0] as AnyNode | undefined;
+    if (!arg || arg.type === "Literal") return;
+    const text = code.slice(arg.start, arg.end);
+    const mentions = (n: AnyNode | null | undefined) => !!n && code.slice(n.start, n.end).includes(text);
+    for (let i = ancestors.length - 2; i >= 0; i--) {
+      const p = ancestors[i] as AnyNode;
+      const child = ancestors[i + 1];
+      if ((p.type === "IfStatement" || p.type === "ConditionalExpression") && child !== p.test && mentions(p.test)) return;
+      if (p.type === "LogicalExpression" && child === p.right && mentions(p.left)) return;
+      const list: AnyNode[] | undefined = p.type === "BlockStatement" || p.type === "Program" ? p.body : undefined;
+      if (list) {
+        const at0 = list.indexOf(child as AnyNode);
+        if (list.slice(0, at0).some((st) => st.type === "IfStatement" && mentions(st.test))) return;
+      }
+      if (p.type === "FunctionExpression" || p.type === "FunctionDeclaration" || p.type === "ArrowFunctionExpression") break;
+    }
+    at(call.callee, "clear-unguarded", `\`${name}(${text})\` without a test that ${text} is set: \`${name}(undefined)\` throws on the board (shared/espruino.md trap 5)`, "row 441");
+  }
+
   /** Trap 3: the board does not hoist functions; a call that runs before the declaration throws. */
   function callBeforeDeclaration(call: AnyNode, name: string, ancestors: Node[]) {
     const scope = declaringScope(name, ancestors) as AnyNode | null;
