@@ -1,12 +1,15 @@
 // The composer as the board runs it: src/mime/compose.ts bundled with the firmware's esbuild options into an
 // IIFE, loaded as latin1 bytes into the simulator's Espruino-only realm (no Map/Set/Buffer/TextEncoder, the
-// board's indexOf and fromCharCode quirks), composing a multipart message that mailparser reads correctly.
+// board's indexOf and fromCharCode quirks), composing a multipart message that mailparser reads correctly;
+// then with Espruino's regex matcher modelled (espruino-regex.ts) it must compose the same bytes as Node.
 import { build } from "esbuild";
 import { beforeAll, expect, test } from "vitest";
 import { createRealm, type Realm } from "../../host-sim/realm.ts";
 import { checkBundle } from "../../tools/bundle-check.ts";
 import { esbuildOptions, ROOT } from "../../tools/build.ts";
-import { bytes, mailboxes, parse } from "./helpers.ts";
+import { composeMessage, type MailContent } from "../../src/mime/compose.ts";
+import { espruinoExec, espruinoReplace, type EspruinoRegexOptions } from "./espruino-regex.ts";
+import { bytes, content, drain, mailboxes, parse } from "./helpers.ts";
 
 let code = "";
 let realm: Realm;
@@ -29,10 +32,41 @@ beforeAll(async () => {
   });
   // The board reads the bundle as bytes: UTF-8 in the file, one char per byte in the interpreter.
   code = Buffer.from(out.outputFiles[0].contents).toString("latin1");
-  realm = createRealm({ now: () => 0, defer: (fn) => setTimeout(fn, 0), call: (fn, args) => fn(...args) });
-  realm.global.btoa = (s: string) => Buffer.from(s, "latin1").toString("base64");
-  realm.run(code, "mime.js");
+  realm = boardRealm();
 });
+
+/** The simulator's Espruino-only realm with btoa and the mime bundle loaded. */
+function boardRealm(): Realm {
+  const r = createRealm({ now: () => 0, defer: (fn) => setTimeout(fn, 0), call: (fn, args) => fn(...args) });
+  r.global.btoa = (s: string) => Buffer.from(s, "latin1").toString("base64");
+  r.run(code, "mime.js");
+  return r;
+}
+
+/** Makes the realm's regexes behave like Espruino's matcher: replace and test modelled, the rest refused. */
+function useEspruinoRegex(r: Realm, o: EspruinoRegexOptions) {
+  const g = r.global;
+  const RE = g.RegExp;
+  const prevReplace = g.String.prototype.replace;
+  const def = (obj: object, k: string, v: unknown) => Object.defineProperty(obj, k, { value: v, writable: true, configurable: true });
+  def(g.String.prototype, "replace", function (this: string, pat: any, rep: any) {
+    return pat instanceof RE ? espruinoReplace(String(this), pat, rep, o) : prevReplace.call(this, pat, rep);
+  });
+  def(RE.prototype, "test", function (this: any, s: string) {
+    return espruinoExec(this, String(s), o) !== null;
+  });
+  const refuse = (what: string) => () => {
+    throw new Error(what + " is not modelled: add it to espruino-regex.ts");
+  };
+  def(RE.prototype, "exec", refuse("RegExp.prototype.exec"));
+  for (const k of ["match", "split", "replaceAll", "search"]) {
+    const prev = g.String.prototype[k];
+    def(g.String.prototype, k, function (this: string, pat: any, ...rest: any[]) {
+      if (pat instanceof RE) refuse("String.prototype." + k)();
+      return prev.call(this, pat, ...rest);
+    });
+  }
+}
 
 test("the bundle is an IIFE the bundle check finds nothing wrong with", () => {
   expect(code).toMatch(/^("use strict";)*\(\(\)=>\{/);
@@ -77,3 +111,52 @@ test("inside the realm it composes a multipart UTF-8 message that mailparser rea
   expect(p.headers.get("auto-submitted")).toBe("auto-generated");
   expect(realm.global.escapeHtml(bytes('<b a="x">é & \'</b>'))).toBe(bytes("&#60;b a=&#34;x&#34;&#62;é &#38; &#39;&#60;/b&#62;"));
 });
+
+const CORPUS: Record<string, Parameters<typeof content>[0]> = {
+  "ASCII text": { subject: "Door open", text: "Door 3 opened.\n.dot line\nFrom here\n" },
+  "accented, QP and base64": {
+    subject: "Température élevée — cuisine",
+    from: { name: "Capteur « Été »", address: "sensor@example.com" },
+    to: [{ name: "Zoë O'Brien, Jr.", address: "zoe@example.org" }, { name: "Ann", address: "ann@example.com" }],
+    cc: [{ name: "a  b ", address: "x_y-z@localhost" }],
+    text: "Garage door opened, all fine, nothing to see here.\n".repeat(30) + "Café =3D\t \n",
+    html: "<p>Ça chauffe : 31,5 °C</p>",
+  },
+  "CJK, emoji, RTL": { subject: "警報 🔥 تنبيه", text: "温度センサーが警報を出しました。\n".repeat(50) + "🔥🚨 הדלת פתוחה\n" },
+  "HTML only with links, lists, entities": {
+    html:
+      '<html><head><title>T</title><style>p{}</style></head><body><h2>Alarme</h2><p>A&nbsp;&amp;&lt;B&gt; &#233;&#x1F525; &quot;q&quot;<br/>' +
+      '<a class="x" href="https://e.com/?a=1&amp;b=2">lien</a> <A HREF=\'https://e.com/\'>https://e.com/</A></p><ul><li>un</li><li>deux</li></ul>' +
+      "<table><tr><td>a</td><td>b</td></tr></table><!-- c --><div>fin</div></body></html>",
+  },
+  "hostile values": {
+    subject: "x\r\nBcc: y@z\0 " + "é".repeat(100),
+    from: { name: "Eve\r\nBcc: y@z", address: "sensor@example.com" },
+    to: [{ name: '"Q" <q@q>, \\', address: "a!#$%&*/=?^`{|}~@x.io" }],
+    text: "=".repeat(3000),
+    messageId: "id<>=?\r\n@x",
+  },
+  "a 10,000-character line and '--=_' in 7bit-looking text": { text: "y".repeat(10000) + "\n--=_alertmail\n" },
+};
+
+for (const signedChars of [true, false]) {
+  test(`under Espruino's regex matcher (${signedChars ? "signed" : "unsigned"} chars) the bundle composes the same bytes as Node`, () => {
+    const r = boardRealm();
+    useEspruinoRegex(r, { signedChars });
+    for (const [name, p] of Object.entries(CORPUS)) {
+      const m: MailContent = { ...content(p), date: 1700000000000, tzOffsetMinutes: -300 };
+      const want = drain(composeMessage(m)).raw;
+      const got = drain(r.global.composeMessage(r.toRealm(m))).raw;
+      expect(got, name).toBe(want);
+    }
+    for (const address of ["a b@c.d", "<a@b.c>", "a@b.c, d@e.f", "é@x.y", "a@b\r\nBcc: c@d", "a.b@c"]) {
+      let err: any = null;
+      try {
+        r.global.composeMessage(r.toRealm(content({ to: [{ name: "", address }] })));
+      } catch (e) {
+        err = e;
+      }
+      expect(err?.message ?? "accepted", address).toBe(address == "a.b@c" ? "accepted" : "bad address in to[0]");
+    }
+  });
+}
