@@ -9,8 +9,9 @@ import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/cl
 import { clockSet, oneLine, tzOffsetMinutes } from "../template.ts";
 import type { Notes, Queue, QueuedAlert } from "./queue.ts";
 
-/** Alerts per connection: each one costs RAM while its mail is built. */
+/** Alerts per connection, and their body bytes (beyond the first): each is held in RAM while the batch runs. */
 const MAX_BATCH = 5;
+const MAX_BATCH_BYTES = 4000;
 /** Below this many free variables a TLS connection is not attempted (shared/espruino.md §2, §4). */
 export const MIN_FREE_VARS = 600;
 const LOW_MEMORY_WAIT_MS = 10000;
@@ -82,9 +83,11 @@ export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient
   function batch(): Job[] {
     const jobs: Job[] = [];
     const names = queue.names();
-    for (let i = 0; i < names.length && jobs.length < MAX_BATCH; i++) {
+    let bytes = 0;
+    for (let i = 0; i < names.length && jobs.length < MAX_BATCH && bytes < MAX_BATCH_BYTES; i++) {
       const a = queue.load(names[i]);
       if (!a) continue;
+      bytes += a.b.length;
       const d = a.g
         ? jobs.find(function (j) {
             return j.a.g && j.a.r == a.r;

@@ -208,6 +208,15 @@ describe("outbox", () => {
     expect(b.smtp.connections).toEqual([1, 2]);
   });
 
+  test("big alerts go a few per connection, so a batch never holds much RAM", () => {
+    const b = bootFirmware();
+    b.clock.advance(1000);
+    for (let i = 0; i < 4; i++) b.api.send({ subject: "big " + i, html: "<p>" + "x".repeat(3000) + "</p>" });
+    b.clock.advance(10_000);
+    expect(b.smtp.connections).toEqual([2, 2]);
+    expect(b.smtp.delivered).toHaveLength(4);
+  });
+
   test("a digest rule folds its alerts into one mail", () => {
     const b = bootFirmware({ config: testConfig((c) => (c.alerts[0].digest = true)) });
     b.clock.advance(1000);
