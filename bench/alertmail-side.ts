@@ -15,6 +15,8 @@ export interface BoardOptions {
   keepAliveSeconds: number;
   outboxMax?: number;
   storageBytes?: number;
+  /** The bundle to flash (default firmware/app.js). */
+  appJs?: string;
 }
 
 /** The configuration the bench flashes: one sender, one recipient, no rules, no coalescing wait. */
@@ -71,6 +73,12 @@ export interface AlertmailBoard {
   stop(): void;
 }
 
+/**
+ * Console code: wraps require("tls"/"net").connect so every socket's `data` handler first calls the
+ * host's __bench250() when the data holds a 250 reply line. Runs in the firmware's context.
+ */
+const RX_PROBE = `(function(g){["tls","net"].forEach(function(n){var m=require(n);if(m.__benchRx)return;m.__benchRx=1;var c=m.connect;m.connect=function(){var s=c.apply(m,arguments);var on=s.on;s.on=function(ev,fn){if(ev==="data"){var f=fn;fn=function(d){if(/(^|\\n)250/.test(d))g.__bench250();return f.apply(this,arguments)}}return on.apply(s,[ev,fn])};return s}})})(this)`;
+
 /** Boots the bundle with the bench config; rejects with the firmware's words if it does not get ready. */
 export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoard> {
   const boardModule = "../host-sim/board.ts"; // a variable: the simulator may not be in the tree yet
@@ -80,7 +88,7 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
   const dir = mkdtempSync(join(tmpdir(), "alertmail-bench-"));
   // Installed the way flashing writes them (tools/flash/payload.ts), into the simulator's Storage folder.
   const storage = createSimStorage({ dir, capacity: o.storageBytes });
-  for (const f of storageFiles(readFileSync(join(ROOT, "firmware", "app.js")), benchConfig(o))) storage.writeBytes(f.name, f.data);
+  for (const f of storageFiles(readFileSync(o.appJs ?? join(ROOT, "firmware", "app.js")), benchConfig(o))) storage.writeBytes(f.name, f.data);
   const lines: string[] = [];
   const watchers = new Set<(line: string, at: number) => void>();
   const board = createSimBoard({
@@ -105,9 +113,19 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
     throw new Error(bad);
   }
 
+  // Times the firmware's socket `data` events that carry a 250 reply, on the host clock, so a send
+  // ends when the firmware got the server's 250 (not when it got round to logging it, after a QUIT).
+  let last250 = -1;
+  const global = board.eval("(function(){return this})()") as Record<string, unknown>;
+  global.__bench250 = () => {
+    last250 = performance.now();
+  };
+  board.eval(RX_PROBE);
+
   /** Resolves when every subject got its "sent" line; rejects at the first "failed" line for one. */
   function waitSent(subjects: string[], timeoutMs: number): Promise<number> {
     const pending = new Set(subjects);
+    const since = performance.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         watchers.delete(watch);
@@ -126,7 +144,7 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
         if (pending.size === 0) {
           clearTimeout(timer);
           watchers.delete(watch);
-          resolve(at);
+          resolve(last250 >= since && last250 <= at ? last250 : at);
         }
       };
       watchers.add(watch);

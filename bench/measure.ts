@@ -4,8 +4,9 @@ import { performance } from "node:perf_hooks";
 import { TLS_HANDSHAKE_CLIENT_FLIGHTS, type FlightProxy } from "./flight-proxy.ts";
 
 export interface Trial {
+  /** Trigger → the 250 (see `endAt`). */
   ms: number;
-  /** Client flights between the trigger and the 250, all connections. */
+  /** Client flights that the server answered before the client saw the 250, all connections. */
   flights: number;
   /** Connections opened in that window. */
   newConnections: number;
@@ -13,18 +14,33 @@ export interface Trial {
   flightsAfterTls: number;
 }
 
-/** Runs `trigger` (which resolves with performance.now() of the 250) and counts what happened. */
-export async function trial(proxy: FlightProxy, trigger: () => Promise<number>, tls = true): Promise<Trial> {
+export interface TrialOptions {
+  /** Subtract TLS_HANDSHAKE_CLIENT_FLIGHTS per new connection (default true). */
+  tls?: boolean;
+  /** When the 250 happened, given when the client reported it (e.g. the server's own accept time). */
+  endAt?: () => number | undefined;
+}
+
+/**
+ * Runs `trigger` (which resolves with performance.now() when the client reported the 250) and counts
+ * the client flights of the window. The 250 reached the client in the last server flight the proxy
+ * saw before that moment; client flights after it (a QUIT, a TLS close_notify sent before the client
+ * got round to reporting) cannot have been needed for the 250 and are not counted.
+ */
+export async function trial(proxy: FlightProxy, trigger: () => Promise<number>, opts: TrialOptions = {}): Promise<Trial> {
   const t0 = performance.now();
-  const t250 = await trigger();
+  const seen = await trigger();
+  let answeredBy = t0;
+  for (const c of proxy.connections()) for (const f of c.flights) if (f.from === "server" && f.at <= seen && f.at > answeredBy) answeredBy = f.at;
   let flights = 0;
   let newConnections = 0;
   for (const c of proxy.connections()) {
-    if (c.openedAt >= t0 && c.openedAt < t250) newConnections++;
-    for (const f of c.flights) if (f.from === "client" && f.at >= t0 && f.at < t250) flights++;
+    if (c.openedAt >= t0 && c.openedAt < answeredBy) newConnections++;
+    for (const f of c.flights) if (f.from === "client" && f.at >= t0 && f.at < answeredBy) flights++;
   }
-  const handshake = tls ? newConnections * TLS_HANDSHAKE_CLIENT_FLIGHTS : 0;
-  return { ms: t250 - t0, flights, newConnections, flightsAfterTls: Math.max(0, flights - handshake) };
+  const handshake = opts.tls === false ? 0 : newConnections * TLS_HANDSHAKE_CLIENT_FLIGHTS;
+  const end = opts.endAt?.() ?? seen;
+  return { ms: end - t0, flights, newConnections, flightsAfterTls: Math.max(0, flights - handshake) };
 }
 
 /** Waits until every connection through the proxy is closed (so a QUIT never lands in the next trial). */

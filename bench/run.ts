@@ -49,8 +49,6 @@ interface Server {
   name: string;
   offers: string;
   target: SmtpTarget;
-  /** When the server accepted the message with this subject (performance.now() clock), if it can tell. */
-  acceptedAt?: (subject: string) => number | undefined;
   stop(): Promise<void> | void;
   /** Why this server is not in the run (rows still appear, saying so). */
   skipped?: string;
@@ -61,19 +59,11 @@ async function startServers(unavailable: string[]): Promise<Server[]> {
   try {
     const { startSmtpSink } = await import("../host-sim/smtp-sink.ts");
     for (const pipelining of [true, false]) {
-      const accepted = new Map<string, number>();
-      const sink = await startSmtpSink({
-        users: [{ user: USER, password: PASSWORD }],
-        pipelining,
-        tls: true,
-        // acceptedAt is Date.now() when the data ended, just before the 250; map it onto performance.now().
-        onMessage: (m) => accepted.set(m.parsed.subject ?? "", performance.now() - (Date.now() - m.acceptedAt)),
-      });
+      const sink = await startSmtpSink({ users: [{ user: USER, password: PASSWORD }], pipelining, tls: true });
       servers.push({
         name: "smtp-server sink",
         offers: pipelining ? "PIPELINING" : "no PIPELINING",
         target: { port: sink.port, user: USER, password: PASSWORD },
-        acceptedAt: (subject) => accepted.get(subject),
         stop: () => sink.close(),
       });
     }
@@ -150,12 +140,7 @@ async function latencyRows(
         if (who === "alertmail" && typeof am === "string") continue;
         const side = row[who];
         const c = content(who === "alertmail" ? "am" : "nm");
-        // The sink says when it accepted the data (the same clock for both clients); with Postfix it is
-        // when the client got the 250 (the firmware's log line, nodemailer's sendMail resolving).
-        const send = async () => {
-          const seen = await (who === "alertmail" ? (am as AlertmailBoard).send(c) : nm.send(c));
-          return server.acceptedAt?.(c.subject) ?? seen;
-        };
+        const send = () => (who === "alertmail" ? (am as AlertmailBoard).send(c) : nm.send(c));
         try {
           side.trials.push(await trial(proxy, () => withTimeout(send(), 60000, who)));
           await settle();
