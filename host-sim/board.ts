@@ -312,7 +312,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       onSntp: (server, tz) => {
         if (opts.sntp === false) return;
         setTimeout(() => {
-          if (dead() || !wifi.online()) return;
+          if (dead() || !wifi.online() || clockOffset === 0) return;
           clockOffset = 0;
           note(`SNTP: clock set from ${server} (TZ ${tz})`);
         }, 100);
