@@ -10,9 +10,6 @@ import { finish, runDefault, runScenario, setUpRun, type CliOptions, type Run } 
 import { until } from "./helpers.ts";
 
 const TMP = join(ROOT, "test", ".tmp", "sim-e2e");
-// TEMPORARY, until src/main.ts wires the firmware (it is a 1-line placeholder today): a real firmware is
-// never under 1 KB. Remove once it lands.
-const PLACEHOLDER = readFileSync(APP_JS).length < 1024;
 const quiet = () => {};
 let run: Run | null = null;
 afterEach(async () => {
@@ -52,7 +49,7 @@ async function bootMailSent(r: Run) {
 /** Fast retries so fault tests don't wait the default 30 s. */
 const fastOutbox = (b: any) => (b.outbox = { ...(b.outbox ?? {}), retrySeconds: 1, maxRetrySeconds: 2, coalesceSeconds: 0 });
 
-describe.skipIf(PLACEHOLDER)("the real firmware in the simulator", () => {
+describe("the real firmware in the simulator", () => {
   it("delivers one mail per alert of the shipped board.json, with its subject, recipients and parts", async () => {
     const r = await start();
     const { ok, rows } = await runDefault(r, { waitMs: 30000 }, quiet);
@@ -128,7 +125,7 @@ describe.skipIf(PLACEHOLDER)("the real firmware in the simulator", () => {
   });
 });
 
-describe.skipIf(PLACEHOLDER)("npm start", () => {
+describe("npm start", () => {
   it("exits 0 on a clean checkout's board.json and lists every delivered mail", () => {
     const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--quiet"], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
     expect(p.stdout).toMatch(/NOTE: the firmware is pointed at 127\.0\.0\.1:\d+ instead of smtp\.example\.com:465/);
