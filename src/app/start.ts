@@ -120,6 +120,9 @@ export function startFirmware(b: Board): void {
       });
       b.log('queued "' + s + '"');
     } catch (e) {
+      // Flash full: counted like an alert dropped from a full outbox, and reported the same way.
+      queue.notes.d++;
+      queue.saveNotes();
       b.log('could not store "' + s + '": ' + e);
     }
     sender.kick(false);

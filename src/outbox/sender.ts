@@ -96,9 +96,11 @@ export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient
       if (d) {
         d.files.push(names[i]);
         d.a.b += a.h ? "<hr>" + a.b : "\n\n----\n\n" + a.b;
-        d.a.s = d.a.s.replace(/ [(][+]\d+ more[)]$/, "") + " (+" + (d.files.length - 1) + " more)";
       } else jobs.push({ files: [names[i]], a: a, notes: null });
     }
+    jobs.forEach(function (j) {
+      if (j.files.length > 1) j.a.s += " (+" + (j.files.length - 1) + " more)";
+    });
     return jobs;
   }
 

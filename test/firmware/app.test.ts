@@ -217,6 +217,24 @@ describe("outbox", () => {
     expect(b.smtp.delivered).toHaveLength(4);
   });
 
+  test("a full flash is reported, not a crash; the rules keep working", () => {
+    const store = fakeStore();
+    const b = bootFirmware({ store });
+    const write = store.write;
+    store.write = (n, d) => {
+      if (n.startsWith("amq")) throw new Error("Not enough free space");
+      write(n, d);
+    };
+    b.api.send({ subject: "lost", text: "x" });
+    expect(b.log).toContain('could not store "lost": Error: Not enough free space');
+    store.write = write;
+    b.clock.advance(1000);
+    b.pins.edge("D4", false);
+    b.clock.advance(5000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect(b.smtp.delivered[0].raw).toContain("1 older alert(s) dropped");
+  });
+
   test("a digest rule folds its alerts into one mail", () => {
     const b = bootFirmware({ config: testConfig((c) => (c.alerts[0].digest = true)) });
     b.clock.advance(1000);
