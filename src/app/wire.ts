@@ -3,8 +3,7 @@ import { startFirmware } from "./start.ts";
 import { espruinoTransport } from "../platform/socket.ts";
 import { boardTimers } from "../platform/timers.ts";
 import { boardStore } from "../platform/storage.ts";
-import { boardPins } from "../platform/pins.ts";
-import { bootReason, enableWatchdog, expose, freeVars, hasTls, kickWatchdog, log, memory, now } from "../platform/board.ts";
+import { boardPins, bootReason, enableWatchdog, expose, freeVars, hasTls, kickWatchdog, log, memory, now } from "../platform/board.ts";
 import { createSmtpClient } from "../smtp/client.ts";
 import { loop, setup } from "../sketch.ts";
 

@@ -1,4 +1,5 @@
-// The board itself: console log, TLS support, watchdog, free memory, the clock and why it restarted.
+// The board itself: console log, TLS support, watchdog, free memory, the clock, pins and why it restarted.
+import type { Pins } from "./pins.ts";
 
 export function log(s: string): void {
   console.log("alertmail: " + s);
@@ -56,3 +57,23 @@ export function bootReason(): string {
 export function expose(name: string, v: object): void {
   global[name] = v;
 }
+
+/** Pins through setWatch/pinMode/digitalRead/analogRead (shared/espruino.md §3). */
+export const boardPins: Pins = {
+  watch: function (pin, pull, edge, debounceMs, fn) {
+    pinMode(pin, pull == "up" ? "input_pullup" : pull == "down" ? "input_pulldown" : "input");
+    setWatch(
+      function (e) {
+        fn(!!e.state);
+      },
+      pin,
+      { repeat: true, edge: edge, debounce: debounceMs },
+    );
+  },
+  digital: function (pin) {
+    return !!digitalRead(pin);
+  },
+  analog: function (pin) {
+    return analogRead(pin);
+  },
+};

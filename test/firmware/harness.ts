@@ -1,5 +1,5 @@
 // Boots the whole firmware (src/app/start.ts) on Node with every board facility faked.
-import type { DeviceConfig } from "../../src/config.ts";
+import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { CONFIG_FILE } from "../../src/config.ts";
 import { startFirmware } from "../../src/app/start.ts";
 import type { AlertmailConsole } from "../../src/console-api.ts";
@@ -8,7 +8,7 @@ import { fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
 /** A JS string as the board holds it: UTF-8 bytes, one char each. */
 export const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
 
-const common = { format: "text", cooldownSeconds: 0, maxPerHour: 0, to: [], digest: false } as const;
+const common = { cooldownSeconds: 0, maxPerHour: 0, to: [] as Mailbox[], digest: false, format: "text" as "text" | "html" };
 
 export function testConfig(over: (c: DeviceConfig) => void = () => {}): DeviceConfig {
   const c: DeviceConfig = {

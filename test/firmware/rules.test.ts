@@ -1,12 +1,12 @@
 // Rules: debounce passed to the pin watch, analog hysteresis, cooldown, max per hour, heartbeat and boot.
 import { describe, expect, test } from "vitest";
-import type { AlertRule } from "../../src/config.ts";
+import type { AlertRule, Mailbox } from "../../src/config.ts";
 import { armRules } from "../../src/rules/arm.ts";
 import { admit, newRuleState } from "../../src/rules/limits.ts";
 import { crossing } from "../../src/rules/threshold.ts";
 import { fakeClock, fakePins } from "./fakes.ts";
 
-const common = { subject: "s", body: "b", format: "text", cooldownSeconds: 0, maxPerHour: 0, to: [], digest: false } as const;
+const common = { subject: "s", body: "b", cooldownSeconds: 0, maxPerHour: 0, to: [] as Mailbox[], digest: false, format: "text" as "text" | "html" };
 
 function setup(alerts: AlertRule[]) {
   const clock = fakeClock();

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { startFlightProxy } from "../../bench/flight-proxy.ts";
 import { createSimBoard, type SimBoard } from "../../host-sim/board.ts";
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from "../../host-sim/smtp-sink.ts";
-import type { DeviceConfig } from "../../src/config.ts";
+import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { APP_JS } from "../../tools/build.ts";
 import { storageFiles } from "../../tools/flash/payload.ts";
 import { makeStorage } from "../sim/helpers.ts";
@@ -79,7 +79,7 @@ function healthy(b: SimBoard) {
   expect(b.maxCallDepth).toBeLessThanOrEqual(25);
 }
 
-const rule = { format: "text", cooldownSeconds: 0, maxPerHour: 0, to: [], digest: false } as const;
+const rule = { cooldownSeconds: 0, maxPerHour: 0, to: [] as Mailbox[], digest: false, format: "text" as "text" | "html" };
 
 describe("triggers", () => {
   test("digital: a bouncing switch sends one mail per debounced change; cooldown holds the next", async () => {
