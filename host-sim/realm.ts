@@ -1,6 +1,6 @@
 // A node:vm context holding only what Espruino 2v29 has (shared/espruino.md §1, espruino-features.txt):
 // the globals and methods the board lacks are deleted, and the board's quirks that code can trip on
-// (multi-char indexOf false positives, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
+// (multi-char indexOf false positives, regexes that never match, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
 // unsynced clock, async Object.prototype.emit) are reproduced, so code that only works on Node fails here.
 import * as vm from "node:vm";
 
@@ -100,6 +100,34 @@ const PRELUDE = String.raw`(function (host) {
   def(Object, "create", function create(proto, props) {
     if (props !== undefined) throw new Error("propertiesObject is not supported yet");
     return nCreate(proto);
+  });
+
+  // Trap 2: regexes using syntax the board's engine lacks silently never match (rows 301–336):
+  // ?, {n}, (?:, lookaround, named groups, \b, \u, a quantified group, flag m. Backreferences throw.
+  var nExec = RegExp.prototype.exec, verdicts = {};
+  function boardRefuses(re) {
+    var key = re.flags + "/" + re.source;
+    if (verdicts[key] !== undefined) return verdicts[key];
+    var src = re.source, inClass = false, bad = nIndexOf.call(re.flags, "m") >= 0;
+    for (var i = 0; i < src.length && !bad; i++) {
+      var c = src.charAt(i), n = src.charAt(i + 1);
+      if (c === "\\") {
+        if (n === "u" || (!inClass && (n === "b" || n === "B"))) bad = true;
+        if (!inClass && n >= "1" && n <= "9") throw new Error("Backreferences not supported");
+        i++;
+      } else if (inClass) {
+        if (c === "]") inClass = false;
+      } else if (c === "[") inClass = true;
+      else if (c === "?") bad = true;
+      else if (c === "{" && n >= "0" && n <= "9") bad = true;
+      else if (c === ")" && (n === "*" || n === "+" || n === "{")) bad = true;
+    }
+    verdicts[key] = bad;
+    return bad;
+  }
+  def(RegExp.prototype, "exec", function exec(s) {
+    if (boardRefuses(this)) { this.lastIndex = 0; return null; }
+    return nExec.call(this, s);
   });
 
   // The board clock: near 1970 until SNTP (Wifi.setSNTP) or setTime() sets it; an invalid date is 0.

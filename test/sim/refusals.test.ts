@@ -106,3 +106,19 @@ describe("Storage", () => {
     expect(board.eval('require("Storage").read("missing")')).toBeUndefined();
   });
 });
+
+describe("regular expressions", () => {
+  it("never match when they use syntax the board's engine lacks (trap 2), and work otherwise", async () => {
+    board = await bootFixture("wifi-up");
+    const ev = (c: string) => board!.eval(c);
+    expect(ev(`/^\\d{3}/.test("250 ok")`)).toBe(false);
+    expect(ev(`/\\r?\\n/.test("a\\nb")`)).toBe(false);
+    expect(ev(`"l1\\r\\nl2".split(/\\r?\\n/).length`)).toBe(1);
+    expect(ev(`"a\\n.b".replace(/^\\./gm, "..")`)).toBe("a\n.b");
+    expect(ev(`/(?:a)/.test("a") || /a(?=b)/.test("ab") || /\\bx/.test("x") || /(ab)+/.test("ab")`)).toBe(false);
+    expect(ev(`/^(\\d\\d\\d)([ -])(.*)$/.exec("250-PIPELINING")[1]`)).toBe("250");
+    expect(ev(`"a\\nb\\n".replace(/\\n/g, "\\r\\n")`)).toBe("a\r\nb\r\n");
+    expect(ev(`/[?{]/.test("?")`)).toBe(true);
+    expect(() => ev(`/(a)\\1/.test("aa")`)).toThrow(/Backreferences not supported/);
+  });
+});
