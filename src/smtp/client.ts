@@ -105,7 +105,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   // The batch.
   let mails: OutgoingMail[] = [];
   let results: MailResult[] = [];
+  /** Mails whose commands were queued (or that failed before); mails with a result. */
   let started = 0;
+  let answered = 0;
   let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null = null;
 
   function disarm() {
@@ -176,11 +178,11 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     drop();
     if (!cb) return;
     if (retry) {
-      started = results.length;
+      started = 0;
       connect();
       return;
     }
-    finish(results.length === mails.length ? null : e);
+    finish(answered === mails.length ? null : e);
   }
 
   function onReply(code: number, text: string) {
@@ -297,10 +299,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   }
 
   function advance() {
-    if (started < mails.length) {
-      startMail();
-      if (body) pump();
-    } else if (!quitSent) {
+    while (started < mails.length) {
+      if (startMail()) {
+        if (body) pump();
+        return;
+      }
+    }
+    if (!quitSent) {
       if (opts.keepAliveMs > 0) {
         finish(null);
         idleTimer = timers.set(function () {
@@ -320,10 +325,29 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     finish(null);
   }
 
-  /** Queues one mail's envelope (and DATA, or sets up the BDAT body); the caller flushes or pumps. */
-  function startMail() {
-    const m = mails[started++];
+  function settle(i: number, r: MailResult) {
+    if (!results[i]) answered++;
+    results[i] = r;
+  }
+
+  /**
+   * Queues the next mail's envelope (and DATA, or sets up its BDAT body); the caller flushes or pumps.
+   * false: nothing queued (the mail was answered before, or cannot be composed: ECONFIG).
+   */
+  function startMail(): boolean {
+    const i = started++;
+    const m = mails[i];
     const r: MailResult = { accepted: [], rejected: [], response: "", error: null };
+    if (results[i]) return false;
+    let src: () => string | null;
+    try {
+      if (!m.to.length) throw new Error("no recipients");
+      src = m.body();
+    } catch (x: any) {
+      r.error = smtpError("ECONFIG", "message not sendable: " + ((x && x.message) || x));
+      settle(i, r);
+      return false;
+    }
     let envErr: SmtpError | null = null;
     let rcptCode = 0;
     if (needRset) cmd("RSET", ignore);
@@ -346,10 +370,10 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         r.error = envErr || smtpError("EMESSAGE", "message refused: " + t, c, t, chunking ? "BDAT" : "DATA");
         needRset = true;
       }
-      results.push(r);
-      if (started === results.length) advance();
+      settle(i, r);
+      if (started === answered) advance();
     };
-    const b: Body = { src: m.body(), cur: "", eof: false, stuff: null, end: end };
+    const b: Body = { src: src, cur: "", eof: false, stuff: null, end: end };
     if (chunking) body = b;
     else cmd("DATA", function (c, t) {
       if (c !== 354) return end(c, t);
@@ -359,6 +383,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       body = b;
       pump();
     });
+    return true;
   }
 
   /**
@@ -393,12 +418,12 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       body = null;
       if (b.stuff) queue(s, b.end, "DATA", "(" + s.length + " bytes, end of data)");
       else cmd("BDAT " + s.length + " LAST", b.end, undefined, s);
-      if (started < mails.length) {
-        if (!b.stuff) {
-          needRset = true;
-          startMail();
-        }
-      } else if (pipe && opts.keepAliveMs <= 0) {
+      // BDAT: the next mail's envelope and body follow in the same group.
+      while (!b.stuff && !body && started < mails.length) {
+        needRset = true;
+        startMail();
+      }
+      if (!body && started === mails.length && pipe && opts.keepAliveMs <= 0) {
         // RFC 2920 §3.1: QUIT may end a group.
         quitSent = true;
         cmd("QUIT", onQuit);
@@ -418,7 +443,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       cb = done;
       mails = list;
       results = [];
-      started = 0;
+      started = answered = 0;
       if (!list.length) return finish(null);
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !opts.secure && !opts.allowPlainAuth) {

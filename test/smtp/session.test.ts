@@ -394,6 +394,25 @@ describe("session", () => {
     expect(fake.timers.pending()).toBe(0);
   });
 
+  it.each([[FULL], [["PIPELINING", "AUTH PLAIN"]], [["AUTH PLAIN"]]])("answers a mail that cannot be composed with ECONFIG and sends the others (%j)", (ext) => {
+    const { fake, client } = setup({ ext });
+    const broken = {
+      from: "a@x.test",
+      to: ["b@y.test"],
+      body: (): (() => string | null) => {
+        throw new Error("bad address in To");
+      },
+    };
+    const r = fake.send(client, [m1(), broken, mail("a@x.test", [], ["nobody"]), mail("a@x.test", ["c@y.test"], ["third"])]);
+    expect(r.err).toBeNull();
+    expect(r.results).toHaveLength(4);
+    expect(r.results.map((x) => x.error && x.error.code)).toEqual([null, "ECONFIG", "ECONFIG", null]);
+    expect(r.results[1].error).toMatchObject({ transient: false, message: "message not sendable: bad address in To" });
+    expect(r.results[3].accepted).toEqual(["c@y.test"]);
+    expect(fake.messages.map((m) => m.to)).toEqual([["b@y.test"], ["c@y.test"]]);
+    expect(fake.timers.pending()).toBe(0);
+  });
+
   it("never writes more than about 2 KB at once, and BDAT chunks add up", () => {
     const big = Array.from({ length: 10 }, (_, i) => String.fromCharCode(65 + i).repeat(1900) + "\r\n");
     for (const ext of [FULL, ["PIPELINING", "AUTH PLAIN"]]) {
