@@ -11,6 +11,7 @@ const USAGE = `usage: npm run flash -- --port PORT [options]
   --local FILE       overlay (default board.local.json)
   --chunk N          bytes per Storage.write line (default 384)
   --no-build         flash firmware/app.js as it is (default: build it first)
+  --app FILE         flash this bundle instead of firmware/app.js (not built)
 See docs/flashing.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
         local: { type: "string" },
         chunk: { type: "string" },
         "no-build": { type: "boolean" },
+        app: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
       localFile: args.local,
       chunkBytes: args.chunk ? Number(args.chunk) : undefined,
       noBuild: args["no-build"],
+      appFile: args.app,
       log: (line) => {
         endLine();
         console.error(`flash: ${line}`);

@@ -19,6 +19,18 @@ const FILES = [".bootcde", "alertmail.json"];
 /** An overlay path that does not exist, so a developer's own board.local.json never leaks into these tests. */
 const NO_LOCAL = join(tmpdir(), "alertmail-flash-no-board.local.json");
 
+/** One snapshot of firmware/app.js for the whole file: other test runs on this machine may rebuild it meanwhile. */
+let appSnapshot: { file: string; bytes: Buffer } | undefined;
+function app() {
+  if (!appSnapshot) {
+    const bytes = readFileSync(APP_JS);
+    const file = join(mkdtempSync(join(tmpdir(), "alertmail-flash-app-")), "app.js");
+    writeFileSync(file, bytes);
+    appSnapshot = { file, bytes };
+  }
+  return appSnapshot;
+}
+
 function shippedConfig() {
   const r = loadBoardConfig({ file: BOARD_JSON, localFile: NO_LOCAL });
   if (!r.ok) throw new Error(`board.json does not validate: ${r.errors.join("; ")}`);
@@ -74,7 +86,7 @@ describe("npm run flash, against the simulator's console", () => {
     const { board, port } = await simWithConsole();
     const local = overlayFor(sink);
 
-    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", local, "--no-build"]);
+    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", local, "--app", app().file]);
     expect(r.stderr + r.stdout).toMatch(/writing \d+\/\d+ bytes \(100%\)/);
     expect(r.stdout).toMatch(/the board says: alertmail: ready/);
     expect(r.code).toBe(0);
@@ -82,7 +94,7 @@ describe("npm run flash, against the simulator's console", () => {
     // Exactly the payload's files, byte for byte, and a boot from them.
     const loaded = loadBoardConfig({ file: BOARD_JSON, localFile: local });
     if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-    for (const f of storageFiles(readFileSync(APP_JS), loaded.config)) expect(stored(board, f.name)).toEqual(f.data);
+    for (const f of storageFiles(app().bytes, loaded.config)) expect(stored(board, f.name)).toEqual(f.data);
     expect(board.boots).toBe(2);
 
     // The boot rule in board.json may mail too: look for the test mail itself ("<device>: test mail").
@@ -100,11 +112,11 @@ describe("npm run flash, against the simulator's console", () => {
 
   it("replaying the --out file into the console gives the same Storage as flashing", async () => {
     const out = join(tmp(), "upload.txt");
-    const cli = await runCli(["--out", out, "--board", BOARD_JSON, "--local", NO_LOCAL, "--no-build"]);
+    const cli = await runCli(["--out", out, "--board", BOARD_JSON, "--local", NO_LOCAL, "--app", app().file]);
     expect(cli.code).toBe(0);
 
     const flashed = await simWithConsole();
-    await flashBoard({ port: flashed.port, config: shippedConfig(), noBuild: true });
+    await flashBoard({ port: flashed.port, config: shippedConfig(), appJs: app().bytes });
 
     const replayed = await simWithConsole();
     const sock = connect(replayed.con.port, "127.0.0.1");
@@ -119,7 +131,7 @@ describe("npm run flash, against the simulator's console", () => {
       expect(stored(replayed.board, name)).toBeDefined();
       expect(stored(replayed.board, name)).toEqual(stored(flashed.board, name));
     }
-    expect(stored(replayed.board, ".bootcde")).toEqual(readFileSync(APP_JS));
+    expect(stored(replayed.board, ".bootcde")).toEqual(app().bytes);
   }, 90000);
 
   it("--config-only rewrites alertmail.json and keeps the code", async () => {
@@ -136,7 +148,7 @@ describe("npm run flash, against the simulator's console", () => {
 describe("npm run flash refuses", () => {
   it("a firmware whose MODULES lacks tls (ESP32_IDF4), writing nothing", async () => {
     const { board, port } = await simWithConsole({ env: { BOARD: "ESP32_IDF4", MODULES: "Flash,Storage,net,Wifi,ESP32,crypto" } });
-    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", NO_LOCAL, "--no-build"]);
+    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", NO_LOCAL, "--app", app().file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no "tls" module.*official ESP32 firmware.*not ESP32_IDF4/s);
     expect(board.storage.names()).toEqual([]);
@@ -144,7 +156,7 @@ describe("npm run flash refuses", () => {
 
   it("a board with no free Storage, writing nothing", async () => {
     const { board, port } = await simWithConsole({ storageBytes: 1024 });
-    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", NO_LOCAL, "--no-build"]);
+    const r = await runCli(["--port", port, "--board", BOARD_JSON, "--local", NO_LOCAL, "--app", app().file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not enough free Storage.*\d+ more bytes needed, \d+ free/);
     expect(board.storage.names()).toEqual([]);
@@ -155,7 +167,7 @@ describe("npm run flash refuses", () => {
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const port = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
-    const r = await runCli(["--port", `tcp://127.0.0.1:${port}`, "--board", BOARD_JSON, "--local", NO_LOCAL, "--no-build"]);
+    const r = await runCli(["--port", `tcp://127.0.0.1:${port}`, "--board", BOARD_JSON, "--local", NO_LOCAL, "--app", app().file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`127.0.0.1:${port} refused the connection`));
   });
@@ -164,7 +176,7 @@ describe("npm run flash refuses", () => {
     const { board, port } = await simWithConsole();
     const bad = join(tmp(), "board.json");
     writeFileSync(bad, JSON.stringify({ device: { name: "x" }, smtp: { port: "465" } }));
-    const r = await runCli(["--port", port, "--board", bad, "--local", join(tmp(), "none.json"), "--no-build"]);
+    const r = await runCli(["--port", port, "--board", bad, "--local", join(tmp(), "none.json"), "--app", app().file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/board\.json is not valid, nothing was sent:\n {2}- /);
     // Not even the probe reached the board.
@@ -173,7 +185,7 @@ describe("npm run flash refuses", () => {
   });
 
   it("a serial port that does not exist", async () => {
-    const r = await runCli(["--port", "/dev/ttyALERTMAIL-NONE", "--board", BOARD_JSON, "--local", NO_LOCAL, "--no-build"]);
+    const r = await runCli(["--port", "/dev/ttyALERTMAIL-NONE", "--board", BOARD_JSON, "--local", NO_LOCAL, "--app", app().file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no such serial port \/dev\/ttyALERTMAIL-NONE/);
   });

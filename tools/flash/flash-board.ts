@@ -40,6 +40,8 @@ export interface FlashOptions {
   appJs?: Buffer;
   /** Flash firmware/app.js as it is, without building it first. */
   noBuild?: boolean;
+  /** Flash this bundle file instead of firmware/app.js (never built). */
+  appFile?: string;
   chunkBytes?: number;
   /** Per probe attempt (default 3000), and how many attempts (default 2). */
   probeTimeoutMs?: number;
@@ -75,6 +77,13 @@ function loadConfig(opts: FlashOptions): DeviceConfig {
 
 async function loadApp(opts: FlashOptions): Promise<Buffer> {
   if (opts.appJs) return opts.appJs;
+  if (opts.appFile) {
+    try {
+      return readFileSync(opts.appFile);
+    } catch (e) {
+      throw new FlashError("EBUILD", `cannot read the bundle ${opts.appFile}: ${(e as Error).message}`);
+    }
+  }
   if (!opts.noBuild) {
     // board.json was validated already (with its overlay and environment): build the code alone.
     const r = await buildFirmware({ board: false });
@@ -203,6 +212,8 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
       const p = result.probe;
       opts.log?.(`connected to ${link.name}: Espruino ${p.version} on ${p.board}, ${p.free} bytes of Storage free`);
       checkProbe(p, files, link);
+    } else if (step.kind === "compact") {
+      if (reply.value === "compacted") opts.log?.("compacted Storage first, so the old code stays intact until the restart");
     } else if (step.kind === "write") {
       if (reply.value !== step.length)
         throw new FlashError("EWRITE", `${step.file}: the board decoded ${reply.value} bytes of a ${step.length}-byte chunk (line damaged on the way?)`);

@@ -15,7 +15,7 @@ export const ECHO_OFF = "\x10";
 /** Storage file-header bytes per file, an upper bound for the free-space check (jsflash.c: 32-byte header). */
 export const STORAGE_OVERHEAD_PER_FILE = 64;
 
-export type StepKind = "probe" | "write" | "verify" | "restart";
+export type StepKind = "probe" | "compact" | "write" | "verify" | "restart";
 
 export interface Step {
   seq: number;
@@ -63,6 +63,21 @@ function probeStep(seq: number, names: string[]): Step {
   return { seq, kind: "probe", line: wrap(seq, body) };
 }
 
+/**
+ * Compacts Storage first when the new files would not fit in the free space at its end. Writing
+ * turns the old .bootcde into trash that the running firmware still executes from (function bodies
+ * stay in flash); a compaction in the middle of the writes would erase it under the running code,
+ * while a compaction now moves the live file and Espruino re-points the code at it
+ * (jsvUpdateMemoryAddress). The board decides, so the bytes sent never depend on the probe.
+ */
+function compactStep(seq: number, files: StorageFile[]): Step {
+  const need = files.reduce((n, f) => n + f.data.length + STORAGE_OVERHEAD_PER_FILE, 0);
+  const body =
+    `var S=require("Storage"),t=S.getStats&&S.getStats();` +
+    `if(t&&t.freeBytes<${need}&&S.compact){S.compact();return "compacted"}return "not needed"`;
+  return { seq, kind: "compact", line: wrap(seq, body) };
+}
+
 function writeSteps(first: number, file: StorageFile, chunkBytes: number): Step[] {
   const steps: Step[] = [];
   const name = JSON.stringify(file.name);
@@ -98,7 +113,7 @@ export function flashSteps(files: StorageFile[], chunkBytes = DEFAULT_CHUNK_BYTE
   // The probe also reports the code's size, so --config-only can refuse a board with no code to restart.
   const names = files.map((f) => f.name);
   if (!names.includes(BOOT_FILE)) names.push(BOOT_FILE);
-  const steps: Step[] = [probeStep(1, names)];
+  const steps: Step[] = [probeStep(1, names), compactStep(2, files)];
   for (const file of files) {
     if (file.data.length === 0) throw new Error(`${file.name}: empty file (Storage refuses zero-length writes)`);
     if (file.name.length > 28) throw new Error(`${file.name}: Storage names are at most 28 characters`);
