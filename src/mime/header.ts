@@ -13,11 +13,6 @@ const WORD_BYTES = 42;
 /** An unencoded word longer than this could not be folded under 78 after "Subject: ": encode instead. */
 const LONG_WORD = 66;
 
-/** Every control character but TAB (CR, LF and NUL included) becomes a space: no value can start a header. */
-export function cleanHeaderValue(s: string): string {
-  return s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ");
-}
-
 /** RFC 2047 B words of at most WORD_BYTES bytes each, never splitting a UTF-8 sequence. */
 export function encodeWords(s: string): string[] {
   const words: string[] = [];
@@ -25,7 +20,7 @@ export function encodeWords(s: string): string[] {
   while (p < s.length) {
     let e = p + WORD_BYTES;
     // Back up over continuation bytes (10xxxxxx) so the word ends before a lead byte: at most 3.
-    while (e > p + WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
+    while (e > p + 39 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
     words.push("=?UTF-8?B?" + btoa(s.slice(p, e)) + "?=");
     p = e;
   }
@@ -37,7 +32,8 @@ export function encodeWords(s: string): string[] {
  * printable ASCII that survives unfolding as is; otherwise encoded words. phrase: quote RFC 5322 specials.
  */
 export function headerWords(s: string, phrase: boolean): string[] {
-  s = cleanHeaderValue(s);
+  // Every control character but TAB (CR, LF and NUL included) becomes a space: no value can start a header.
+  s = s.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, " ");
   if (!s) return [];
   const words = s.split(" ");
   // Non-ASCII, TAB, "=?" (would read as an encoded word), double or edge spaces (lost in unfolding), long words.

@@ -7,16 +7,18 @@ const BLOCK = /^br$|^p$|^div$|^h\d$|^tr$|^table$|^ul$|^ol$|^blockquote$|^pre$|^h
 /** Named entities decoded; others stay as written. &nbsp; becomes a plain space in text. */
 const NAMED: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
 
-/** A code point as UTF-8 bytes (the board's strings are bytes). */
+/** A code point as UTF-8 bytes (the board's strings are bytes): continuation bytes while c overflows the lead. */
 function utf8(c: number): string {
   const f = String.fromCharCode;
-  return c < 0x80
-    ? f(c)
-    : c < 0x800
-      ? f(0xc0 | (c >> 6), 0x80 | (c & 63))
-      : c < 0x10000
-        ? f(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63))
-        : f(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  if (c < 0x80) return f(c);
+  let s = "";
+  let room = 0x3f;
+  while (c > room) {
+    s = f(0x80 | (c & 63)) + s;
+    c >>= 6;
+    room >>= 1;
+  }
+  return f(((~room << 1) & 0xff) | c) + s;
 }
 
 function entity(m: string, e: string): string {

@@ -76,10 +76,10 @@ describe("HTML", () => {
     '<html><head><title>Alarm</title><style>p { color: red; }</style></head><body>' +
     "<h1>Température élevée</h1><p>Kitchen: <b>31,5&nbsp;°C</b> &gt; 30 &amp; rising.<br>See " +
     '<a href="https://example.com/d?id=3&amp;v=1">the dashboard</a> or <a href="https://example.com/">https://example.com/</a>.</p>' +
-    "<ul><li>one</li><li>two 🔥</li></ul><p>&#169; &#x1F6A8; &quot;ok&quot; &apos;fine&apos; &unknown;</p></body></html>";
+    "<ul><li>one</li><li>two 🔥</li></ul><p>&#169; &#8364; &#x1F6A8; &#65; &quot;ok&quot; &apos;fine&apos; &unknown; &#0; &#x110000;</p></body></html>";
   const derived =
     "Température élevée\n\nKitchen: 31,5 °C > 30 & rising.\nSee the dashboard (https://example.com/d?id=3&v=1) or https://example.com/.\n\n" +
-    '- one\n- two 🔥\n\n© 🚨 "ok" \'fine\' &unknown;';
+    '- one\n- two 🔥\n\n© € 🚨 A "ok" \'fine\' &unknown; &#0; &#x110000;';
 
   test("HTML only: multipart/alternative with a text part derived from it (tags out, links kept, entities decoded)", async () => {
     const { raw } = compose({ subject: "Alarme cuisine", html });
