@@ -4,6 +4,9 @@ import { crc32 } from "node:zlib";
 
 export interface FakeEspruino {
   storage: Map<string, string>;
+  /** Bytes of replaced files not yet reclaimed; compact() frees them. */
+  trash: number;
+  compactions: number;
   output: string[];
   boots: number;
   eval(code: string): unknown;
@@ -12,13 +15,21 @@ export interface FakeEspruino {
 
 /** `env` overrides process.env; `storageBytes` is the Storage size getFree() counts down from. */
 export function createFakeEspruino(
-  opts: { env?: Record<string, string>; storageBytes?: number; crc?: boolean; /** flip one bit of each write at offset > 0 */ damage?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    storageBytes?: number;
+    crc?: boolean;
+    /** flip one bit of each write at offset > 0 */
+    damage?: boolean;
+    /** Storage.getStats and compact, with this much trash to start with */
+    trash?: number;
+  } = {},
 ): FakeEspruino {
   const storage = new Map<string, string>();
   const output: string[] = [];
   const size = opts.storageBytes ?? 65536;
   let ctx: Context;
-  const used = () => [...storage.values()].reduce((n, d) => n + d.length + 32, 0);
+  const used = () => [...storage.values()].reduce((n, d) => n + d.length + 32, 0) + fake.trash;
   const Storage = {
     write(name: string, data: string, offset?: number, total?: number) {
       if (name.length > 28) throw new Error("name too long");
@@ -38,11 +49,22 @@ export function createFakeEspruino(
     },
     read: (name: string) => storage.get(name),
     getFree: () => Math.max(0, size - used()),
+    ...(opts.trash === undefined
+      ? {}
+      : {
+          getStats: () => ({ freeBytes: Math.max(0, size - used()), trashBytes: fake.trash }),
+          compact: () => {
+            fake.trash = 0;
+            fake.compactions++;
+          },
+        }),
     list: () => [...storage.keys()],
     erase: (name: string) => void storage.delete(name),
   };
   const fake: FakeEspruino = {
     storage,
+    trash: opts.trash ?? 0,
+    compactions: 0,
     output,
     boots: 0,
     eval: (code) => runInContext(code, ctx),

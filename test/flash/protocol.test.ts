@@ -56,6 +56,19 @@ describe("flash protocol", () => {
     expect(JSON.parse(Buffer.from(board.storage.get("alertmail.json")!, "latin1").toString("utf8"))).toEqual(CONFIG);
   });
 
+  it("compacts Storage before writing only when the files would not fit in its free end", async () => {
+    const need = storageFiles(APP, CONFIG).reduce((n, f) => n + f.data.length + 64, 0);
+    const roomy = createFakeEspruino({ storageBytes: need * 3, trash: need });
+    await flash(roomy, await serve(roomy));
+    expect(roomy.compactions).toBe(0);
+    const tight = createFakeEspruino({ storageBytes: need * 2, trash: need + 100 });
+    const said: string[] = [];
+    await flash(tight, await serve(tight), { log: (l) => said.push(l) });
+    expect(tight.compactions).toBe(1);
+    expect(said).toContain("compacted Storage first, so the old code stays intact until the restart");
+    expect(Buffer.from(tight.storage.get(".bootcde")!, "latin1")).toEqual(APP);
+  });
+
   it("notices bytes that changed on the way into flash (CRC32 read back)", async () => {
     const board = createFakeEspruino({ crc: true, damage: true });
     await expect(flash(board, await serve(board))).rejects.toMatchObject({ code: "EWRITE", message: expect.stringMatching(/\.bootcde: the CRC32 of the stored file differs/) });
