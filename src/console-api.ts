@@ -11,6 +11,8 @@ export interface SketchApi {
   /** 0..1 */
   analog(pin: string): number;
   log(s: string): void;
+  /** Milliseconds since boot, steady across the SNTP clock step (like Arduino's millis()). */
+  millis(): number;
 }
 
 /** The console commands, on top of the sketch API. */

@@ -169,6 +169,9 @@ export function startFirmware(b: Board): void {
     digital: b.pins.digital,
     analog: b.pins.analog,
     log: b.log,
+    millis: function () {
+      return mono() - bootMono;
+    },
     status: function () {
       const t = b.now();
       const n = queue.notes;
