@@ -148,10 +148,52 @@ describe("against smtp-server over implicit TLS", () => {
     expect(r.err).toMatchObject({ code: "ECONNECTION", transient: true });
   });
 
-  it("reports a TLS client talking to a plain server as ETLS or a protocol error, never a hang", async () => {
+  it("reports a failed TLS handshake (the board: end + close(false), no error) as ETLS", async () => {
     const sink = await startSmtpSink({ tls: false });
     closers.push(() => sink.close());
     const r = await sendAsync(nodeClient({ port: sink.port, timeoutMs: 5000 }), [composedMail(content(1)).mail]);
-    expect(["ETLS", "ECONNECTION", "ETIMEDOUT"]).toContain(r.err?.code);
+    expect(r.err).toMatchObject({ code: "ETLS", transient: true });
+  });
+
+  it("reconnects cleanly after the server closed the kept-alive connection (421 idle timeout)", async () => {
+    const cert = await getSimCert();
+    let connects = 0;
+    const received: string[] = [];
+    const server = new SMTPServer({
+      secure: true,
+      key: cert.key,
+      cert: cert.cert,
+      authOptional: true,
+      disabledCommands: ["AUTH", "STARTTLS"],
+      logger: false,
+      socketTimeout: 300,
+      onConnect(_s, cb) {
+        connects++;
+        cb();
+      },
+      onData(stream, _s, cb) {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          received.push(Buffer.concat(chunks).toString("latin1"));
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
+    closers.push(() => new Promise((res) => server.close(() => res())));
+    const port = (server.server.address() as AddressInfo).port;
+    const log: string[] = [];
+    const client = nodeClient({ port, keepAliveMs: 60000 }, log);
+    const a = composedMail(content(1));
+    const b = composedMail(content(2));
+    expect((await sendAsync(client, [a.mail])).err).toBeNull();
+    // The server times the idle connection out: "421 … closing connection", then a TLS close.
+    for (let i = 0; i < 100 && !log.some((l) => l.startsWith("S: 421")); i++) await new Promise((res) => setTimeout(res, 100));
+    expect(log.some((l) => l.startsWith("S: 421"))).toBe(true);
+    expect((await sendAsync(client, [b.mail])).err).toBeNull();
+    client.close();
+    expect(connects).toBe(2);
+    expect(received).toEqual([a.raw, b.raw]);
   });
 });
