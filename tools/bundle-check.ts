@@ -198,6 +198,7 @@ export const RULE_IDS: string[] = [
   "new-target",
   "hoisting",
   "loop-closure",
+  "entry-exports",
   "arrow-arguments",
   "template-escaped-dollar",
   "json-extra-args",
@@ -287,7 +288,11 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     ClassExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
       extendsError(node, ancestors);
     },
-    AssignmentExpression(node: AnyNode) {
+    AssignmentExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
+      const left = node.left as AnyNode;
+      if (left.type === "MemberExpression" && left.object.type === "Identifier" && left.object.name === "module" && memberName(left) === "exports" && isGlobal("module", ancestors)) {
+        at(left, "entry-exports", "the bundle assigns module.exports: the firmware entry must not export anything, esbuild's __toCommonJS/__copyProps helpers run wrong on the board (shared/espruino.md trap 8)", "no probe row (shared/espruino.md trap 8; helper rows 474-482)");
+      }
       if (node.left.type === "MemberExpression" && memberName(node.left) === "length") {
         at(node.left.property, "length-assign", "assigning `.length` throws on the board for arrays (use splice)", "row 247");
       }

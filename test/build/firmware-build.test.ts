@@ -63,6 +63,15 @@ describe("a failed build writes nothing", () => {
 });
 
 describe("esbuild refuses what it cannot lower for the board", () => {
+  test("an entry with exports is refused (esbuild's export helpers are broken on the board, trap 8)", async () => {
+    const outdir = tmpOut();
+    const r = await buildFirmware({ board: false, outdir, entry: join(FIXTURES, "exports", "main.ts") });
+    expect(r.stage).toBe("check");
+    expect(r.hits.map((h) => h.rule)).toContain("entry-exports");
+    expect(r.errors.join("\n")).toMatch(/\(test\/fixtures\/bundle\/exports\/main\.ts:\d+:\d+\): the bundle assigns module\.exports: the firmware entry must not export anything/);
+    expect(existsSync(outdir)).toBe(false);
+  });
+
   test.each([
     ["destructuring.ts", "destructuring"],
     ["default-param.ts", "default arguments"],
