@@ -204,6 +204,13 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
             `(docs/flashing.md), is no other program (a terminal, the Espruino IDE) connected to it, and for serial, ` +
             `is it the board's port at ${115200} baud?`,
         );
+      if (e instanceof FlashError && e.code === "ECLOSED")
+        throw new FlashError(
+          "ECLOSED",
+          `${link.name} closed the connection during step ${step.seq} (${step.kind}${step.file ? " " + step.file : ""}, ` +
+            `${written}/${total} bytes written): the board may have restarted (power, brownout, watchdog) or left the ` +
+            `network. Run the same command again; until it completes the board may not start alertmail.`,
+        );
       throw e;
     }
     if (!reply.ok) throw new FlashError("EWRITE", `step ${step.seq} (${step.kind}${step.file ? " " + step.file : ""}) failed on the board: ${reply.value}`);
