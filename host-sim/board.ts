@@ -3,6 +3,8 @@
 // Storage, pins, timers, E, process, ESP32, crypto), and measures the firmware's call depth
 // against the board's ceiling (shared/espruino.md trap 11). Storage is a folder: reboots keep it.
 import { createHash, randomInt } from "node:crypto";
+import { relative, resolve } from "node:path";
+import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { boardError, isBoardError } from "./board-error.ts";
 import type { Kernel } from "./kernel.ts";
 import { createNetModules, type NetModules, type NetStats } from "./net.ts";
@@ -56,6 +58,11 @@ export interface SimBoardOptions {
   sntp?: boolean;
   /** Plain sockets: hold the connect callback until the first data (default true, see net.ts). */
   dataBeforeConnect?: boolean;
+  /** The bundle's source map (JSON text, e.g. firmware/app.js.map): errors and the deepest call
+   * chain are then shown as src/ file:line. */
+  sourceMap?: string;
+  /** Folder the map's `sources` are relative to (the bundle's folder); shown relative to the cwd. */
+  sourceMapDir?: string;
 }
 
 export interface SimBoard {
@@ -144,6 +151,17 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     emitLine(`sim: ${s}`);
   }
 
+  const consumer = opts.sourceMap ? new SourceMapConsumer(JSON.parse(opts.sourceMap) as RawSourceMap) : null;
+  /** "src/x.ts:12:3" for a position in .bootcde, or the position itself without a map. */
+  function where(file: string, line: number, column: number): string {
+    if (file === CODE_FILE && consumer) {
+      const p = consumer.originalPositionFor({ line, column: column - 1 });
+      const src = p.source && opts.sourceMapDir ? relative(process.cwd(), resolve(opts.sourceMapDir, p.source)) : p.source;
+      if (src) return `${src}:${p.line}:${(p.column ?? 0) + 1}${p.name ? ` (${p.name})` : ""}`;
+    }
+    return `${file}:${line}:${column}`;
+  }
+
   function format(v: unknown): string {
     if (typeof v === "string") return v;
     if (v === undefined || v === null || typeof v !== "object") {
@@ -180,7 +198,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     });
     if (fw.length > maxCallDepth) {
       maxCallDepth = fw.length;
-      deepestStack = fw.map((c) => `${c.getFunctionName() ?? "<anonymous>"}@${c.getLineNumber()}:${c.getColumnNumber()}`).join(" < ");
+      deepestStack = fw.map((c) => where(c.getFileName() ?? "", c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0)).join(" < ");
     }
     return fw.length;
   }
@@ -224,8 +242,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     errors.push(text);
     emitLine(`Uncaught ${text}`);
     const stack = e && typeof e === "object" ? (e as { stack?: unknown }).stack : undefined;
-    const where = typeof stack === "string" ? /\((?:\.bootcde|console|timer):\d+:\d+\)|at (?:\.bootcde|console):\d+:\d+/.exec(stack) : null;
-    if (where) note(`uncaught error ${where[0].replace(/^at /, "")}`);
+    const at = typeof stack === "string" ? /(\.bootcde|console|timer):(\d+):(\d+)/.exec(stack) : null;
+    if (at) note(`uncaught error at ${where(at[1], Number(at[2]), Number(at[3]))}`);
   }
 
   function stopBoot() {

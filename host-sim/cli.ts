@@ -5,8 +5,8 @@
 //   npm start -- --real            send through board.json's real server (no embedded server)
 //   npm start -- --interactive     keep running; type commands (help lists them)
 //   npm start -- --board FILE      another board.json
-import { mkdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { DeviceConfig } from "../src/config.ts";
 import { buildFirmware, formatSize, ROOT } from "../tools/build.ts";
@@ -148,8 +148,11 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
 
   // 4. Storage, written the way flashing writes it (tools/flash/payload.ts).
   const appJs = readFileSync(appFile);
+  const mapFile = `${appFile}.map`;
   const board = createSimBoard({
     storageDir: join(runDir, "storage"),
+    sourceMap: existsSync(mapFile) ? readFileSync(mapFile, "utf8") : undefined,
+    sourceMapDir: dirname(mapFile),
     allowRemote: opts.real,
     log: opts.verbose ? (l) => say(`  │ ${l}`) : undefined,
   });
@@ -322,6 +325,7 @@ export async function finish(run: Run, code: number, say: (s?: string) => void):
   say(
     `board: ${board.boots} boot(s), deepest call chain ${board.maxCallDepth} frames (ceiling 25), process.memory() ≈ ${m.usage}/${m.total} variables, ${board.errors.length} uncaught error(s)${board.halted ? ", HALTED" : ""}`,
   );
+  if (board.deepestStack) say(`  deepest chain (innermost first): ${board.deepestStack}`);
   if (board.errors.length) board.errors.forEach((e) => say(`  uncaught: ${e}`));
   board.stop();
   await sink?.close();

@@ -87,6 +87,14 @@ const PRELUDE = String.raw`(function (host) {
     for (var i = 0; i < arguments.length; i++) a.push((+arguments[i]) & 255);
     return nFromCharCode.apply(String, a);
   });
+  // Case mapping touches ASCII letters only (row 469): V8 would remap latin1 bytes of UTF-8 text.
+  var nUpper = String.prototype.toUpperCase, nLower = String.prototype.toLowerCase;
+  def(String.prototype, "toUpperCase", function toUpperCase() {
+    return nReplace.call(String(this), /[a-z]+/g, function (m) { return nUpper.call(m); });
+  });
+  def(String.prototype, "toLowerCase", function toLowerCase() {
+    return nReplace.call(String(this), /[A-Z]+/g, function (m) { return nLower.call(m); });
+  });
   // JSON: non-ASCII bytes come out as \u00XX; replacer and reviver are ignored (rows 342–347).
   var nStringify = JSON.stringify, nParse = JSON.parse;
   def(JSON, "stringify", function stringify(v, replacer, indent) {

@@ -31,12 +31,24 @@ describe("Storage", () => {
   });
 });
 
+describe("uncaught errors", () => {
+  it("are printed like the board's and located in the source through the bundle's map", async () => {
+    board = await bootFixture("throws");
+    await board.waitForOutput(/^Uncaught TypeError: /, 5000);
+    const at = await board.waitForOutput(/^sim: uncaught error at /, 5000);
+    expect(at).toMatch(/test\/fixtures\/sim\/throws\.js:5:\d+/);
+    expect(board.errors).toHaveLength(1);
+    expect(board.halted).toBe(false);
+  });
+});
+
 describe("call depth", () => {
   it("records the deepest firmware call chain", async () => {
     board = await bootFixture("recursion", { depth: "10" });
     await board.waitForOutput(/^fixture: bottom /, 5000);
     expect(board.halted).toBe(false);
     expect(board.maxCallDepth).toBe(10);
+    expect(board.deepestStack).toMatch(/^test\/fixtures\/sim\/recursion\.js:\d+/);
   });
 
   it('stops the firmware with "Too much recursion" past 25 nested calls', async () => {

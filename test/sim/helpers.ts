@@ -1,7 +1,7 @@
 // Test helpers for the simulator: build a fixture bundle the way the firmware is built, install
 // it as .bootcde in a fresh Storage folder, and boot a simulated board on it.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { esbuildOptions, ROOT } from "../../tools/build.ts";
 import { createSimBoard, type SimBoard, type SimBoardOptions } from "../../host-sim/board.ts";
@@ -10,15 +10,20 @@ export const FIXTURES = join(ROOT, "test", "fixtures", "sim");
 const TMP = join(ROOT, "test", ".tmp", "sim");
 
 /** Bundles test/fixtures/sim/NAME.js with the firmware's esbuild settings (charset utf8, es2015,
- * IIFE) but without the bundle check: some fixtures do on purpose what the check refuses, to show
- * the simulator refuses it too. Returns the bundle bytes. */
-export async function buildFixture(name: string): Promise<Buffer> {
+ * one IIFE) but without the bundle check: some fixtures do on purpose what the check refuses, to
+ * show the simulator refuses it too. Returns the bundle bytes and its source map. */
+export async function buildFixtureFiles(name: string): Promise<{ code: Buffer; map: string; dir: string }> {
   mkdirSync(TMP, { recursive: true });
   const outfile = join(mkdtempSync(join(TMP, `${name}-`)), "app.js");
   const r = await build(esbuildOptions(join(FIXTURES, `${name}.js`), outfile));
   const js = r.outputFiles.find((f) => f.path === outfile);
-  if (!js) throw new Error(`fixture ${name}: esbuild wrote no ${outfile}`);
-  return Buffer.from(js.contents);
+  const map = r.outputFiles.find((f) => f.path === `${outfile}.map`);
+  if (!js || !map) throw new Error(`fixture ${name}: esbuild wrote no ${outfile}`);
+  return { code: Buffer.from(js.contents), map: map.text, dir: dirname(outfile) };
+}
+
+export async function buildFixture(name: string): Promise<Buffer> {
+  return (await buildFixtureFiles(name)).code;
 }
 
 /** A fresh Storage folder holding the given files (name → bytes or latin1 string). */
@@ -37,8 +42,8 @@ export async function bootFixture(
   files: Record<string, Buffer | string> = {},
   opts: Partial<SimBoardOptions> = {},
 ): Promise<SimBoard> {
-  const code = await buildFixture(name);
-  const board = createSimBoard({ storageDir: makeStorage({ ...files, ".bootcde": code }), ...opts });
+  const { code, map, dir } = await buildFixtureFiles(name);
+  const board = createSimBoard({ storageDir: makeStorage({ ...files, ".bootcde": code }), sourceMap: map, sourceMapDir: dir, ...opts });
   board.boot();
   return board;
 }

@@ -55,6 +55,9 @@ describe("the firmware's context", () => {
 
   it("keeps only the low byte of String.fromCharCode and writes JSON non-ASCII as \\u00XX", async () => {
     board = await bootFixture("wifi-up");
+    // UTF-8 "Ä" is the bytes C3 84: case mapping leaves them alone, as the board does.
+    expect(board.eval(`"\xc3\x84b".toLowerCase()`)).toBe("\xc3\x84b");
+    expect(board.eval(`"\xc3\xa4b".toUpperCase()`)).toBe("\xc3\xa4B");
     expect(board.eval("String.fromCharCode(0x20AC).charCodeAt(0)")).toBe(0xac);
     expect(board.eval(`JSON.stringify("\\xe9")`)).toBe('"\\u00E9"');
   });
