@@ -287,6 +287,7 @@ async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: str
     "drop STEP          drop the connection at that step once",
     "reboot             simulated reboot (same Storage)",
     "mails              list mails received",
+    "wait N [SECONDS]   wait until N mails have arrived in all (default 60 s)",
     "js CODE            run CODE on the board's console",
     "quit",
   ];
@@ -307,7 +308,14 @@ async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: str
       else if (cmd === "fault" && sink) sink.inject({ at: args[0] as SinkFault["at"], reply: args.slice(1).join(" ") });
       else if (cmd === "drop" && sink) sink.inject({ at: args[0] as SinkFault["at"], disconnect: true });
       else if (cmd === "mails") (sink?.messages ?? []).forEach((m, i) => say(`  ${i + 1}. ${m.parsed.subject} → ${m.envelope.to.join(", ")} (${m.raw.length} bytes) ${m.emlPath ? rel(m.emlPath) : ""}`));
-      else if (cmd === "js") {
+      else if (cmd === "wait" && sink) {
+        const n = Number(args[0]);
+        const got = await sink.waitForMessages(n, Number(args[1] ?? 60) * 1000).then(
+          () => true,
+          () => false,
+        );
+        say(got ? `${sink.messages.length} mail(s) in` : `still ${sink.messages.length} of ${n} mail(s)`);
+      } else if (cmd === "js") {
         const r = board.eval(args.join(" "));
         if (r !== undefined) say(`= ${JSON.stringify(r)}`);
       } else say(`unknown command ${cmd} (help lists them)`);

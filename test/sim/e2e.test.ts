@@ -134,4 +134,12 @@ describe("npm start", () => {
     expect(p.stdout.match(/saved +sim-runs\/.+\/mail\/\d+\.eml/g)).toHaveLength(4);
     expect(p.status).toBe(0);
   }, 150000);
+
+  it("--interactive fires an alert typed on stdin and lists the mail", () => {
+    const input = "fire daily\nwait 2 60\nmails\nquit\n";
+    const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--interactive", "--quiet", "--app", APP_JS], { cwd: ROOT, encoding: "utf8", input, timeout: 120000 });
+    expect(p.stdout).toContain("2 mail(s) in");
+    expect(p.stdout).toMatch(/^ {2}2\. Garage is alive → owner@example\.com \(\d+ bytes\) sim-runs\/.+\.eml$/m);
+    expect(p.status).toBe(0);
+  }, 150000);
 });
