@@ -1,16 +1,16 @@
 // Header fields from UTF-8 byte strings: control characters out, non-ASCII into RFC 2047 B words, mailboxes
-// validated, lines folded at 78. Regexes here keep to what Espruino's matcher gets right (shared/espruino.md
+// validated, lines folded at 76. Regexes here keep to what Espruino's matcher gets right (shared/espruino.md
 // trap 2; also: no "|" inside a group, no "." inside [...], no range across \x7f/\x80).
 import type { Mailbox } from "../config.ts";
 
-/** RFC 5322 §2.2.3: fold header lines before 78 characters. */
-const FOLD_AT = 78;
+/** RFC 2047 §2: a line holding an encoded word is at most 76 characters (RFC 5322 §2.2.3 asks 78). */
+const FOLD_AT = 76;
 /**
- * RFC 2047 §2: an encoded word is at most 75 characters. 42 bytes → 56 base64 characters + 12 of
- * "=?UTF-8?B?" and "?=" = 68, so "Subject: " + one word still fits in 78.
+ * RFC 2047 §2: an encoded word is at most 75 characters. 39 bytes → 52 base64 characters + 12 of
+ * "=?UTF-8?B?" and "?=" = 64, so "Subject: " + one word still fits in 76.
  */
-const WORD_BYTES = 42;
-/** An unencoded word longer than this could not be folded under 78 after "Subject: ": encode instead. */
+const WORD_BYTES = 39;
+/** An unencoded word longer than this could not be folded under 76 after "Subject: ": encode instead. */
 const LONG_WORD = 66;
 
 /** RFC 2047 B words of at most WORD_BYTES bytes each, never splitting a UTF-8 sequence. */
@@ -20,7 +20,7 @@ export function encodeWords(s: string): string[] {
   while (p < s.length) {
     let e = p + WORD_BYTES;
     // Back up over continuation bytes (10xxxxxx) so the word ends before a lead byte: at most 3.
-    while (e > p + 39 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
+    while (e > p + WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
     words.push("=?UTF-8?B?" + btoa(s.slice(p, e)) + "?=");
     p = e;
   }

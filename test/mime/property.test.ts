@@ -1,5 +1,5 @@
 // fast-check: random Unicode subjects, names and bodies read back as given, and every line of every message
-// keeps RFC 5322's limits (998 bytes per line; 78 per header line where folding can reach).
+// keeps the limits (998 bytes per line, RFC 5322; 76 per header line and 75 per encoded word, RFC 2047).
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { cleaned, compose, expectedText, headerLines, mailboxes, parse } from "./helpers.ts";
@@ -20,7 +20,7 @@ const body = fc
 const address = fc.constantFrom("a@example.com", "first.last+tag@sub.example.org", "x_y-z@localhost", "o'neil@b.co");
 const mailbox = fc.record({ name: anyText(60), address });
 
-test("random subjects, names and bodies read back as given, lines within RFC 5322 limits", async () => {
+test("random subjects, names and bodies read back as given, lines within RFC 5322 and RFC 2047 limits", async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.record({
@@ -44,7 +44,14 @@ test("random subjects, names and bodies read back as given, lines within RFC 532
           if (m.text) expect(p.text ?? "").toBe(expectedText(m.text, false));
         } else expect(p.text ?? "").toBe(expectedText(m.text ?? "", true));
         for (const line of raw.split("\r\n")) expect(line.length).toBeLessThanOrEqual(998);
-        for (const line of headerLines(raw)) expect(line.length, line).toBeLessThanOrEqual(78);
+        // RFC 2047 §2: lines holding encoded words ≤ 76 (we fold every header there; RFC 5322 asks ≤ 78).
+        for (const line of headerLines(raw)) expect(line.length, line).toBeLessThanOrEqual(76);
+        // Each encoded word ≤ 75 characters and whole UTF-8 on its own: no sequence split across words.
+        for (const w of raw.match(/=\?UTF-8\?B\?[^?]*\?=/g) ?? []) {
+          expect(w.length).toBeLessThanOrEqual(75);
+          const b = Buffer.from(w.slice(10, -2), "base64");
+          expect(Buffer.from(b.toString("utf8"), "utf8").equals(b), w).toBe(true);
+        }
         expect(raw.replace(/\r\n/g, "")).not.toMatch(/[\r\n]/);
       },
     ),
