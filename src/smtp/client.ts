@@ -418,12 +418,14 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       body = null;
       if (b.stuff) queue(s, b.end, "DATA", "(" + s.length + " bytes, end of data)");
       else cmd("BDAT " + s.length + " LAST", b.end, undefined, s);
-      // BDAT: the next mail's envelope and body follow in the same group.
-      while (!b.stuff && !body && started < mails.length) {
-        needRset = true;
-        startMail();
+      // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
+      // content, which may open a group (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
+      let next = false;
+      while (pipe && !next && started < mails.length) {
+        if (!b.stuff) needRset = true;
+        next = startMail();
       }
-      if (!body && started === mails.length && pipe && opts.keepAliveMs <= 0) {
+      if (!next && started === mails.length && pipe && opts.keepAliveMs <= 0) {
         // RFC 2920 §3.1: QUIT may end a group.
         quitSent = true;
         cmd("QUIT", onQuit);

@@ -61,6 +61,28 @@ describe("round trips after the greeting, counted by a server that records each 
     expect(p.warm).toBe(2);
   });
 
+  it("a batch of 3 costs one turn per message more with PIPELINING, none with CHUNKING", () => {
+    const batch = (ext: string[]) => {
+      const fake = createFake({ ext, user: "u", password: "p" });
+      const client = createSmtpClient(
+        { host: "h", port: 465, secure: true, user: "u", password: "p", allowPlainAuth: false, helo: "board.local", keepAliveMs: 0, timeoutMs: 30000 },
+        fake.transport,
+        fake.timers,
+      );
+      const r = fake.send(client, [1, 2, 3].map((i) => mail("a@x.test", ["b@y.test"], ["Subject: " + i + "\r\n\r\n", "body\r\n"])));
+      expect(r.err).toBeNull();
+      expect(fake.messages).toHaveLength(3);
+      return fake.flights;
+    };
+    const p = batch(["PIPELINING", "AUTH PLAIN"]);
+    const c = batch(["PIPELINING", "CHUNKING", "AUTH PLAIN"]);
+    table.push(`  3 mails, PIPELINING   ${p}`, `  3 mails, CHUNKING     ${c}`);
+    // EHLO, AUTH, {env1}, {body1 . env2}, {body2 . env3}, {body3 . QUIT}
+    expect(p).toBe(6);
+    // EHLO, AUTH, {env1 BDAT LAST RSET env2 BDAT LAST RSET env3 BDAT LAST QUIT}
+    expect(c).toBe(3);
+  });
+
   it("without extensions every command is a turn; AUTH LOGIN costs 2 more than PLAIN", () => {
     const none = turns(["AUTH PLAIN"], { to: ["b@y.test"] });
     const login = turns(["PIPELINING", "CHUNKING", "AUTH LOGIN"]);

@@ -231,8 +231,8 @@ describe("session", () => {
     expect(r.results[0].error).toMatchObject({ code: "EMESSAGE", responseCode: 554, transient: false, response: "554 5.7.1 spam" });
     expect(r.results[1].error).toBeNull();
     expect(fake.messages.map((m) => m.data)).toEqual(["ok\r\n"]);
-    // The failed transaction is reset before the next MAIL.
-    expect(cmds(fake.transcript)).toContain("RSET");
+    // A BDAT transaction's outcome is unknown when the next one is pipelined behind it: RSET first.
+    if (verb === "BDAT LAST") expect(cmds(fake.transcript)).toContain("RSET");
   });
 
   it("reports 451 after the data as a transient EMESSAGE", () => {
