@@ -66,8 +66,8 @@ interface SimBoardLike {
 export interface AlertmailBoard {
   /** Sends one message; resolves with performance.now() when the firmware logged the server's reply. */
   send(c: Content): Promise<number>;
-  /** Queues every message in one console command; resolves when all were logged as sent. */
-  sendAll(cs: Content[], sharedHtml?: string): Promise<number>;
+  /** Queues every message in one console command; resolves when all were logged as sent, with the time the queueing took. */
+  sendAll(cs: Content[], sharedHtml?: string): Promise<{ at: number; queuedMs: number }>;
   eval(code: string): unknown;
   lines: string[];
   stop(): void;
@@ -159,15 +159,17 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
       board.eval(`alertmail.send(${JSON.stringify(c)})`);
       return done;
     },
-    sendAll(cs, sharedHtml) {
+    async sendAll(cs, sharedHtml) {
       const done = waitSent(
         cs.map((c) => c.subject),
         240000,
       );
       const list = JSON.stringify(cs.map((c) => ({ subject: c.subject, text: c.text })));
       const html = sharedHtml === undefined ? "undefined" : JSON.stringify(sharedHtml);
+      const t0 = performance.now();
       board.eval(`(function(){var h=${html};${list}.forEach(function(m){if(h!==undefined)m.html=h;alertmail.send(m)})})()`);
-      return done;
+      const queuedMs = performance.now() - t0;
+      return { at: await done, queuedMs };
     },
     stop() {
       board.stop();

@@ -12,6 +12,8 @@ export interface Trial {
   newConnections: number;
   /** flights minus the TLS handshake flights of the connections opened in the window. */
   flightsAfterTls: number;
+  /** Trigger → the first new connection reached the proxy, or null on a reused connection. */
+  connectMs: number | null;
 }
 
 export interface TrialOptions {
@@ -34,13 +36,23 @@ export async function trial(proxy: FlightProxy, trigger: () => Promise<number>, 
   for (const c of proxy.connections()) for (const f of c.flights) if (f.from === "server" && f.at <= seen && f.at > answeredBy) answeredBy = f.at;
   let flights = 0;
   let newConnections = 0;
+  let firstOpen = Infinity;
   for (const c of proxy.connections()) {
-    if (c.openedAt >= t0 && c.openedAt < answeredBy) newConnections++;
+    if (c.openedAt >= t0 && c.openedAt < answeredBy) {
+      newConnections++;
+      firstOpen = Math.min(firstOpen, c.openedAt);
+    }
     for (const f of c.flights) if (f.from === "client" && f.at >= t0 && f.at < answeredBy) flights++;
   }
   const handshake = opts.tls === false ? 0 : newConnections * TLS_HANDSHAKE_CLIENT_FLIGHTS;
   const end = opts.endAt?.() ?? seen;
-  return { ms: end - t0, flights, newConnections, flightsAfterTls: Math.max(0, flights - handshake) };
+  return {
+    ms: end - t0,
+    flights,
+    newConnections,
+    flightsAfterTls: Math.max(0, flights - handshake),
+    connectMs: firstOpen === Infinity ? null : firstOpen - t0,
+  };
 }
 
 /** Waits until every connection through the proxy is closed (so a QUIT never lands in the next trial). */

@@ -23,7 +23,8 @@ export interface LatencyRow {
 export interface ThroughputRow {
   payload: string;
   messages: number;
-  alertmail: { ms: number; connections: number; delivered: number } | { skipped: string };
+  /** queuedMs: alertmail only, the part spent storing every alert in the outbox before the first send. */
+  alertmail: { ms: number; connections: number; delivered: number; queuedMs?: number } | { skipped: string };
   nodemailer: { ms: number; connections: number; delivered: number } | { skipped: string };
 }
 
@@ -38,6 +39,8 @@ export interface BoardCost {
 }
 
 export interface RunInfo {
+  /** Lines about the run's conditions that a reader needs (measured, e.g. the simulator's own costs). */
+  notes?: string[];
   date: string;
   durationS: number;
   versions: Record<string, string>;
@@ -58,6 +61,7 @@ const ms = (s: Side) => summarize(s.trials.map((t) => t.ms));
 const flightsAfterTls = (s: Side) => summarize(s.trials.map((t) => t.flightsAfterTls));
 const flights = (s: Side) => summarize(s.trials.map((t) => t.flights));
 const newConns = (s: Side) => summarize(s.trials.map((t) => t.newConnections));
+const connectMs = (s: Side) => summarize(s.trials.map((t) => t.connectMs).filter((v): v is number => v != null));
 
 function sideCell(s: Side, f: (s: Side) => Summary | null, fmt: (x: Summary | null) => string): string {
   if (s.skipped) return s.skipped;
@@ -82,25 +86,34 @@ export function medianMs(s: Side): number | null {
 
 function latencyTable(rows: LatencyRow[], warm: boolean): string {
   const nm = warm ? "nodemailer pool" : "nodemailer";
+  const head = [
+    "server (offers)",
+    "one-way delay",
+    warm ? "alertmail flights" : "alertmail flights after TLS",
+    "alertmail trigger→250",
+    warm ? `${nm} flights` : `${nm} flights after TLS`,
+    `${nm} send→250`,
+    "ratio alertmail / nodemailer",
+  ];
+  if (!warm) head.push("trigger→connect: alertmail / nodemailer");
   return table(
-    [
-      "server (offers)",
-      "one-way delay",
-      warm ? "alertmail flights" : "alertmail flights after TLS",
-      "alertmail trigger→250",
-      warm ? `${nm} flights` : `${nm} flights after TLS`,
-      `${nm} send→250`,
-      "ratio alertmail / nodemailer",
-    ],
-    rows.map((r) => [
-      `${r.server} (${r.offers})`,
-      `${r.delayMs} ms`,
-      sideCell(r.alertmail, warm ? flights : flightsAfterTls, fmtCount),
-      sideCell(r.alertmail, ms, fmtMs),
-      sideCell(r.nodemailer, warm ? flights : flightsAfterTls, fmtCount),
-      sideCell(r.nodemailer, ms, fmtMs),
-      fmtRatio(ratio(medianMs(r.alertmail), medianMs(r.nodemailer))),
-    ]),
+    head,
+    rows.map((r) => {
+      const cells = [
+        `${r.server} (${r.offers})`,
+        `${r.delayMs} ms`,
+        sideCell(r.alertmail, warm ? flights : flightsAfterTls, fmtCount),
+        sideCell(r.alertmail, ms, fmtMs),
+        sideCell(r.nodemailer, warm ? flights : flightsAfterTls, fmtCount),
+        sideCell(r.nodemailer, ms, fmtMs),
+        fmtRatio(ratio(medianMs(r.alertmail), medianMs(r.nodemailer))),
+      ];
+      if (!warm) {
+        const c = (s: Side) => (s.skipped || !s.trials.length ? "—" : fmtMs(connectMs(s)));
+        cells.push(`${c(r.alertmail)} / ${c(r.nodemailer)}`);
+      }
+      return cells;
+    }),
   );
 }
 
@@ -108,7 +121,8 @@ function tpCell(x: ThroughputRow["alertmail"], n: number): string {
   if ("skipped" in x) return x.skipped;
   const rate = (x.delivered / x.ms) * 1000;
   const short = x.delivered < n ? `, only ${x.delivered} of ${n} delivered` : "";
-  return `${rate.toFixed(1)} msg/s (${(x.ms / 1000).toFixed(2)} s, ${x.connections} connection${x.connections === 1 ? "" : "s"}${short})`;
+  const queued = "queuedMs" in x && x.queuedMs != null ? `, of which ${(x.queuedMs / 1000).toFixed(2)} s storing the ${n} alerts in the outbox` : "";
+  return `${rate.toFixed(1)} msg/s (${(x.ms / 1000).toFixed(2)} s${queued}, ${x.connections} connection${x.connections === 1 ? "" : "s"}${short})`;
 }
 
 function tpRate(x: ThroughputRow["alertmail"]): number | null {
@@ -208,6 +222,7 @@ export function renderMarkdown(r: Results): string {
     "that carried the 250 (a QUIT or TLS close after it is not counted). The bench config sets `outbox.coalesceSeconds` to 0. smtp-server",
     "holds its greeting 100 ms to catch early talkers, so every cold connection to the sink includes that",
     "wait, for both clients.",
+    ...(i.notes?.length ? ["", ...i.notes.map((n) => `- ${n}`)] : []),
     "",
     "## 1. Cold alert: turns and trigger→250 against added latency",
     "",

@@ -6,7 +6,13 @@ import { moduleShares, variablesFor } from "../../bench/board-cost.ts";
 import { htmlOfBytes, textOfBytes } from "../../bench/messages.ts";
 import type { Trial } from "../../bench/measure.ts";
 
-const t = (ms: number, flightsAfterTls: number, newConnections = 1): Trial => ({ ms, flightsAfterTls, newConnections, flights: flightsAfterTls + 2 * newConnections });
+const t = (ms: number, flightsAfterTls: number, newConnections = 1): Trial => ({
+  ms,
+  flightsAfterTls,
+  newConnections,
+  flights: flightsAfterTls + 2 * newConnections,
+  connectMs: newConnections ? 5 : null,
+});
 const side = (trials: Trial[]): Side => ({ trials, errors: [] });
 const skipped = (why: string): Side => ({ trials: [], errors: [], skipped: why });
 
@@ -53,7 +59,7 @@ describe("bench report", () => {
 
   it("writes tables whose figures are the data's (median and range per cell, ratio of medians)", () => {
     const md = renderMarkdown(results({ cold: [row("PIPELINING", 25, side([t(301, 4), t(299, 4), t(350, 5)]), side([t(600, 4), t(640, 4), t(610, 4)]))] }));
-    expect(md).toContain("| S (PIPELINING) | 25 ms | 4 (4–5) | 301 ms (299–350) | 4 | 610 ms (600–640) | 0.49× |");
+    expect(md).toContain("| S (PIPELINING) | 25 ms | 4 (4–5) | 301 ms (299–350) | 4 | 610 ms (600–640) | 0.49× | 5 ms (5–5) / 5 ms (5–5) |");
     expect(md).toContain("| firmware/app.js | 2048 bytes (2.0 KB) |");
     expect(md).toContain("1500 bytes (20 writes, 21000 bytes in all)");
   });
