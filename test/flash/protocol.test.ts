@@ -143,31 +143,49 @@ describe("flash protocol", () => {
 
   it("over tcp, reconnects after a restart that cut the console and checks alertmail runs", async () => {
     const board = createFakeEspruino();
-    const target = Number((await serve(board)).split(":").pop());
-    const { createServer, connect } = await import("node:net");
-    let cuts = 0;
+    board.eval("alertmail={}"); // defined whether or not load() got through before the cut
     // A telnet session the board drops while restarting (its WiFi reconnect), before the boot line.
-    const proxy = createServer((client) => {
-      const up = connect(target, "127.0.0.1");
-      up.on("data", (d) => client.write(d));
-      client.on("data", (d) => {
-        if (d.toString("latin1").includes("load()")) {
-          cuts++;
-          up.write(d, () => setTimeout(() => (client.destroy(), up.destroy()), 0));
-        } else up.write(d);
-      });
-      client.on("error", () => {});
-      up.on("error", () => {});
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-    const port = (proxy.address() as { port: number }).port;
+    const proxy = await cuttingProxy(await serve(board), (sent) => sent.includes("load()"));
     const app = Buffer.from("alertmail={test:function(){}}");
-    const r = await flash(board, `tcp://127.0.0.1:${port}`, { appJs: app });
-    expect(cuts).toBe(1);
+    const r = await flash(board, proxy.port, { appJs: app });
+    expect(proxy.cuts()).toBe(1);
     expect(r.bootLine).toMatch(/^alertmail: ready \(seen by reconnecting/);
-    proxy.close();
+  });
+
+  it("says how far it got when the connection drops in the middle of the writes", async () => {
+    const board = createFakeEspruino();
+    const proxy = await cuttingProxy(await serve(board), (sent) => sent.includes('"@"+"am 6 "'), false);
+    await expect(flash(board, proxy.port)).rejects.toMatchObject({
+      code: "ECLOSED",
+      message: expect.stringMatching(/during step 6 \(write \.bootcde, \d+\/\d+ bytes written\).*Run the same command again/),
+    });
+    expect(board.boots).toBe(0);
   });
 });
+
+/** A TCP proxy to a console that cuts the session at the first chunk matching `cutWhen`, after passing it on or not. */
+async function cuttingProxy(target: string, cutWhen: (sent: string) => boolean, passOn = true) {
+  const { createServer, connect } = await import("node:net");
+  const targetPort = Number(target.split(":").pop());
+  let cuts = 0;
+  const proxy = createServer((client) => {
+    const up = connect(targetPort, "127.0.0.1");
+    up.on("data", (d) => client.write(d));
+    client.on("data", (d) => {
+      if (cuts === 0 && cutWhen(d.toString("latin1"))) {
+        cuts++;
+        const cut = () => (client.destroy(), up.destroy());
+        if (passOn) up.write(d, () => setTimeout(cut, 0));
+        else cut();
+      } else up.write(d);
+    });
+    client.on("error", () => {});
+    up.on("error", () => {});
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  servers.push({ port: 0, close: () => new Promise<void>((r) => proxy.close(() => r())) });
+  return { port: `tcp://127.0.0.1:${(proxy.address() as { port: number }).port}`, cuts: () => cuts };
+}
 
 describe("protocol lines", () => {
   it("every line is ASCII, starts with echo-off and ends in one newline", () => {
