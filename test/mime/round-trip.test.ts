@@ -1,4 +1,5 @@
 // Round trip through mailparser over the corpus the issue names: what we compose reads back as given.
+import type { AddressObject } from "mailparser";
 import { describe, expect, test } from "vitest";
 import { bytes, compose, expectedText, headerLines, mailboxes, parse } from "./helpers.ts";
 
@@ -62,6 +63,14 @@ describe("a text-only message", () => {
     expect(p.subject ?? "").toBe("");
     expect(p.text ?? "").toBe("");
     expect(headerLines(raw)).toContain("Subject:");
+  });
+
+  test("with only Bcc recipients the To header is the empty group undisclosed-recipients:;", async () => {
+    const { raw } = compose({ to: [], cc: [] });
+    expect(headerLines(raw)).toContain("To: undisclosed-recipients:;");
+    const p = await parse(raw);
+    expect(p.headers.has("cc")).toBe(false);
+    expect((p.to as AddressObject).value).toEqual([{ name: "undisclosed-recipients", group: [] }]);
   });
 
   test("no text and no html is an empty text/plain message", async () => {
