@@ -28,9 +28,11 @@ export interface NetHost {
   print(line: string): void;
   /** Remote (non-127.0.0.1) hosts allowed? (`npm start -- --real`). */
   allowRemote?: boolean;
-  /** Hold the connect callback of plain sockets until the first data arrives (≤ 250 ms): the
+  /** Hold the connect callback of plain sockets until the first data arrives (≤ 500 ms): the
    * board's order when both land in one idle-loop pass. Default true. */
   dataBeforeConnect?: boolean;
+  /** TLS connections that may be open at once (default 1: each costs ~39 KB, §2). */
+  maxTls?: number;
 }
 
 export interface BoardSocket {
@@ -112,6 +114,38 @@ export function createNetModules(host: NetHost): NetModules {
   const stats: NetStats = { connects: 0, maxDataEvent: 0, bytesIn: 0, bytesOut: 0, open: 0 };
   const live = new Set<{ drop(reason: "wifi" | "reboot"): void }>();
 
+  let openTls = 0;
+
+  /** A second TLS connection while one is open: the ESP32's heap cannot hold two mbedtls
+   * contexts, so its handshake fails the board's way (connect, end, close(false), no error). */
+  function refusedTls(cb?: () => void): BoardSocket {
+    const listeners: Record<string, ((...a: any[]) => unknown)[]> = {};
+    let closed = false;
+    const emit = (ev: string, ...args: unknown[]) => (listeners[ev] ?? []).slice().forEach((fn) => host.call(fn, args));
+    host.print("mbedtls_ssl_setup returned -0x7f00 (out of memory: another TLS connection is open; the ESP32 holds one at a time)");
+    host.defer(() => {
+      if (cb) host.call(cb, []);
+      emit("connect");
+      emit("end");
+      closed = true;
+      emit("close", false);
+    });
+    return {
+      on(ev, fn) {
+        if (typeof fn === "function") (listeners[ev] ??= []).push(fn);
+      },
+      removeAllListeners(ev) {
+        if (ev === undefined) for (const k of Object.keys(listeners)) delete listeners[k];
+        else delete listeners[ev];
+      },
+      emit,
+      write() {
+        if (closed) throw boardError("InternalError", "Socket is closed");
+      },
+      end() {},
+    };
+  }
+
   function connect(secure: boolean, opts: unknown, cb?: () => void): BoardSocket {
     const { host: h, port } = parseTarget(opts);
     // Every failure below is thrown synchronously, as the board does (it blocks while connecting).
@@ -125,8 +159,10 @@ export function createNetModules(host: NetHost): NetModules {
       if (r === "dns") throw boardError("InternalError", "Unable to locate host");
       if (r === "refused") throw boardError("InternalError", "Unable to create socket");
     }
+    if (secure && openTls >= (host.maxTls ?? 1)) return refusedTls(cb);
     stats.connects++;
     stats.open++;
+    if (secure) openTls++;
 
     const listeners: Record<string, ((...a: any[]) => unknown)[]> = {};
     let closed = false; // close delivered to the firmware
@@ -154,6 +190,7 @@ export function createNetModules(host: NetHost): NetModules {
       if (closed) return;
       closed = true;
       stats.open--;
+      if (secure) openTls--;
       live.delete(entry);
       if (connectTimer) clearTimeout(connectTimer);
       host.defer(() => emit("close", hadError));
@@ -174,7 +211,7 @@ export function createNetModules(host: NetHost): NetModules {
       tcpUp = true;
       // TCP is up. TLS: the board calls back here, before the handshake (writes wait for it).
       if (secure || host.dataBeforeConnect === false) return host.defer(deliverConnect);
-      connectTimer = setTimeout(deliverConnect, 250);
+      connectTimer = setTimeout(deliverConnect, 500);
     });
     if (secure) (nodeSock as nodeTls.TLSSocket).on("secureConnect", () => (handshakeDone = true));
     nodeSock.on("data", (chunk: Buffer) => {
@@ -226,6 +263,7 @@ export function createNetModules(host: NetHost): NetModules {
         if (reason === "reboot") {
           closed = true; // nobody is left to hear it
           stats.open--;
+          if (secure) openTls--;
           live.delete(entry);
           return;
         }

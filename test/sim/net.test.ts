@@ -104,6 +104,27 @@ describe("net in the simulator", () => {
     expect(m.printed.join()).toContain("mbedtls_ssl_handshake returned");
   });
 
+  it("fails a second TLS connection while one is open like a failed handshake (one at a time on the ESP32)", async () => {
+    const sink = await startSmtpSink({});
+    sinks.push(sink);
+    const m = bareNet();
+    const first = m.tls.connect({ host: "127.0.0.1", port: sink.port });
+    const second = m.tls.connect({ host: "127.0.0.1", port: sink.port });
+    const { log, closed } = record(second);
+    await closed;
+    expect(log).toEqual(["end", "close false"]);
+    expect(m.printed.join()).toMatch(/another TLS connection is open/);
+    // Once the first is closed, a new one works.
+    const firstClosed = record(first).closed;
+    first.end();
+    await firstClosed;
+    const third = m.tls.connect({ host: "127.0.0.1", port: sink.port });
+    const t = record(third);
+    third.on("data", (d: string) => d.startsWith("220") && third.write("QUIT\r\n"));
+    await t.closed;
+    expect(t.log[0]).toMatch(/^data \d+/);
+  });
+
   it("has no destroy, setTimeout, once or off on sockets, and throws on write after close", async () => {
     const srv = await tcpServer((s) => s.end());
     const m = bareNet();
