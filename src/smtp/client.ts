@@ -118,7 +118,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     disarm();
     timer = timers.set(function () {
       timer = undefined;
-      fail(smtpError("ETIMEDOUT", "no reply from the server in " + opts.timeoutMs + " ms", 0, "", names[0]));
+      fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutMs + " ms", 0, "", names[0]));
     }, opts.timeoutMs);
   }
   function write(s: string) {
@@ -135,7 +135,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     shown.push(line);
   }
   function cmd(line: string, fn: OnReply, redacted?: string, data?: string) {
-    queue(line + "\r\n" + (data || ""), fn, line.split(" ")[0], redacted || line);
+    // A redacted line is an AUTH step: its name must not carry the secret either.
+    queue(line + "\r\n" + (data || ""), fn, redacted ? "AUTH" : line.split(" ")[0], redacted || line);
   }
   /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
   function flush() {
@@ -242,7 +243,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id !== conn) return;
           sock = null;
           // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
-          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed (or closed before the greeting)") : smtpError("ECONNECTION", "connection closed by the server", 0, "", names[0]));
+          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError("ECONNECTION", "connection closed by the server", 0, "", names[0]));
         },
       });
     } catch (x: any) {
@@ -283,7 +284,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
     if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth, "AUTH PLAIN ****");
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "the server offers no AUTH PLAIN or LOGIN", 0, "", "AUTH"));
+    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN or LOGIN offered", 0, "", "AUTH"));
     cmd("AUTH LOGIN", function (c, t) {
       if (c !== 334) return onAuth(c, t);
       cmd(btoa(u), function (c, t) {
@@ -295,7 +296,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function onAuth(code: number, text: string) {
     if (code === 235) return advance();
     // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
-    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused: check user and password (Gmail, Outlook, Yahoo and iCloud need an app password, not the account password): " : "AUTH failed: ") + text, code, text, "AUTH"));
+    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (Gmail, Outlook and others need an app password, not the account password): " : "AUTH failed: ") + text, code, text, "AUTH"));
   }
 
   function advance() {
@@ -437,7 +438,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   return {
     send: function (list, done) {
       if (cb) {
-        const e = smtpError("ECONFIG", "send() while a send is running");
+        const e = smtpError("ECONFIG", "send() while busy");
         e.transient = true;
         timers.set(function () { done(e, []); }, 0);
         return;
@@ -450,7 +451,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !opts.secure && !opts.allowPlainAuth) {
         drop();
-        return finish(smtpError("ECONFIG", "refusing to send the password over a plain connection (mark the relay as trusted to allow it)"));
+        return finish(smtpError("ECONFIG", "no password over a plain connection to a relay not marked trusted"));
       }
       if (!sock) return connect();
       if (idleTimer !== undefined) timers.clear(idleTimer);

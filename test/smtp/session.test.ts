@@ -124,6 +124,14 @@ describe("session", () => {
     expect(log).toContain("S: 235 2.7.0 Authentication successful");
   });
 
+  it("never puts a secret into an error, even when the server falls silent mid-AUTH LOGIN", () => {
+    const { fake, client } = setup({ ext: ["AUTH LOGIN"], reply: (v, a) => (v === "AUTH" && a === "result" ? "SILENT" : undefined) });
+    const r = fake.send(client, [m1()]);
+    expect(r.err).toMatchObject({ code: "ETIMEDOUT", command: "AUTH" });
+    const all = JSON.stringify({ ...r.err, message: r.err!.message });
+    for (const secret of ["pw", Buffer.from("pw").toString("base64"), Buffer.from("u@x.test").toString("base64")]) expect(all).not.toContain(secret);
+  });
+
   it("redacts AUTH PLAIN in the transcript", () => {
     const { fake, client, log } = setup({ ext: FULL });
     fake.send(client, [m1()]);
