@@ -66,8 +66,12 @@ export interface SimBoardOptions {
 }
 
 export interface SimBoard {
+  /** Powers on: a fresh interpreter that runs .bootcde from Storage. */
   boot(): void;
+  /** A simulated reboot: everything of the running boot stops, Storage stays, boot() again. */
   reboot(reason?: string): void;
+  /** Espruino's reset(): an empty interpreter, .bootcde not run. */
+  reset(): void;
   /** Console lines since the board was created (UTF-8 decoded), simulator notes start with "sim: ". */
   output: string[];
   /** Next console line matching re that no earlier waitForOutput returned (lines already printed count). */
@@ -261,7 +265,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     sleepTimer = null;
   }
 
-  function boot() {
+  /** A fresh interpreter on the same Storage; runs .bootcde unless `reset()` asked for an empty one. */
+  function boot(runCode = true) {
     stopBoot();
     halted = false;
     boots++;
@@ -478,13 +483,17 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         if (storage.readBytes(CODE_FILE)) throw boardError("Error", "save() is not allowed once .bootcde exists (E.setBootCode)");
       }),
       load: api(() => scheduleReboot("load()")),
-      reset: api(() => scheduleReboot("reset()")),
+      reset: api(() => scheduleReboot("reset()", false)),
       dump: api(() => {}),
       trace: api(() => {}),
     };
     for (const [k, v] of Object.entries(globals)) g[k] = v;
 
     cur = { gen, realm, kernel, timers, pins, wifi, net, E };
+    if (!runCode) {
+      note("reset(): interpreter cleared, .bootcde not run (load() or a reboot runs it)");
+      return;
+    }
     const code = storage.readBytes(CODE_FILE);
     if (!code) {
       note("no .bootcde in Storage: nothing to run");
@@ -495,12 +504,13 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     if (!dead()) ((E as unknown as { emit: AnyFn }).emit).call(E, "init");
   }
 
-  function scheduleReboot(reason: string) {
+  function scheduleReboot(reason: string, runCode = true) {
     const gen = generation;
+    halted = true; // nothing more of this boot runs
     setImmediate(() => {
       if (gen !== generation && !halted) return;
       note(`reboot (${reason})`);
-      boot();
+      boot(runCode);
     });
   }
 
@@ -536,6 +546,10 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
 
   return {
     boot,
+    reset() {
+      note("reset()");
+      boot(false);
+    },
     reboot(reason = "reboot()") {
       note(`reboot (${reason})`);
       boot();

@@ -128,3 +128,18 @@ describe("watchdog", () => {
     await until(() => board!.boots === 2, 1000, "second boot");
   });
 });
+
+describe("reset and load", () => {
+  it("reset() clears the interpreter without running .bootcde; load() runs it again", async () => {
+    board = await bootFixture("wifi-up");
+    await board.waitForOutput(/fixture: online/, 5000);
+    board.eval("global.keptBeforeReset = 1");
+    board.eval("reset()");
+    await board.waitForOutput(/^sim: reset\(\): interpreter cleared/, 5000);
+    expect(board.eval("typeof keptBeforeReset")).toBe("undefined");
+    expect(board.output.filter((l) => l === "fixture: online")).toHaveLength(1);
+    board.eval("load()");
+    await board.waitForOutput(/fixture: online/, 5000);
+    expect(board.boots).toBe(3);
+  });
+});
