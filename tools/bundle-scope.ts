@@ -7,7 +7,11 @@ type AnyNode = Node & Record<string, any>;
 const cache = new WeakMap<Node, Set<string>>();
 
 /** Names a node declares for the code inside it (empty for nodes that are not scopes). */
+const SCOPES = new Set(["Program", "FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression", "BlockStatement", "StaticBlock", "SwitchStatement", "ForStatement", "ForInStatement", "ForOfStatement", "CatchClause", "ClassExpression"]);
+const NONE: Set<string> = new Set();
+
 export function declaredNames(node: Node): Set<string> {
+  if (!SCOPES.has(node.type)) return NONE;
   let names = cache.get(node);
   if (!names) {
     names = collect(node as AnyNode);
