@@ -27,6 +27,8 @@ export function moduleShares(meta: Metafile, root: string): { outputBytes: numbe
     .map(([path, v]) => ({ module: (isAbsolute(path) ? relative(root, path) : path).replace(/\\/g, "/"), bytes: v.bytesInOutput, share: 0 }))
     .filter((m) => m.bytes > 0)
     .sort((a, b) => b.bytes - a.bytes);
+  const rest = o.bytes - modules.reduce((n, m) => n + m.bytes, 0);
+  if (rest > 0) modules.push({ module: "(esbuild's wrapper and glue)", bytes: rest, share: 0 });
   for (const m of modules) m.share = m.bytes / o.bytes;
   return { outputBytes: o.bytes, modules };
 }
