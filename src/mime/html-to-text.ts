@@ -2,8 +2,11 @@
 // breaks, entities decoded — a few native replace() calls over UTF-8 bytes, one JS call per tag or entity.
 // No \s and no trim(): on Node they also take byte 0xA0, which is inside UTF-8 sequences ("à" is C3 A0).
 
-/** Block elements whose tags break the line (top-level "|" only: Espruino cannot alternate inside a group). */
-const BLOCK = /^br$|^p$|^div$|^h\d$|^tr$|^table$|^ul$|^ol$|^blockquote$|^pre$|^hr$/i;
+/**
+ * Block elements whose tags break the line (h1-h6 by regex). An object, not /^br$|^p$|…/: Espruino's matcher
+ * nests a C frame per element of every failed alternative, which reached 38 frames for "blockquote".
+ */
+const BLOCK: { [tag: string]: 1 } = { br: 1, p: 1, div: 1, tr: 1, table: 1, ul: 1, ol: 1, blockquote: 1, pre: 1, hr: 1 };
 /** Named entities decoded; others stay as written. &nbsp; becomes a plain space in text. */
 const NAMED: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
 
@@ -35,7 +38,8 @@ export function htmlToText(h: string): string {
       return text == url || !/[^ ]/.test(text) ? url : text + " (" + url + ")";
     })
     .replace(/<(\/*)([a-z0-9]*)[^>]*>/gi, function (m, close, name) {
-      return name.toLowerCase() == "li" ? (close ? "" : "\n- ") : BLOCK.test(name) ? "\n" : "";
+      name = name.toLowerCase();
+      return name == "li" ? (close ? "" : "\n- ") : BLOCK[name] || /^h\d$/.test(name) ? "\n" : "";
     })
     .replace(/&(#*[0-9a-z]+);/gi, entity)
     .replace(/ *\n */g, "\n")

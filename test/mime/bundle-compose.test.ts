@@ -8,7 +8,7 @@ import { createRealm, type Realm } from "../../host-sim/realm.ts";
 import { checkBundle } from "../../tools/bundle-check.ts";
 import { esbuildOptions, ROOT } from "../../tools/build.ts";
 import { composeMessage, type MailContent } from "../../src/mime/compose.ts";
-import { espruinoExec, espruinoReplace, type EspruinoRegexOptions } from "./espruino-regex.ts";
+import { espruinoExec, espruinoReplace, regexStack, type EspruinoRegexOptions } from "./espruino-regex.ts";
 import { bytes, content, drain, mailboxes, parse } from "./helpers.ts";
 
 let code = "";
@@ -144,12 +144,17 @@ for (const signedChars of [true, false]) {
     useEspruinoRegex(r, { signedChars });
     expect(() => r.run('"ab".split(/b/)', "mime.js")).toThrow("not modelled");
     expect(r.run('"a-b".split("-").length', "mime.js")).toBe(2);
+    regexStack.max = 0;
     for (const [name, p] of Object.entries(CORPUS)) {
       const m: MailContent = { ...content(p), date: 1700000000000, tzOffsetMinutes: -300 };
       const want = drain(composeMessage(m)).raw;
       const got = drain(r.global.composeMessage(r.toRealm(m))).raw;
       expect(got, name).toBe(want);
     }
+    // The C matcher recurses once per pattern element (~100-200 bytes of the ESP32's stack each): keep it
+    // shallow, as a "Too much recursion" stops the whole program (shared/espruino.md trap 11).
+    console.log(`deepest Espruino regex recursion: ${regexStack.max} frames`);
+    expect(regexStack.max).toBeLessThanOrEqual(25);
     for (const address of ["a b@c.d", "<a@b.c>", "a@b.c, d@e.f", "é@x.y", "a@b\r\nBcc: c@d", "a.b@c"]) {
       let err: any = null;
       try {

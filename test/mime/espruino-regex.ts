@@ -113,7 +113,20 @@ function element(st: State, p: number, ch: number, range: { first: number | null
   return [h == c, len];
 }
 
+/** Deepest nesting of matcher frames (matchhere/nomatchfound recurse in C, one per pattern element). */
+export const regexStack = { depth: 0, max: 0 };
+
 function orElse(st: State, p: number, g: Groups): Found {
+  regexStack.depth++;
+  regexStack.max = Math.max(regexStack.max, regexStack.depth);
+  try {
+    return orElseFrame(st, p, g);
+  } finally {
+    regexStack.depth--;
+  }
+}
+
+function orElseFrame(st: State, p: number, g: Groups): Found {
   const src = st.src;
   while (p < src.length && src[p] != "|") {
     if (src[p] == "\\") p++;
@@ -128,6 +141,16 @@ function copy(g: Groups): Groups {
 }
 
 function here(st: State, p: number, t: number, g: Groups): Found {
+  regexStack.depth++;
+  regexStack.max = Math.max(regexStack.max, regexStack.depth);
+  try {
+    return hereFrame(st, p, t, g);
+  } finally {
+    regexStack.depth--;
+  }
+}
+
+function hereFrame(st: State, p: number, t: number, g: Groups): Found {
   const src = st.src;
   const text = st.text;
   const at = (i: number) => (i < text.length ? text.charCodeAt(i) : 0);
