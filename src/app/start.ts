@@ -88,7 +88,10 @@ export function startFirmware(b: Board): void {
     keepAliveMs: smtp.keepAliveSeconds * 1000,
     timeoutMs: smtp.timeoutSeconds * 1000,
   });
-  const sender = createSender(cfg, queue, client, b, link);
+  const sender = createSender(cfg, queue, client, b, link, function (name, line) {
+    const st = rules.states[name];
+    if (st) st.result = line;
+  });
   const bootReason = b.bootReason();
 
   /** Renders and persists one alert (before any attempt to send it), then lets the sender coalesce it. */
@@ -177,7 +180,8 @@ export function startFirmware(b: Board): void {
       const n = queue.notes;
       const r: { [k: string]: string } = {};
       Object.keys(rules.states).forEach(function (k) {
-        r[k] = rules.states[k].result;
+        const st = rules.states[k];
+        r[k] = st.result + (st.count ? " (+" + st.count + " held back)" : "");
       });
       const st = {
         wifi: link.up ? "up " + link.ip : "down",

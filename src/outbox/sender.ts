@@ -59,7 +59,15 @@ export function noteLines(n: Notes): string[] {
   return l;
 }
 
-export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient, env: SenderBoard, link: WifiLink): Sender {
+/** report(rule name, log line): what became of a rule's mail, for alertmail.status(). */
+export function createSender(
+  cfg: DeviceConfig,
+  queue: Queue,
+  client: SmtpClient,
+  env: SenderBoard,
+  link: WifiLink,
+  report: (rule: string, line: string) => void,
+): Sender {
   const ob = cfg.outbox;
   const tz = tzOffsetMinutes(cfg.device.timezone);
   let timer: any;
@@ -149,10 +157,14 @@ export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient
     jobs.forEach(function (j, i) {
       const r = results[i];
       const subj = '"' + j.a.s + '"';
+      const say = function (line: string) {
+        env.log(line);
+        report(j.a.r, line);
+      };
       if (r && !r.error && r.accepted.length) {
         j.files.forEach(q.remove);
         s.sent++;
-        env.log("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
+        say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
         if (j.notes) {
           q.notes.d -= j.notes.d;
           q.notes.c -= j.notes.c;
@@ -169,10 +181,10 @@ export function createSender(cfg: DeviceConfig, queue: Queue, client: SmtpClient
         if (r && (!e || !e.transient)) {
           j.files.forEach(q.remove);
           q.note(subj + ": " + why);
-          env.log("failed " + subj + " permanently: " + why);
+          say("failed " + subj + " permanently: " + why);
         } else {
           retry = true;
-          env.log("failed " + subj + ": " + why);
+          say("failed " + subj + ": " + why);
         }
       }
     });

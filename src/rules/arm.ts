@@ -40,7 +40,7 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
     st.count++;
     const why = forced ? "" : admit(st, r.cooldownSeconds, r.maxPerHour, env.now());
     if (why) {
-      st.result = "held (" + why + "), " + st.count + " waiting";
+      st.result = "held: " + why;
       return;
     }
     st.result = "raised " + state;

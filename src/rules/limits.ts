@@ -7,7 +7,7 @@ export interface RuleState {
   hour: number[];
   /** Triggers since the last mail, the suppressed ones included ({{count}}). */
   count: number;
-  /** What happened last, for alertmail.status(). */
+  /** What happened last (raised, held, then what became of its mail), for alertmail.status(). */
   result: string;
 }
 

@@ -317,6 +317,8 @@ describe("messages", () => {
     const s = b.api.status() as any;
     expect(s).toMatchObject({ wifi: "up 192.168.1.50", outbox: { queued: 1, sent: 0 }, rules: { door: "raised high", freezer: "idle" }, memory: { free: 2000 } });
     expect(s.clock).toMatch(/^20\d\d-/);
+    b.clock.advance(5000);
+    expect((b.api.status() as any).rules.door).toBe('sent "Garage: door high" to 2 recipient(s): 250 2.0.0 Ok: queued');
   });
 
   test("limits and uptime survive SNTP stepping the clock from 1970 to today", () => {
@@ -329,7 +331,7 @@ describe("messages", () => {
     b.pins.edge("D4", true);
     b.clock.advance(10_000);
     expect(b.smtp.delivered).toHaveLength(1);
-    expect((b.api.status() as any).rules.door).toBe("held (max per hour), 1 waiting");
+    expect((b.api.status() as any).rules.door).toBe("held: max per hour (+1 held back)");
   });
 
   test("a heartbeat reports uptime, alerts sent, queue and last error, even when its template leaves them out", () => {
