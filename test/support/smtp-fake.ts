@@ -29,6 +29,8 @@ export interface FakeOptions {
   reply?: Override;
   /** Close the connection (no reply) when the n-th command arrives (1-based, per connection). */
   closeAt?: number;
+  /** Close the first connection once it has read this many client bytes (cuts anywhere, body included). */
+  closeAfterBytes?: number;
   /** Size of each data event delivered to the client (default 536, like the board). */
   chunk?: number;
   /** Make connect() throw like the board does for an unreachable host. */
@@ -169,6 +171,15 @@ export function createFake(o: FakeOptions = {}): Fake {
             fake.maxWrite = Math.max(fake.maxWrite, s.length);
             fake.wire[fake.wire.length - 1] += s;
             if (greeted && !wroteSinceDelivery) fake.flights++;
+            if (o.closeAfterBytes !== undefined && fake.connections === 1) {
+              const seen = fake.wire[0].length - s.length;
+              const room = o.closeAfterBytes - seen;
+              if (room <= s.length) {
+                if (room > 0) receive(c, s.slice(0, room));
+                serverClose(c);
+                return;
+              }
+            }
             wroteSinceDelivery = true;
             if (!c.drainQueued) {
               c.drainQueued = true;
