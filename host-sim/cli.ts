@@ -9,12 +9,14 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import type { DeviceConfig } from "../src/config.ts";
-import { buildFirmware, formatSize, ROOT } from "../tools/build.ts";
+import { fileURLToPath } from "node:url";
 import { loadBoardConfig } from "../tools/config/load.ts";
 import { storageFiles } from "../tools/flash/payload.ts";
 import { createSimBoard, type SimBoard } from "./board.ts";
 import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface CliOptions {
   board?: string;
@@ -112,6 +114,8 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
   let appFile = opts.app;
   if (!appFile) {
     say(`building firmware/app.js …`);
+    // Imported here: with --app the run needs nothing of the build tooling.
+    const { buildFirmware, formatSize } = await import("../tools/build.ts");
     const built = await buildFirmware({ board: boardFile });
     if (!built.ok) {
       say(`build failed (${built.stage}):`);

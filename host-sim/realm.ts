@@ -47,7 +47,8 @@ export interface RealmHost {
 const PRELUDE = String.raw`(function (host) {
   "use strict";
   var G = globalThis;
-  var def = function (o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); };
+  var nDefineProperty = Object.defineProperty;
+  var def = function (o, k, v) { nDefineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); };
   var nIndexOf = String.prototype.indexOf, nReplace = String.prototype.replace, nSplit = String.prototype.split;
   var nSlice = String.prototype.slice, nStartsWith = String.prototype.startsWith;
 
@@ -103,6 +104,20 @@ const PRELUDE = String.raw`(function (host) {
     return nReplace.call(out, /[\x80-\xff]/g, function (c) { return "\\u00" + c.charCodeAt(0).toString(16).toUpperCase(); });
   });
   def(JSON, "parse", function parse(s) { return nParse(s); });
+  // Descriptors: enumerable:false and writable:false are ignored on the board (rows 208, 210).
+  var nDefine = Object.defineProperty;
+  def(Object, "defineProperty", function defineProperty(o, k, d) {
+    var c = {};
+    for (var x in d) c[x] = d[x];
+    c.enumerable = true;
+    c.configurable = true;
+    if ("value" in c || !("get" in c || "set" in c)) c.writable = true;
+    return nDefine(o, k, c);
+  });
+  def(Object, "defineProperties", function defineProperties(o, ds) {
+    for (var k in ds) Object.defineProperty(o, k, ds[k]);
+    return o;
+  });
   // Object.create with property descriptors is not supported (row 199).
   var nCreate = Object.create;
   def(Object, "create", function create(proto, props) {

@@ -63,6 +63,13 @@ describe("the firmware's context", () => {
   });
 });
 
+describe("objects", () => {
+  it("ignores enumerable:false and writable:false like the board", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval(`var o = {}; Object.defineProperty(o, "v", {value: 1, enumerable: false}); o.v = 2; Object.keys(o).join() + o.v`)).toBe("v2");
+  });
+});
+
 describe("timers", () => {
   it("throws on clearTimeout(undefined) and clearInterval(undefined)", async () => {
     board = await bootFixture("wifi-up");
