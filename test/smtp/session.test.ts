@@ -1,5 +1,6 @@
 // The SMTP session against scripted transcripts (test/support/smtp-fake.ts): extensions, AUTH, refusals,
 // disconnects, garbage and timeouts, on a virtual clock.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createSmtpClient, type SmtpClientOptions } from "../../src/smtp/client.ts";
 import { createFake, mail, type FakeOptions } from "../support/smtp-fake.ts";
@@ -313,6 +314,31 @@ describe("session", () => {
       expect(r.calls).toBe(1);
       expect(fake.timers.pending()).toBe(0);
     }
+  });
+
+  it("survives any server: random replies at random steps end in one callback and no timer", () => {
+    const line = fc.oneof(
+      fc.constantFrom("250 ok", "250-x", "354 go", "421 bye", "550 no", "334 VXNlcm5hbWU6", "235 ok", "221 bye", "", "CLOSE", "SILENT"),
+      fc.string({ maxLength: 40 }).map((x) => Buffer.from(x, "utf8").toString("latin1")),
+      fc.integer({ min: 100, max: 999 }).map((n) => n + (n % 2 ? " " : "-") + "x"),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 12 }), fc.constantFrom(FULL, ["PIPELINING", "AUTH LOGIN"], ["AUTH PLAIN"]), (script, ext) => {
+        let k = 0;
+        const { fake, client } = setup({
+          ext,
+          reply: (v) => {
+            const x = k < script.length ? script[k++] : undefined;
+            return x === "" ? undefined : x === undefined ? undefined : x.startsWith("250-") ? x + "\r\n250 end" : x;
+          },
+        });
+        const r = fake.send(client, [m1(), mail("a@x.test", ["c@y.test"], ["two"])]);
+        expect(r.calls).toBe(1);
+        expect(fake.timers.pending()).toBe(0);
+        expect(fake.messages.length).toBeLessThanOrEqual(r.results.filter((x) => x && !x.error).length);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("ends a reply nobody asked for with EPROTOCOL", () => {
