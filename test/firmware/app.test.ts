@@ -55,6 +55,23 @@ describe("outbox", () => {
     expect(b.log).toContain('sent "Garage: door high" to 2 recipient(s): 250 2.0.0 Ok: queued');
   });
 
+  test("a rule's recipients override smtp.to; Cc and Bcc still apply", async () => {
+    const b = bootFirmware({
+      config: testConfig((c) => {
+        c.alerts[0].to = [{ name: "Neighbour", address: "neighbour@example.com" }];
+        c.smtp.cc = [{ name: "", address: "cc@example.com" }];
+      }),
+    });
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    const m = b.smtp.delivered[0];
+    expect(m.to).toEqual(["neighbour@example.com", "cc@example.com", "archive@example.com"]);
+    const parsed = await simpleParser(Buffer.from(m.raw, "latin1"));
+    expect(parsed.to).toMatchObject({ value: [{ address: "neighbour@example.com", name: "Neighbour" }] });
+    expect(parsed.cc).toMatchObject({ value: [{ address: "cc@example.com" }] });
+  });
+
   test("Bcc goes to the envelope only", () => {
     const b = bootFirmware();
     b.clock.advance(1000);
