@@ -6,9 +6,12 @@ import { ancestor, simple } from "acorn-walk";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
+import type { RawSourceMap } from "source-map-js";
+import { isClearGuarded, isFeatureGuarded, loopVariableInClosure, undeclaredAtCall } from "./bundle-flow.ts";
 import { REGEX_RULES, regexProblems } from "./bundle-regex.ts";
 import { declaringScope, isDeclared } from "./bundle-scope.ts";
+import { addSources } from "./bundle-sources.ts";
+import { MISSING_GLOBALS, MISSING_METHODS, MISSING_STATICS, own, PREFIX_TRAP_METHODS } from "./bundle-tables.ts";
 
 /** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
 export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto"];
@@ -42,147 +45,7 @@ export interface CheckOptions {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Globals the board does not have: name -> probe rows. */
-const MISSING_GLOBALS: Record<string, string> = {
-  Map: "rows 117-120",
-  Set: "row 121",
-  WeakMap: "row 122",
-  WeakSet: "row 123",
-  Symbol: "rows 125, 126",
-  Proxy: "row 127",
-  Reflect: "row 128",
-  Buffer: "no probe row (shared/espruino.md §5)",
-  TextEncoder: "row 408",
-  TextDecoder: "row 409",
-  queueMicrotask: "row 447",
-  setImmediate: "row 446",
-  WeakRef: "row 124",
-  BigInt: "row 372",
-};
-
-/** Static members of globals the board lacks: "Global.member" -> probe rows. */
-const MISSING_STATICS: Record<string, string> = {
-  "Promise.race": "row 137",
-  "Promise.allSettled": "row 138",
-  "Promise.any": "row 139",
-  "Array.from": "rows 221-223",
-  "Array.of": "row 224",
-  "Object.freeze": "row 194",
-  "Object.seal": "row 196",
-  "Object.is": "row 206",
-  "process.nextTick": "row 452",
-  "String.raw": "row 079",
-  "String.fromCodePoint": "row 283",
-  "Number.isInteger": "row 361",
-  "Number.isNaN": "row 362",
-  "Number.isFinite": "row 362",
-  "Number.MAX_SAFE_INTEGER": "row 364",
-  "Math.trunc": "row 368",
-  "Date.UTC": "row 385",
-  "Uint8Array.from": "row 406",
-};
-
-/** Methods the board lacks, whatever they are called on: name -> probe rows. */
-const MISSING_METHODS: Record<string, string> = {
-  finally: "row 136 (Promise.prototype.finally)",
-  flat: "row 243",
-  flatMap: "row 244",
-  at: "row 245",
-  // Only reported when the argument is not a string literal: `s.lastIndexOf("\n")` is taken to be
-  // String.prototype.lastIndexOf, which works (row 256); Array's is missing (row 239).
-  lastIndexOf: "row 239 (Array.prototype.lastIndexOf; String's works, row 256)",
-  trimStart: "row 260",
-  trimEnd: "row 260",
-  codePointAt: "row 282",
-  matchAll: "row 293",
-  localeCompare: "row 291",
-  findLast: "row 228",
-  findLastIndex: "row 228",
-  reduceRight: "row 234",
-  copyWithin: "row 250",
-  normalize: "row 292",
-};
-
-/** Methods that give false positives with a needle of two or more characters (trap 1). */
-const PREFIX_TRAP_METHODS: Record<string, string> = {
-  indexOf: "rows 253, 254",
-  includes: "row 253",
-  replace: "row 255",
-};
-
 type AnyNode = Node & Record<string, any>;
-
-/** table[key] for own keys only (`toString` or `constructor` must not find Object.prototype's). */
-const own = (table: Record<string, string>, key: string): string | undefined => (Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined);
-
-/** `typeof name != "undefined"` (or `=== "function"` / `=== "object"`), possibly inside an `&&` chain. */
-function testsFeature(test: AnyNode, name: string): boolean {
-  if (test.type === "LogicalExpression" && test.operator === "&&") return testsFeature(test.left, name) || testsFeature(test.right, name);
-  if (test.type !== "BinaryExpression") return false;
-  const [typeofSide, other] = test.left.type === "UnaryExpression" ? [test.left, test.right] : [test.right, test.left];
-  if (typeofSide.type !== "UnaryExpression" || typeofSide.operator !== "typeof") return false;
-  if (typeofSide.argument.type !== "Identifier" || typeofSide.argument.name !== name) return false;
-  if (other.type !== "Literal" || typeof other.value !== "string") return false;
-  if (test.operator === "!=" || test.operator === "!==") return other.value === "undefined";
-  // esbuild minifies `typeof X !== "undefined"` to `typeof X < "u"`.
-  if (test.operator === "<" && test.left === typeofSide) return other.value === "u";
-  if (test.operator === "==" || test.operator === "===") return other.value === "function" || other.value === "object";
-  return false;
-}
-
-/** True when the reference only runs after its code tested that the global exists (a feature test). */
-function isFeatureGuarded(name: string, ancestors: Node[]): boolean {
-  for (let i = ancestors.length - 1; i > 0; i--) {
-    const child = ancestors[i];
-    const p = ancestors[i - 1] as AnyNode;
-    if ((p.type === "ConditionalExpression" || p.type === "IfStatement") && child === p.consequent && testsFeature(p.test, name)) return true;
-    if (p.type === "LogicalExpression" && p.operator === "&&" && child === p.right && testsFeature(p.left, name)) return true;
-  }
-  return false;
-}
-
-/** The statements a scope node runs in order, for the scopes that can hold function declarations. */
-function statementList(scope: AnyNode): AnyNode[] | undefined {
-  if (scope.type === "Program" || scope.type === "BlockStatement" || scope.type === "StaticBlock") return scope.body;
-  if ((scope.type === "FunctionDeclaration" || scope.type === "FunctionExpression") && scope.body.type === "BlockStatement") return scope.body.body;
-  return undefined;
-}
-
-const declarationsCache = new WeakMap<AnyNode[], Map<string, { index: number; fn: AnyNode }>>();
-
-/** Function declarations directly in a statement list: name -> its statement index and node. */
-function functionDeclarations(list: AnyNode[]) {
-  let decls = declarationsCache.get(list);
-  if (!decls) {
-    decls = new Map();
-    list.forEach((st, index) => {
-      if (st.type === "FunctionDeclaration" && st.id) decls!.set(st.id.name, { index, fn: st });
-    });
-    declarationsCache.set(list, decls);
-  }
-  return decls;
-}
-
-const calleesCache = new WeakMap<AnyNode, string[]>();
-
-/** Names from `decls` that `fn` calls when it runs (not from functions nested in it), unless shadowed in `fn`. */
-function immediateCallees(fn: AnyNode, decls: Map<string, unknown>): string[] {
-  let names = calleesCache.get(fn);
-  if (!names) {
-    const found = new Set<string>();
-    ancestor(fn.body, {
-      CallExpression(c: AnyNode, _st: unknown, inner: Node[]) {
-        if (c.callee.type !== "Identifier" || !decls.has(c.callee.name)) return;
-        if (inner.some((a) => a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression" || a.type === "FunctionDeclaration")) return;
-        if (isDeclared(c.callee.name, [fn, ...inner])) return;
-        found.add(c.callee.name);
-      },
-    });
-    names = [...found];
-    calleesCache.set(fn, names);
-  }
-  return names;
-}
 
 /** Every rule id the check can report (except "parse", for a bundle that does not parse). */
 export const RULE_IDS: string[] = [
@@ -309,7 +172,12 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       at(node, "tagged-template", "tagged template literal is a SyntaxError on the board", "rows 078, 480");
     },
     Identifier(node: AnyNode, _st: unknown, ancestors: Node[]) {
-      loopClosure(node, ancestors);
+      const loop = loopVariableInClosure(node, ancestors);
+      const loopKey = loop && `${loop.closure.start}:${node.name}`; // one hit per closure and variable
+      if (loop && !loopClosuresSeen.has(loopKey!)) {
+        loopClosuresSeen.add(loopKey!);
+        at(node, "loop-closure", `a closure uses loop variable \`${node.name}\` of a \`for (${loop.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; shared/espruino.md trap 4)`, "rows 059, 060, 061, 069", node.name);
+      }
       if (node.name === "arguments" && !isDeclared("arguments", ancestors)) {
         const fn = [...ancestors].reverse().find((a) => a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" || a.type === "FunctionDeclaration");
         if (fn?.type === "ArrowFunctionExpression") at(node, "arrow-arguments", "`arguments` inside an arrow function is undefined on the board (use a function, or name the parameters)", "row 033");
@@ -347,9 +215,16 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       regexConstructor(node, ancestors);
       let callee = node.callee as AnyNode;
       if (callee.type === "ChainExpression") callee = callee.expression;
-      if (callee.type === "Identifier") callBeforeDeclaration(node, callee.name, ancestors);
-      if (callee.type === "Identifier" && (callee.name === "clearTimeout" || callee.name === "clearInterval") && isGlobal(callee.name, ancestors)) {
-        clearUnguarded(node, callee.name, ancestors);
+      const late = callee.type === "Identifier" ? undeclaredAtCall(callee.name, ancestors) : null;
+      if (late === callee.name) {
+        at(callee, "hoisting", `\`${late}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", callee.name);
+      } else if (late !== null) {
+        at(callee, "hoisting", `\`${callee.name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", callee.name);
+      }
+      const arg0 = node.arguments[0] as AnyNode | undefined;
+      if (callee.type === "Identifier" && (callee.name === "clearTimeout" || callee.name === "clearInterval") && isGlobal(callee.name, ancestors) && arg0 && arg0.type !== "Literal" && !isClearGuarded(code, arg0, ancestors)) {
+        const text = code.slice(arg0.start, arg0.end);
+        at(callee, "clear-unguarded", `\`${callee.name}(${text})\` without a test that ${text} is set: \`${callee.name}(undefined)\` throws on the board (shared/espruino.md trap 5)`, "row 441");
       }
       if (isRequire(callee, ancestors)) {
         const mod = stringValue(node.arguments[0]);
@@ -391,86 +266,6 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     },
   });
 
-  /** Trap 4: no per-iteration binding; a closure over a `for (let …)` / `for (const … of/in …)` variable sees its last value. */
-  function loopClosure(id: AnyNode, ancestors: Node[]) {
-    const scope = declaringScope(id.name, ancestors) as AnyNode | null;
-    if (!scope || (scope.type !== "ForStatement" && scope.type !== "ForInStatement" && scope.type !== "ForOfStatement")) return;
-    const decl = scope.type === "ForStatement" ? scope.init : scope.left;
-    if (decl?.type !== "VariableDeclaration" || decl.kind === "var") return;
-    const fn = ancestors.slice(ancestors.indexOf(scope) + 1).find((a) => a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression" || a.type === "FunctionDeclaration");
-    if (!fn) return;
-    const key = `${fn.start}:${id.name}`; // one hit per closure and variable
-    if (loopClosuresSeen.has(key)) return;
-    loopClosuresSeen.add(key);
-    at(id, "loop-closure", `a closure uses loop variable \`${id.name}\` of a \`for (${decl.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; shared/espruino.md trap 4)`, "rows 059, 060, 061, 069", id.name);
-  }
-  /**
-   * Trap 5: `clearTimeout(undefined)` throws. A clear is taken as guarded when an enclosing if / ?: / && / ||
-   * or an earlier `if` in the same block tests the same expression (by its text).
-   */
-  function clearUnguarded(call: AnyNode, name: string, ancestors: Node[]) {
-    const arg = call.arguments[0] as AnyNode | undefined;
-    if (!arg || arg.type === "Literal") return;
-    const text = code.slice(arg.start, arg.end);
-    const mentions = (n: AnyNode | null | undefined) => !!n && code.slice(n.start, n.end).includes(text);
-    for (let i = ancestors.length - 2; i >= 0; i--) {
-      const p = ancestors[i] as AnyNode;
-      const child = ancestors[i + 1];
-      if ((p.type === "IfStatement" || p.type === "ConditionalExpression") && child !== p.test && mentions(p.test)) return;
-      if (p.type === "LogicalExpression" && child === p.right && mentions(p.left)) return;
-      const list: AnyNode[] | undefined = p.type === "BlockStatement" || p.type === "Program" ? p.body : undefined;
-      if (list) {
-        const at0 = list.indexOf(child as AnyNode);
-        if (list.slice(0, at0).some((st) => st.type === "IfStatement" && mentions(st.test))) return;
-      }
-      if (p.type === "FunctionExpression" || p.type === "FunctionDeclaration" || p.type === "ArrowFunctionExpression") break;
-    }
-    at(call.callee, "clear-unguarded", `\`${name}(${text})\` without a test that ${text} is set: \`${name}(undefined)\` throws on the board (shared/espruino.md trap 5)`, "row 441");
-  }
-
-  /** Trap 3: the board does not hoist functions; a call that runs before the declaration throws. */
-  function callBeforeDeclaration(call: AnyNode, name: string, ancestors: Node[]) {
-    const scope = declaringScope(name, ancestors) as AnyNode | null;
-    const list = scope ? statementList(scope) : undefined;
-    if (!scope || !list) return;
-    const decls = functionDeclarations(list);
-    if (!decls.has(name)) return;
-    // The statement of `list` that holds the call, provided no function boundary lies in between
-    // (a call inside a nested function runs later, when that function is called).
-    const at0 = ancestors.indexOf(scope);
-    for (let i = ancestors.length - 2; i > at0; i--) {
-      const a = ancestors[i] as AnyNode;
-      if (a.type === "FunctionDeclaration" || a.type === "FunctionExpression" || a.type === "ArrowFunctionExpression") return;
-      const callIndex = list.indexOf(a);
-      if (callIndex < 0) continue;
-      const late = firstLateFunction(name, decls, callIndex);
-      if (late === name) {
-        at(call.callee, "hoisting", `\`${name}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", name);
-      } else if (late !== null) {
-        at(call.callee, "hoisting", `\`${name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", name);
-      }
-      return;
-    }
-  }
-
-  /** Of `name` and the same-scope functions it calls at once (transitively), the first declared after statement `index`. */
-  function firstLateFunction(name: string, decls: Map<string, { index: number; fn: AnyNode }>, index: number): string | null {
-    const queue = [name];
-    const seen = new Set(queue);
-    while (queue.length) {
-      const n = queue.shift()!;
-      const d = decls.get(n)!;
-      if (d.index > index) return n;
-      for (const callee of immediateCallees(d.fn, decls)) {
-        if (!seen.has(callee)) {
-          seen.add(callee);
-          queue.push(callee);
-        }
-      }
-    }
-    return null;
-  }
-
   function extendsError(node: AnyNode, ancestors: Node[]) {
     const sup = node.superClass as AnyNode | null;
     if (sup?.type === "Identifier" && /Error$/.test(sup.name) && isGlobal(sup.name, ancestors)) {
@@ -488,47 +283,9 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
 
   hits.sort((a, b) => a.line - b.line || a.column - b.column);
   if (!opts.map) return hits;
-  const allowed = addSources(hits, opts);
+  const allowed = addSources(hits, opts.map, opts.mapDir ?? ROOT, opts.root ?? ROOT);
   opts.allowed?.push(...hits.filter((h) => allowed.has(h)));
   return hits.filter((h) => !allowed.has(h));
-}
-
-/**
- * The escape hatch for what the check cannot tell apart (an Array's `indexOf("PLAIN")` is fine, a
- * string's is the trap): a source comment on the hit's line, or a comment line just above it,
- * `// bundle-check-ok: needle-indexOf (AUTH mechanisms are an array)`, allows the listed rule ids there.
- */
-const ALLOW = /bundle-check-ok:\s*([\w.-]+(?:\s*,\s*[\w.-]+)*)/;
-
-function allowedBy(lines: string[], line: number, rule: string): boolean {
-  const above = lines[line - 2];
-  // The line above counts only when it is a comment of its own (not another statement's trailing comment).
-  const candidates = [lines[line - 1], above !== undefined && /^\s*(\/\/|\/\*|\*)/.test(above) ? above : undefined];
-  for (const text of candidates) {
-    const m = text === undefined ? null : ALLOW.exec(text);
-    if (m && m[1].split(",").map((r) => r.trim()).includes(rule)) return true;
-  }
-  return false;
-}
-
-/** Adds each hit's original position; returns the hits a `bundle-check-ok` comment in the source allows. */
-function addSources(hits: BundleHit[], opts: CheckOptions): Set<BundleHit> {
-  const raw = typeof opts.map === "string" ? (JSON.parse(opts.map) as RawSourceMap) : opts.map!;
-  const consumer = new SourceMapConsumer(raw);
-  const mapDir = opts.mapDir ?? ROOT;
-  const root = opts.root ?? ROOT;
-  const allowed = new Set<BundleHit>();
-  const sourceLines = new Map<string, string[]>();
-  for (const h of hits) {
-    const pos = consumer.originalPositionFor({ line: h.line, column: h.column - 1 });
-    if (!pos.source || pos.line === null) continue;
-    h.source = { file: relative(root, resolve(mapDir, pos.source)), line: pos.line, column: pos.column + 1 };
-    // Minified names: say the original one (`e()` in the bundle is `greet()` in the source).
-    if (h.minifiedName && pos.name) h.message = h.message.split(`\`${h.minifiedName}`).join(`\`${pos.name}`);
-    if (!sourceLines.has(pos.source)) sourceLines.set(pos.source, (consumer.sourceContentFor(pos.source, true) ?? "").split("\n"));
-    if (allowedBy(sourceLines.get(pos.source)!, pos.line, h.rule)) allowed.add(h);
-  }
-  return allowed;
 }
 
 /** One line per hit: `bundle:line:col (src/x.ts:line:col): message [espruino-features.txt row N]`. */
