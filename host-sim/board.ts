@@ -363,9 +363,11 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         },
         enableWatchdog(seconds: unknown, isAuto?: unknown) {
           const ms = Math.max(1, Number(seconds) || 1) * 1000;
-          if (isAuto !== false && isAuto !== undefined) note("E.enableWatchdog(…, true): auto-kicked from the idle loop, never expires in the simulator");
+          // Espruino: isAuto undefined or true = kicked by the idle loop (only a hung interpreter trips it).
+          const auto = isAuto === undefined || !!isAuto;
+          if (auto) note("E.enableWatchdog(…) without isAuto=false: kicked by the idle loop, never expires in the simulator");
           if (watchdog) clearTimeout(watchdog.timer);
-          if (isAuto !== false && isAuto !== undefined) return void (watchdog = null);
+          if (auto) return void (watchdog = null);
           const arm = (): NodeJS.Timeout =>
             setTimeout(() => {
               if (gen !== generation) return;
