@@ -135,6 +135,15 @@ describe("npm start", () => {
     expect(p.status).toBe(0);
   }, 150000);
 
+  it("--scenario plays the shipped WiFi-outage example and exits 0 with its mails", () => {
+    const file = join(ROOT, "host-sim", "scenarios", "wifi-outage.json");
+    const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--scenario", file, "--quiet", "--app", APP_JS], { cwd: ROOT, encoding: "utf8", timeout: 140000 });
+    expect(p.stdout).toContain("sim: t=2000 ms: WiFi access point down");
+    expect(p.stdout).toContain("── 2 mail(s) received ──");
+    expect(p.stdout).toMatch(/subject +Garage: door /);
+    expect(p.status).toBe(0);
+  }, 150000);
+
   it("--interactive fires an alert typed on stdin and lists the mail", () => {
     const input = "fire daily\nwait 2 60\nmails\nquit\n";
     const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--interactive", "--quiet", "--app", APP_JS], { cwd: ROOT, encoding: "utf8", input, timeout: 120000 });
