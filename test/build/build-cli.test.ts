@@ -1,14 +1,23 @@
 // `npm run build` as a user runs it: board.json is validated first, a bad one exits non-zero and leaves the
 // output folder untouched, and secrets given as ${…} placeholders never reach any file the build writes.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { ROOT } from "../../tools/build.ts";
 import { FIXTURES } from "./bundle-fixture.ts";
 
 const TSX = join(ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+
+const tmpDirs: string[] = [];
+/** A fresh folder under the system temp dir, removed after the tests. */
+function tmpFolder(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** Runs `tsx tools/build.ts …args` from the repo root; resolves with the exit code and output. */
 function runBuild(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -32,7 +41,7 @@ function snapshot(dir: string): Record<string, [number, string]> {
 
 /** An output folder holding a previous build's files. */
 function previousBuild(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "alertmail-cli-")), "firmware");
+  const dir = join(tmpFolder("alertmail-cli-"), "firmware");
   mkdirSync(dir);
   writeFileSync(join(dir, "app.js"), '"use strict";(()=>{console.log("previous build")})();');
   writeFileSync(join(dir, "size.json"), '{"bytes": 54}\n');
@@ -70,7 +79,7 @@ describe("npm run build validates board.json first", () => {
 
 describe("secrets never reach the build output", () => {
   test("with both passwords given as ${…} from the environment, no file under the output folder contains them", async () => {
-    const outdir = join(mkdtempSync(join(tmpdir(), "alertmail-secrets-")), "firmware");
+    const outdir = join(tmpFolder("alertmail-secrets-"), "firmware");
     const r = await runBuild(["--board", join(FIXTURES, "board-secrets.json"), "--outdir", outdir], {
       ...process.env,
       ALERTMAIL_TEST_WIFI_PASSWORD: WIFI_PASSWORD,

@@ -1,15 +1,21 @@
 // The real firmware builds within budget and passes the bundle check; esbuild's `supported` flags turn
 // what the board cannot run into build errors with file and line; a failed build writes nothing.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { FIRMWARE_BUDGET_BYTES } from "../../tools/budget.ts";
 import { buildFirmware, ROOT } from "../../tools/build.ts";
 import { checkBundleFile, formatHit } from "../../tools/bundle-check.ts";
 import { FIXTURES } from "./bundle-fixture.ts";
 
-const tmpOut = () => join(mkdtempSync(join(tmpdir(), "alertmail-build-")), "out");
+const tmpDirs: string[] = [];
+const tmpOut = () => {
+  const dir = mkdtempSync(join(tmpdir(), "alertmail-build-"));
+  tmpDirs.push(dir);
+  return join(dir, "out");
+};
+afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe("the real firmware", () => {
   test("builds within the budget, passes the bundle check, and writes app.js, its map and size.json", async () => {
