@@ -129,10 +129,10 @@ export async function startFlightProxy(opts: { targetPort: number; targetHost?: 
   const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     let stats = freshStats(nextId++);
     records.push(stats);
-    // After reset() an open connection counts into a new record (same id), starting clean.
+    // After reset() an open connection counts into a new record (same id and openedAt), starting clean.
     const current = () => {
       if (!records.includes(stats)) {
-        stats = { ...freshStats(stats.id) };
+        stats = { ...freshStats(stats.id), openedAt: stats.openedAt };
         records.push(stats);
       }
       return stats;

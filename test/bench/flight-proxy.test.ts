@@ -128,6 +128,10 @@ describe("flight proxy", () => {
     await closed(proxy);
     expect(proxy.connections().map((c) => c.clientFlights)).toEqual([2, 2]);
     expect(proxy.connections().map((c) => c.id)).toEqual([1, 2]);
+    const open = await connectPlain(proxy.port);
+    const nextOpen = lineReader(open);
+    await nextOpen(1);
+    const openedAt = proxy.connections()[2].openedAt;
     proxy.reset();
     expect(proxy.connections()).toEqual([]);
     expect(proxy.totals().clientFlights).toBe(0);
@@ -137,6 +141,11 @@ describe("flight proxy", () => {
     s.write("C\r\n");
     await next(1);
     expect(proxy.connections().map((c) => c.clientFlights)).toEqual([1]);
+    // A connection opened before reset() counts afresh, but keeps its id and the time it opened.
+    open.write("D\r\n");
+    await nextOpen(1);
+    const again = proxy.connections().find((c) => c.id === 3)!;
+    expect(again).toMatchObject({ clientFlights: 1, serverFlights: 1, openedAt });
   });
 
   for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
