@@ -319,7 +319,7 @@ describe("session", () => {
   it("survives any server: random replies at random steps end in one callback and no timer", () => {
     const line = fc.oneof(
       fc.constantFrom("250 ok", "250-x", "354 go", "421 bye", "550 no", "334 VXNlcm5hbWU6", "235 ok", "221 bye", "", "CLOSE", "SILENT"),
-      fc.string({ maxLength: 40 }).map((x) => Buffer.from(x, "utf8").toString("latin1")),
+      fc.string({ maxLength: 40 }).map((x) => Buffer.from(x.replace(/[\r\n]/g, ""), "utf8").toString("latin1")),
       fc.integer({ min: 100, max: 999 }).map((n) => n + (n % 2 ? " " : "-") + "x"),
     );
     fc.assert(
@@ -335,9 +335,11 @@ describe("session", () => {
         const r = fake.send(client, [m1(), mail("a@x.test", ["c@y.test"], ["two"])]);
         expect(r.calls).toBe(1);
         expect(fake.timers.pending()).toBe(0);
-        expect(fake.messages.length).toBeLessThanOrEqual(r.results.filter((x) => x && !x.error).length);
+        // Never "sent" for a mail the server did not take. (The converse cannot hold: a pipelined server may
+        // take a mail whose reply comes after a garbage one; that mail has no result and will be resent.)
+        expect(r.results.filter((x) => x && !x.error).length).toBeLessThanOrEqual(fake.messages.length);
       }),
-      { numRuns: 300 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
     );
   });
 
