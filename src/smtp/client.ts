@@ -353,7 +353,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     let rcptCode = 0;
     if (needRset) cmd("RSET", ignore);
     needRset = false;
-    cmd("MAIL FROM:<" + m.from + ">" + (ext["8BITMIME"] ? " BODY=8BITMIME" : ""), function (c, t) {
+    // RFC 5321 §4.1.1.2, no space after the colon. No BODY=8BITMIME: src/mime writes 7-bit only.
+    cmd("MAIL FROM:<" + m.from + ">", function (c, t) {
       if (c >= 300) envErr = smtpError("EENVELOPE", "sender refused: " + t, c, t, "MAIL");
     });
     m.to.forEach(function (a) {

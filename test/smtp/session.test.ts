@@ -79,7 +79,7 @@ describe("session", () => {
     expect(r.err).toBeNull();
     expect(fake.messages).toEqual([{ from: "a@x.test", to: ["b@y.test"], data: BODY.join(""), via: "BDAT" }]);
     expect(fake.flights).toBe(3);
-    expect(fake.wire[0]).toContain("MAIL FROM:<a@x.test> BODY=8BITMIME\r\nRCPT TO:<b@y.test>\r\nBDAT 40 LAST\r\nSubject");
+    expect(fake.wire[0]).toContain("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nBDAT 40 LAST\r\nSubject");
     expect(fake.wire[0].endsWith("last" + "QUIT\r\n")).toBe(true);
     expect(fake.timers.pending()).toBe(0);
   });
