@@ -49,11 +49,15 @@ export interface RunInfo {
   unavailable: string[];
 }
 
+/** CPU shares of the alertmail side while it sends a batch in the simulator (bench/cpu-share.ts). */
+export type CpuProfileResult = { messages: number; payload: string; busyMs: number; firmware: number; simulator: number; rest: number } | { skipped: string };
+
 export interface Results {
   info: RunInfo;
   cold: LatencyRow[];
   warm: LatencyRow[];
   throughput: ThroughputRow[];
+  cpu?: CpuProfileResult;
   board: BoardCost;
 }
 
@@ -201,6 +205,19 @@ export function checkTargets(r: Results): TargetCheck[] {
   return out;
 }
 
+function cpuLines(c: CpuProfileResult | undefined): string[] {
+  if (!c) return [];
+  const head = "Where the alertmail side's CPU time goes in the simulator (V8 sampling profile of a separate, untimed run";
+  if ("skipped" in c) return [`${head}): ${c.skipped}`, ""];
+  const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
+  return [
+    `${head} sending ${c.messages} × ${c.payload}; ${c.busyMs.toFixed(0)} ms busy): the firmware's own code (\`.bootcde\`) ${pct(c.firmware)},`,
+    `the simulator's Espruino emulation (host-sim/, its prelude) ${pct(c.simulator)}, the rest (Node's TLS and sockets, the embedded SMTP`,
+    `server parsing each message, GC) ${pct(c.rest)}.`,
+    "",
+  ];
+}
+
 export function renderMarkdown(r: Results): string {
   const i = r.info;
   const b = r.board;
@@ -250,6 +267,7 @@ export function renderMarkdown(r: Results): string {
       r.throughput.map((t) => [`${t.messages} × ${t.payload}`, tpCell(t.alertmail, t.messages), tpCell(t.nodemailer, t.messages), fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer)))]),
     ),
     "",
+    ...cpuLines(r.cpu),
     "## 4. Board cost",
     "",
     table(

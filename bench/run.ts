@@ -9,9 +9,10 @@ import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./al
 import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
 import { startFlightProxy, type FlightProxy } from "./flight-proxy.ts";
 import { quiesce, trial, withTimeout } from "./measure.ts";
+import { profileShares } from "./cpu-share.ts";
 import { alertText, htmlOfBytes, textOfBytes } from "./messages.ts";
 import { coldNodemailer, pooledNodemailer, type Content, type SmtpTarget } from "./nodemailer-side.ts";
-import { renderChart, renderMarkdown, checkTargets, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow } from "./report.ts";
+import { renderChart, renderMarkdown, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow } from "./report.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
@@ -280,6 +281,26 @@ async function throughput(servers: Server[]): Promise<ThroughputRow[]> {
   return rows;
 }
 
+const PROFILE_MESSAGES = 20;
+
+/** An untimed pass under the CPU profiler: how much of alertmail's time is the firmware, how much the simulator. */
+async function cpuProfile(servers: Server[]): Promise<CpuProfileResult> {
+  const sink = servers.find((s) => s.offers === "PIPELINING" && !s.skipped);
+  if (!sink) return { skipped: "no embedded sink" };
+  progress(`CPU profile: alertmail sending ${PROFILE_MESSAGES} × 20 KB HTML in the simulator`);
+  const html = htmlOfBytes(20 * 1024, "bench report");
+  return withBoard({ target: sink.target, keepAliveSeconds: 60, outboxMax: PROFILE_MESSAGES + 10, storageBytes: 16 * 1024 * 1024 }, async (am) => {
+    if (typeof am === "string") return { skipped: am };
+    try {
+      const cs = Array.from({ length: PROFILE_MESSAGES }, (_, i) => ({ subject: `bench profile ${i}` }));
+      const { shares } = await profileShares(() => withTimeout(am.sendAll(cs, html), 120000, "alertmail"));
+      return { messages: PROFILE_MESSAGES, payload: "20 KB HTML", ...shares };
+    } catch (e) {
+      return { skipped: `failed: ${errText(e)}` };
+    }
+  });
+}
+
 async function boardCost(servers: Server[]): Promise<BoardCost> {
   const cost: BoardCost = {
     bytes: null,
@@ -362,8 +383,9 @@ async function main() {
   try {
     const { cold, warm } = await coldAndWarm(servers);
     const tp = await throughput(servers);
+    const cpu = await cpuProfile(servers);
     const board = await boardCost(servers);
-    const cpu = cpus();
+    const cpuList = cpus();
     const results: Results = {
       info: {
         date: new Date().toISOString(),
@@ -377,7 +399,7 @@ async function main() {
         },
         machine: {
           os: `${osType()} ${release()}`,
-          cpus: `${cpu.length} × ${cpu[0]?.model?.trim() ?? "?"}`,
+          cpus: `${cpuList.length} × ${cpuList[0]?.model?.trim() ?? "?"}`,
         },
         trialsPerCell: N,
         unavailable,
@@ -386,6 +408,7 @@ async function main() {
       cold,
       warm,
       throughput: tp,
+      cpu,
       board,
     };
     writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderMarkdown(results));

@@ -101,3 +101,28 @@ describe("bench report", () => {
     expect(html.endsWith("</html>\n")).toBe(true);
   });
 });
+
+describe("bench CPU shares", () => {
+  it("splits sampled time into firmware, simulator and the rest, built-ins counting for their caller, idle left out", async () => {
+    const { sharesOf } = await import("../../bench/cpu-share.ts");
+    const node = (id: number, functionName: string, url: string, children: number[] = []) => ({ id, callFrame: { functionName, url }, children });
+    const profile = {
+      nodes: [
+        node(1, "(root)", "", [2, 3, 4, 6, 7]),
+        node(2, "send", ".bootcde", [5]),
+        node(3, "replace", "sim:prelude"),
+        node(4, "measureDepth", "file:///x/host-sim/board.ts"),
+        node(5, "RegExp: a+", ""), // a built-in called by the firmware
+        node(6, "(idle)", ""),
+        node(7, "(garbage collector)", ""),
+      ],
+      samples: [2, 5, 3, 4, 6, 7, 3],
+      timeDeltas: [1000, 1000, 1000, 1000, 5000, 1000, 1000],
+    };
+    const s = sharesOf(profile);
+    expect(s.busyMs).toBe(6);
+    expect(s.firmware).toBeCloseTo(2 / 6);
+    expect(s.simulator).toBeCloseTo(3 / 6);
+    expect(s.rest).toBeCloseTo(1 / 6);
+  });
+});
