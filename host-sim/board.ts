@@ -7,6 +7,7 @@ import { relative, resolve } from "node:path";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { boardError, isBoardError } from "./board-error.ts";
 import type { Kernel } from "./kernel.ts";
+import { findUnsupportedSyntax } from "./syntax-gate.ts";
 import { createNetModules, type NetModules, type NetStats } from "./net.ts";
 import { createPinWorld, createSimPins, pinName, type SimPins } from "./pins.ts";
 import { createRealm, type Realm } from "./realm.ts";
@@ -502,6 +503,14 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       return;
     }
     note(`boot #${boots}: running .bootcde (${code.length} bytes)`);
+    const refused = findUnsupportedSyntax(code.toString("latin1"));
+    if (refused) {
+      const text = `SyntaxError: ${refused.what} (Espruino 2v29 cannot run it, shared/espruino.md §1)`;
+      errors.push(text);
+      emitLine(`Uncaught ${text}`);
+      note(`refused at ${where(CODE_FILE, refused.line, refused.column)}: nothing of .bootcde ran`);
+      return;
+    }
     kernel.call(() => realm.run(code.toString("latin1"), CODE_FILE), []);
     if (!dead()) ((E as unknown as { emit: AnyFn }).emit).call(E, "init");
   }
@@ -560,6 +569,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     waitForOutput,
     eval(code: string) {
       if (!cur) throw new Error("board not booted");
+      const refused = findUnsupportedSyntax(code);
+      if (refused) throw boardError("SyntaxError", `${refused.what} (Espruino 2v29 cannot run it) at console:${refused.line}:${refused.column}`);
       return cur.realm.run(code, CONSOLE_FILE);
     },
     setPin(pin, level) {

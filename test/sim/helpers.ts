@@ -1,6 +1,6 @@
 // Test helpers for the simulator: build a fixture bundle the way the firmware is built, install
 // it as .bootcde in a fresh Storage folder, and boot a simulated board on it.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { esbuildOptions, ROOT } from "../../tools/build.ts";
@@ -59,4 +59,12 @@ export function until(cond: () => boolean, timeoutMs: number, what = "condition"
     };
     tick();
   });
+}
+
+/** Installs test/fixtures/sim/NAME.js as .bootcde byte for byte (no esbuild: for code esbuild would refuse) and boots. */
+export function bootRawFixture(name: string, opts: Partial<SimBoardOptions> = {}): SimBoard {
+  const code = readFileSync(join(FIXTURES, `${name}.js`));
+  const board = createSimBoard({ storageDir: makeStorage({ ".bootcde": code }), ...opts });
+  board.boot();
+  return board;
 }

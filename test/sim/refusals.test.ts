@@ -2,7 +2,7 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimBoard } from "../../host-sim/board.ts";
-import { bootFixture } from "./helpers.ts";
+import { bootFixture, bootRawFixture } from "./helpers.ts";
 
 let board: SimBoard | undefined;
 afterEach(() => board?.stop());
@@ -21,6 +21,21 @@ describe("the firmware's context", () => {
     await board.waitForOutput(/^Uncaught ReferenceError: Map is not defined/, 5000);
     expect(board.output.join("\n")).not.toContain("fixture: map worked");
     expect(board.errors).toEqual(["ReferenceError: Map is not defined"]);
+  });
+
+  it("refuses a bundle with syntax Espruino cannot run before any of it runs", async () => {
+    board = bootRawFixture("destructuring"); // esbuild with the firmware's settings would refuse it
+    await board.waitForOutput(/^Uncaught SyntaxError: destructuring/, 5000);
+    expect(await board.waitForOutput(/^sim: refused at /, 5000)).toBe("sim: refused at .bootcde:4:7: nothing of .bootcde ran");
+    expect(board.output.join("\n")).not.toContain("fixture: started");
+  });
+
+  it("refuses console input with such syntax too", async () => {
+    board = await bootFixture("wifi-up");
+    for (const code of ["var [a] = [1]", "f(...[1])", "a?.b", "2 ** 3", "x = {[k]: 1}", "async function f() {}", "l: for (;;) break l", "(function (a = 1) {})"]) {
+      expect(() => board!.eval(code), code).toThrow(expect.objectContaining({ type: "SyntaxError" }));
+    }
+    expect(board.eval("var o = {a: 1}; o.a + 1")).toBe(2);
   });
 
   it("has none of the globals Espruino lacks", async () => {
