@@ -143,3 +143,44 @@ describe("reset and load", () => {
     expect(board.boots).toBe(3);
   });
 });
+
+describe("board APIs", () => {
+  it("E.toString/E.toUint8Array make byte strings, btoa/atob are binary-safe, E.setBootCode writes .bootcde", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval(`E.toString([0xe2, 0x82], 0xac, "!")`)).toBe("\xe2\x82\xac!");
+    expect(board.eval(`var u = E.toUint8Array("\\xff\\x00a"); u instanceof Uint8Array && u.length === 3 && u[0] === 255`)).toBe(true);
+    expect(board.eval(`btoa("\\xff\\xfe\\x00")`)).toBe("//4A");
+    expect(board.eval(`atob("//4A") === "\\xff\\xfe\\x00"`)).toBe(true);
+    board.eval(`E.setBootCode('console.log("fixture: new code")')`);
+    expect(board.storage.readBytes(".bootcde")?.toString("latin1")).toBe('console.log("fixture: new code")');
+    board.reboot("new code");
+    await board.waitForOutput(/^fixture: new code$/, 5000);
+  });
+
+  it("estimates process.memory() from the code size (57 variables per KB of .bootcde, of 3400)", async () => {
+    board = await bootFixture("wifi-up");
+    const bytes = board.storage.readBytes(".bootcde")!.length;
+    const m = board.eval("process.memory()") as { free: number; usage: number; total: number };
+    expect(m.total).toBe(3400);
+    expect(m.usage).toBe(106 + Math.round((bytes / 1024) * 57));
+    expect(m.free).toBe(m.total - m.usage);
+  });
+
+  it("keeps a StorageFile opened for append across reboots and reads it back line by line", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval(`var f = require("Storage").open("log", "a"); f.write("one\\n"); f.write("two\\n")`);
+    board.reboot("test");
+    expect(board.eval(`var f = require("Storage").open("log", "r"); [f.readLine(), f.readLine(), f.readLine()].join("|")`)).toBe("one\n|two\n|");
+    expect(board.eval(`require("Storage").open("log", "r").getLength()`)).toBe(8);
+  });
+
+  it("starts the clock near 1970 and sets it when the firmware asks for SNTP with WiFi up", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval("new Date().getUTCFullYear()")).toBe(1970);
+    await board.waitForOutput(/fixture: online/, 5000);
+    board.eval(`require("Wifi").setSNTP("pool.ntp.org", "UTC0")`);
+    await board.waitForOutput(/^sim: SNTP: clock set/, 5000);
+    expect(board.eval("new Date().getUTCFullYear()")).toBe(new Date().getUTCFullYear());
+    expect(Math.abs((board.eval("getTime()") as number) - Date.now() / 1000)).toBeLessThan(5);
+  });
+});
