@@ -102,6 +102,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let inflight = 0;
   let body: Body | null = null;
   let drainWait = false;
+  /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
+  let closing = 0;
+  let waitClose = false;
   // The batch.
   let mails: OutgoingMail[] = [];
   let results: MailResult[] = [];
@@ -149,8 +152,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     armReply();
   }
   function drop() {
-    conn++;
+    const old = conn++;
     disarm();
+    waitClose = false;
     if (idleTimer !== undefined) timers.clear(idleTimer);
     idleTimer = undefined;
     const s = sock;
@@ -162,9 +166,25 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     inflight = 0;
     body = null;
     drainWait = false;
+    if (s) closing = old;
     try {
       if (s) s.end();
     } catch (x) {}
+  }
+  /**
+   * Connects once the socket we ended last has closed: the board holds one TLS session at a time
+   * (~39 KB, shared/espruino.md §2). Waits at most 2 s for that close.
+   */
+  function open() {
+    if (!closing) return connect();
+    waitClose = true;
+    disarm();
+    timer = timers.set(function () {
+      timer = undefined;
+      closing = 0;
+      waitClose = false;
+      connect();
+    }, 2000);
   }
   /** Ends the batch: done() runs from a fresh timer, never inside a socket event or send(). */
   function finish(e: SmtpError | null) {
@@ -180,7 +200,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!cb) return;
     if (retry) {
       started = 0;
-      connect();
+      open();
       return;
     }
     finish(answered === mails.length ? null : e);
@@ -240,6 +260,14 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) fail(smtpError("ECONNECTION", "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
+          if (id === closing) {
+            closing = 0;
+            if (waitClose) {
+              waitClose = false;
+              disarm();
+              connect();
+            }
+          }
           if (id !== conn) return;
           sock = null;
           // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
@@ -454,7 +482,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         drop();
         return finish(smtpError("ECONFIG", "no password over a plain connection to a relay not marked trusted"));
       }
-      if (!sock) return connect();
+      if (!sock) return open();
       if (idleTimer !== undefined) timers.clear(idleTimer);
       idleTimer = undefined;
       reused = true;

@@ -418,6 +418,30 @@ describe("session", () => {
     expect(fake.timers.pending()).toBe(0);
   });
 
+  it("opens the next connection only after the last one closed: one TLS session at a time", () => {
+    const { fake, client } = setup({ ext: FULL, holdClose: true });
+    expect(fake.send(client, [m1()]).err).toBeNull();
+    const done: unknown[] = [];
+    client.send([mail("a@x.test", ["c@y.test"], ["next"])], (e) => done.push(e));
+    fake.run();
+    expect(fake.connections).toBe(1);
+    fake.releaseClose();
+    expect(fake.connections).toBe(2);
+    expect(done).toEqual([null]);
+    expect(fake.maxOpen).toBe(1);
+    expect(fake.timers.pending()).toBe(0);
+  });
+
+  it("stops waiting for a close that never comes after 2 s", () => {
+    const { fake, client } = setup({ ext: FULL, holdClose: true });
+    expect(fake.send(client, [m1()]).err).toBeNull();
+    const t0 = fake.timers.now();
+    const r = fake.send(client, [mail("a@x.test", ["c@y.test"], ["next"])]);
+    expect(r.err).toBeNull();
+    expect(fake.timers.now() - t0).toBe(2000);
+    expect(fake.connections).toBe(2);
+  });
+
   it("refuses a second send while one runs, and close() may be called twice", () => {
     const { fake, client } = setup({ ext: FULL });
     const errs: unknown[] = [];

@@ -37,6 +37,8 @@ export interface FakeOptions {
   connectThrows?: boolean;
   /** Close the connection before any byte (a failed TLS handshake on the board). */
   closeBeforeGreeting?: boolean;
+  /** Hold the close event that follows the client's end() until releaseClose() (a slow TLS teardown). */
+  holdClose?: boolean;
 }
 
 export interface Fake {
@@ -63,6 +65,10 @@ export interface Fake {
   hangUp(): void;
   /** Queues raw bytes from the server (unsolicited). */
   push(bytes: string): void;
+  /** Delivers the close events held by holdClose. */
+  releaseClose(): void;
+  /** Connections open at the same time, at most (a socket counts until its close event). */
+  maxOpen: number;
 }
 
 const b64 = (s: string) => Buffer.from(s, "latin1").toString("base64");
@@ -82,6 +88,12 @@ export function mail(from: string, to: string[], pieces: string[]): OutgoingMail
 
 export function createFake(o: FakeOptions = {}): Fake {
   const tasks: (() => void)[] = [];
+  const held: (() => void)[] = [];
+  let open = 0;
+  function closed(c: { h: SocketHandlers }) {
+    open--;
+    c.h.close(false);
+  }
   let timerList: { id: number; at: number; fn: () => void }[] = [];
   let nextTimer = 1;
   let now = 0;
@@ -117,6 +129,11 @@ export function createFake(o: FakeOptions = {}): Fake {
     connections: 0,
     flights: 0,
     maxWrite: 0,
+    maxOpen: 0,
+    releaseClose() {
+      tasks.push(...held.splice(0));
+      fake.run();
+    },
     resetFlights() {
       fake.flights = 0;
     },
@@ -138,6 +155,8 @@ export function createFake(o: FakeOptions = {}): Fake {
       connect(host, port, secure, h) {
         if (o.connectThrows) throw new Error("Unable to create socket");
         fake.connections++;
+        open++;
+        fake.maxOpen = Math.max(fake.maxOpen, open);
         fake.wire.push("");
         greeted = false;
         const c: Conn = {
@@ -196,7 +215,8 @@ export function createFake(o: FakeOptions = {}): Fake {
             c.open = false;
             fake.transcript.push("C: (end)");
             out = [];
-            tasks.push(() => c.h.close(false));
+            if (o.holdClose) held.push(() => closed(c));
+            else tasks.push(() => closed(c));
           },
         };
       },
@@ -226,7 +246,7 @@ export function createFake(o: FakeOptions = {}): Fake {
           for (let i = 0; i < bytes.length && !c.closed; i += size) c.h.data(bytes.slice(i, i + size));
           if (end >= 0 && !c.closed) {
             c.closed = true;
-            tasks.push(() => c.h.close(false));
+            tasks.push(() => closed(c));
           }
           continue;
         }
