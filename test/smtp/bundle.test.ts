@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "alertmail-smtp-bundle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Minified bytes of src/smtp + the socket/timer platform files, as esbuild attributes them. */
-const BUDGET = 7 * 1024;
+const BUDGET = 7.5 * 1024;
 
 describe("SMTP client bundle", () => {
   it("passes the bundle check and stays within its byte budget", async () => {
