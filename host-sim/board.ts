@@ -307,7 +307,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       realm: undefined as unknown as Realm,
       dead,
     };
-    const realm = createRealm({ now: () => Date.now() + clockOffset, defer: kernel.defer, call: kernel.call });
+    let tzMinutes = 0; // E.setTimeZone: local time = UTC + this, reset at boot
+    const realm = createRealm({ now: () => Date.now() + clockOffset, tzMinutes: () => tzMinutes, defer: kernel.defer, call: kernel.call });
     kernel.realm = realm;
     const g = realm.global;
     storage = createSimStorage({
@@ -394,7 +395,9 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         hwRand: () => randomInt(0, 2 ** 31),
         getAnalogVRef: () => 3.3,
         getSizeOf: () => 1,
-        setTimeZone() {},
+        setTimeZone(hours: unknown) {
+          tzMinutes = Math.round((Number(hours) || 0) * 60);
+        },
         setDST() {},
         setConsole() {},
         getConsole: () => "Serial1",

@@ -184,3 +184,14 @@ describe("board APIs", () => {
     expect(Math.abs((board.eval("getTime()") as number) - Date.now() / 1000)).toBeLessThan(5);
   });
 });
+
+describe("local time", () => {
+  it("is UTC plus E.setTimeZone, whatever the PC's zone", async () => {
+    board = await bootFixture("wifi-up");
+    expect(board.eval("var d = new Date(0); [d.getHours(), d.getTimezoneOffset()].join()")).toBe("0,0");
+    board.eval("E.setTimeZone(2)");
+    expect(board.eval("var d = new Date(0); [d.getHours(), d.getDate(), d.getTimezoneOffset()].join()")).toBe("2,1,-120");
+    expect(board.eval("new Date(1970, 0, 1, 2).getTime()")).toBe(0);
+    expect(board.eval("var d = new Date(0); d.setHours(5); d.getTime()")).toBe(3 * 3600e3);
+  });
+});
