@@ -73,7 +73,6 @@ export function createSender(
   let timer: any;
   let attempts = 0;
 
-  const s: Sender = { kick: kick, sent: 0, lastError: "", retryAt: 0, busy: false };
 
   function wait(ms: number) {
     env.timers.clear(timer);
@@ -212,5 +211,7 @@ export function createSender(
     });
   }
 
+  // Made last: Espruino does not hoist function declarations (shared/espruino.md trap 3), so kick must exist first.
+  const s: Sender = { kick: kick, sent: 0, lastError: "", retryAt: 0, busy: false };
   return s;
 }

@@ -55,15 +55,7 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
     return ["", ""];
   }
 
-  alerts.forEach(function (r) {
-    const st = (states[r.name] = newRuleState());
-    // A rule the board refuses (a pin that does not exist) is reported in status(), never a crashed boot.
-    try {
-      arm(r);
-    } catch (e) {
-      st.result = "not armed: " + e;
-    }
-  });
+  // Declared before use: Espruino does not hoist functions (shared/espruino.md trap 3).
   function arm(r: AlertRule) {
     if (r.kind == "digital") {
       env.pins.watch(r.pin, r.pull, r.edge, r.debounceMs, function (level) {
@@ -82,6 +74,16 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
       });
     } else trigger(r, "", "", false);
   }
+
+  alerts.forEach(function (r) {
+    const st = (states[r.name] = newRuleState());
+    // A rule the board refuses (a pin that does not exist) is reported in status(), never a crashed boot.
+    try {
+      arm(r);
+    } catch (e) {
+      st.result = "not armed: " + e;
+    }
+  });
 
   return {
     states: states,

@@ -1,6 +1,8 @@
 // End to end through the REAL bundle (firmware/app.js) in the simulator, against the embedded SMTP sink:
 // each trigger kind, hostile templates, WiFi lost mid-send, reboot with alerts queued, 451, 550, full outbox, damage.
 import { readFileSync } from "node:fs";
+import { parse } from "acorn";
+import { simple } from "acorn-walk";
 import { afterEach, describe, expect, test } from "vitest";
 import { startFlightProxy } from "../../bench/flight-proxy.ts";
 import { createSimBoard, type SimBoard } from "../../host-sim/board.ts";
@@ -32,7 +34,25 @@ interface Rig {
   subjects(): string[];
 }
 
-async function rig(o: { config?: (c: DeviceConfig) => void; sink?: SmtpSinkOptions; files?: Record<string, string>; wifiDown?: boolean; port?: number } = {}): Promise<Rig> {
+/**
+ * The bundle with every function declaration turned into `let f = function f(){…};`: calling one before
+ * its line has run throws, as on Espruino (shared/espruino.md trap 3), where V8 would hoist it.
+ */
+function withoutHoisting(js: Buffer): Buffer {
+  const src = js.toString("latin1");
+  const edits: [number, string][] = [];
+  simple(parse(src, { ecmaVersion: "latest", sourceType: "script" }), {
+    FunctionDeclaration(n: any) {
+      edits.push([n.start, `let ${n.id.name}=`], [n.end, ";"]);
+    },
+  });
+  edits.sort((a, b) => b[0] - a[0] || (a[1] === ";" ? 1 : -1));
+  let out = src;
+  for (const [at, s] of edits) out = out.slice(0, at) + s + out.slice(at);
+  return Buffer.from(out, "latin1");
+}
+
+async function rig(o: { config?: (c: DeviceConfig) => void; sink?: SmtpSinkOptions; files?: Record<string, string>; wifiDown?: boolean; port?: number; noHoisting?: boolean } = {}): Promise<Rig> {
   const sink = await startSmtpSink({ users: [USER], ...o.sink });
   cleanup.push(() => sink.close());
   const cfg = testConfig((c) => {
@@ -46,7 +66,8 @@ async function rig(o: { config?: (c: DeviceConfig) => void; sink?: SmtpSinkOptio
     o.config?.(c);
   });
   const files: Record<string, Buffer | string> = { ...o.files };
-  for (const f of storageFiles(readFileSync(APP), cfg)) files[f.name] = f.data;
+  const app = readFileSync(APP);
+  for (const f of storageFiles(o.noHoisting ? withoutHoisting(app) : app, cfg)) files[f.name] = f.data;
   const board = createSimBoard({ storageDir: makeStorage(files) });
   last = board;
   cleanup.push(() => board.stop());
@@ -163,6 +184,29 @@ describe("triggers", () => {
     expect(boot.parsed.text).toContain("Reason: power-on or reset.");
     expect(beat.parsed.subject).toBe("Garage alive");
     expect(beat.parsed.text).toMatch(/^up 0 h 0 min, \d+ sent, \d+ queued, last error: no errors/);
+    healthy(r.board);
+  });
+});
+
+describe("Espruino semantics", () => {
+  test("without function hoisting every rule kind arms and mails go out", async () => {
+    const r = await rig({
+      noHoisting: true,
+      config: (c) => {
+        c.alerts = [
+          { ...rule, name: "door", kind: "digital", pin: "D4", pull: "up", edge: "both", debounceMs: 10, subject: "door {{state}}", body: "x" },
+          { ...rule, name: "temp", kind: "analog", pin: "D34", above: 2, below: null, hysteresis: 0, sampleMs: 50, scale: 1, offset: 0, unit: "", subject: "temp", body: "x" },
+          { ...rule, name: "alive", kind: "heartbeat", everyHours: 1, subject: "alive", body: "{{value}}" },
+          { ...rule, name: "restart", kind: "boot", subject: "restart", body: "{{state}}" },
+        ];
+      },
+    });
+    expect(r.board.output).toContain("alertmail: ready");
+    expect(Object.values(r.run("alertmail.status()").rules)).not.toContainEqual(expect.stringMatching(/not armed/));
+    r.run("alertmail.fire('door'); alertmail.fire('alive'); alertmail.test()");
+    await r.sink.waitForMessages(4, 20000);
+    await r.drained();
+    expect(r.subjects().sort()).toEqual(["Garage: test mail", "alive", "door high", "restart"]);
     healthy(r.board);
   });
 });
