@@ -328,11 +328,14 @@ export function renderChart(rows: LatencyRow[]): string {
     });
   });
   const maxY = Math.max(1, ...series.flatMap((s) => s.pts.map((p) => p.s.max)));
-  const niceMax = (() => {
-    const step = Math.pow(10, Math.floor(Math.log10(maxY)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * step >= maxY) return m * step;
-    return 10 * step;
+  // Grid: the smallest step of 1, 2, 2.5 or 5 × 10^k that covers the data in at most 6 steps.
+  const tick = (() => {
+    const base = Math.pow(10, Math.floor(Math.log10(maxY / 6)));
+    for (const m of [1, 2, 2.5, 5, 10]) if ((m * base) * 6 >= maxY) return m * base;
+    return 10 * base;
   })();
+  const ticks = Math.ceil(maxY / tick);
+  const niceMax = ticks * tick;
   const maxD = Math.max(1, ...delays);
   const x = (d: number) => L + ((W - L - R) * d) / maxD;
   const y = (v: number) => H - B - ((H - T - B) * v) / niceMax;
@@ -340,8 +343,8 @@ export function renderChart(rows: LatencyRow[]): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${L}" y="22" font-size="14" font-weight="bold">Cold alert: trigger → 250 (median, min–max) against added one-way delay</text>`);
-  for (let k = 0; k <= 5; k++) {
-    const v = (niceMax * k) / 5;
+  for (let k = 0; k <= ticks; k++) {
+    const v = tick * k;
     out.push(`<line x1="${L}" y1="${y(v).toFixed(1)}" x2="${W - R}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
     out.push(`<text x="${L - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${Math.round(v)}</text>`);
   }
