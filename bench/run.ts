@@ -366,10 +366,12 @@ async function build(unavailable: string[]) {
   try {
     const { buildFirmware } = await import("../tools/build.ts");
     const r = (await buildFirmware()) as { ok?: boolean; errors?: string[] };
-    if (r && r.ok === false) unavailable.push(`firmware build failed: ${(r.errors ?? []).slice(0, 2).join("; ")}`);
+    // Never measure a stale firmware/app.js: a failed build makes the alertmail side unavailable.
+    if (r && r.ok === false) bootFailure = `not available: firmware build failed: ${(r.errors ?? []).slice(0, 2).join("; ")}`;
   } catch (e) {
-    unavailable.push(`firmware build failed: ${errText(e)}`);
+    bootFailure = `not available: firmware build failed: ${errText(e)}`;
   }
+  if (bootFailure) unavailable.push(bootFailure);
 }
 
 async function main() {
