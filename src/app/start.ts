@@ -115,7 +115,8 @@ export function startFirmware(b: Board): void {
         s: s,
         b: fillTemplate(r.body, v, html),
         h: html ? 1 : 0,
-        to: r.to && r.to.length ? r.to : undefined,
+        // never undefined: what JSON.stringify does with it differs between engines
+        to: r.to || [],
         g: r.digest ? 1 : 0,
         at: at,
         id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + smtp.helo,

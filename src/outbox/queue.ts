@@ -11,7 +11,7 @@ export interface QueuedAlert {
   s: string;
   b: string;
   h: number;
-  /** Recipients overriding smtp.to, or absent. */
+  /** Recipients overriding smtp.to; empty = smtp.to. */
   to?: Mailbox[];
   /** Fold into one digest with other alerts of the same rule. */
   g?: number;
