@@ -46,6 +46,14 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
+/** The commit measured, with a note when src/, host-sim/ or tools/ had uncommitted changes. */
+function gitDescription(): string {
+  const head = sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
+  if (!head) return "no git";
+  const dirty = sh("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "host-sim", "tools"]);
+  return dirty ? `${head} + uncommitted changes in ${[...new Set(dirty.split("\n").map((l) => l.slice(3).split("/")[0]))].join(", ")}` : head;
+}
+
 interface Server {
   name: string;
   offers: string;
@@ -393,7 +401,7 @@ async function main() {
         date: new Date().toISOString(),
         durationS: (performance.now() - started) / 1000,
         versions: {
-          alertmail: `${JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version} (${sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]) || "no git"})`,
+          alertmail: `${JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version} (${gitDescription()})`,
           nodemailer: pkgVersion("nodemailer"),
           "smtp-server": pkgVersion("smtp-server"),
           postfix: sh("postconf", ["-d", "-h", "mail_version"]) || "not installed",
