@@ -100,16 +100,20 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
       for (const w of watchers) w(line, at);
     },
   });
+  const discard = () => {
+    board.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
   board.boot();
   try {
     await board.waitForOutput(/alertmail: (ready|no configuration|bad configuration)/, 15000);
   } catch (e) {
-    board.stop();
+    discard();
     throw new Error(`firmware did not print "alertmail: ready": ${lines.slice(-3).join(" | ") || (e as Error).message}`);
   }
   const bad = lines.find((l) => /alertmail: (no|bad) configuration/.test(l));
   if (bad) {
-    board.stop();
+    discard();
     throw new Error(bad);
   }
 
@@ -171,9 +175,6 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
       const queuedMs = performance.now() - t0;
       return { at: await done, queuedMs };
     },
-    stop() {
-      board.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: discard,
   };
 }
