@@ -197,12 +197,13 @@ export async function main(argv: string[], say: (s?: string) => void = (s = "") 
 export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say: (s?: string) => void): Promise<{ ok: boolean; rows: Row[] }> {
   const { board, sink, config, triggers, bootAt } = run;
   const rows: Row[] = [];
+  /** Mails seen so far (embedded server) or "sent"/"failed" lines seen (--real): mails are matched to triggers in order. */
   let count = 0;
   for (const t of triggers) {
     const row: Row = { alert: t.alert, how: t.how, expectedTo: expectedRecipients(config, t.alert) };
     rows.push(row);
-    const t0 = t.how === "the boot itself" ? bootAt : Date.now();
-    if (t.how !== "the boot itself") {
+    const t0 = t.atBoot ? bootAt : Date.now();
+    if (!t.atBoot) {
       say(`sim: firing "${t.alert}": ${t.how}`);
       try {
         await t.fire(board);
@@ -213,14 +214,14 @@ export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say
     }
     const got = await waitForMail(board, sink, count, opts.waitMs);
     if (got === null) continue;
-    row.ms = Date.now() - t0;
-    if (typeof got === "string") row.sentLine = got;
-    else {
+    count++;
+    if (typeof got === "string") {
+      row.sentLine = got;
+      row.ms = Date.now() - t0;
+    } else {
       row.mail = got;
-      count++;
       row.ms = got.acceptedAt - t0;
     }
-    if (typeof got === "string") count++;
   }
   await sleep(300); // let the firmware print its "sent" line
   say();

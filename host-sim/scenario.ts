@@ -46,6 +46,8 @@ export interface Trigger {
   alert: string;
   /** Human description: "pin D4 high → low". */
   how: string;
+  /** Fired by the boot itself (nothing to do but wait). */
+  atBoot?: boolean;
   /** Before boot: put inputs at their quiet level so nothing fires by itself. */
   prepare(board: SimBoard): void;
   /** Fires it (resolves once the inputs are set; the boot alert does nothing here). */
@@ -120,7 +122,7 @@ export function defaultTriggers(config: DeviceConfig): Trigger[] {
   return [...boot, ...rest].map((a: AlertRule): Trigger => {
     switch (a.kind) {
       case "boot":
-        return { alert: a.name, how: "the boot itself", prepare: () => {}, fire: async () => {} };
+        return { alert: a.name, how: "the boot itself", atBoot: true, prepare: () => {}, fire: async () => {} };
       case "digital":
         return digitalTrigger(a);
       case "analog":
