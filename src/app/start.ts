@@ -14,7 +14,6 @@ import { clockSet, fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "..
 export interface Board extends SenderBoard {
   store: Store;
   pins: Pins;
-  memory(): object;
   hasTls(): boolean;
   enableWatchdog(seconds: number): void;
   kickWatchdog(): void;
@@ -200,8 +199,7 @@ export function startFirmware(b: Board): void {
         rules: r,
         memory: b.memory(),
       };
-      b.log("status " + JSON.stringify(st));
-      return st;
+      return st; // the console prints it
     },
     test: function () {
       queueAlert({ name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);

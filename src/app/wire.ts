@@ -3,7 +3,7 @@ import { startFirmware } from "./start.ts";
 import { espruinoTransport } from "../platform/socket.ts";
 import { boardTimers } from "../platform/timers.ts";
 import { boardStore } from "../platform/storage.ts";
-import { boardPins, bootReason, enableWatchdog, expose, freeVars, hasTls, kickWatchdog, log, memory, now } from "../platform/board.ts";
+import { boardPins, bootReason, enableWatchdog, expose, hasTls, kickWatchdog, log, memory, now } from "../platform/board.ts";
 import { createSmtpClient } from "../smtp/client.ts";
 import { loop, setup } from "../sketch.ts";
 
@@ -16,7 +16,6 @@ try {
     log: log,
     now: now,
     random: Math.random,
-    freeVars: freeVars,
     memory: memory,
     hasTls: hasTls,
     enableWatchdog: enableWatchdog,

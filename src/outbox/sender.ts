@@ -20,7 +20,8 @@ const LOW_MEMORY_WAIT_MS = 10000;
 export interface SenderBoard {
   timers: Timers;
   now(): number;
-  freeVars(): number;
+  /** process.memory(): free = JS variables free (14 bytes each on the ESP32). */
+  memory(): { free: number };
   random(): number;
   log(s: string): void;
 }
@@ -198,7 +199,7 @@ export function createSender(
     if (s.busy || !link.up) return;
     const jobs = batch();
     if (!jobs.length) return;
-    const free = env.freeVars();
+    const free = env.memory().free;
     if (free < MIN_FREE_VARS) {
       env.log("low memory (" + free + " variables free), waiting");
       return wait(LOW_MEMORY_WAIT_MS);

@@ -22,12 +22,8 @@ export function kickWatchdog(): void {
   E.kickWatchdog();
 }
 
-/** Free JS variables (14 bytes each on the ESP32). */
-export function freeVars(): number {
-  return process.memory().free;
-}
-
-export function memory(): object {
+/** process.memory(): free/usage/total in JS variables (14 bytes each on the ESP32). */
+export function memory(): { free: number } {
   return process.memory();
 }
 
