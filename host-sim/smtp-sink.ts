@@ -22,7 +22,9 @@ export interface ReceivedMail {
   secure: boolean;
 }
 
-/** The SMTP step a fault applies to. "body" is the reply after the final dot. */
+/** The SMTP step a fault applies to. smtp-server always answers DATA with 354 first, so a "data" or
+ * "body" reply both replace the answer to the final dot; a disconnect at "data" drops the connection
+ * right after the 354, at "body" once the whole message is in (before the 250). */
 export type SinkStep = "connect" | "auth" | "mail" | "rcpt" | "data" | "body";
 
 export interface SinkFault {
