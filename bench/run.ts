@@ -389,6 +389,13 @@ async function main() {
   const missing = alertmailMissing();
   if (missing) unavailable.push(`alertmail side: ${missing}`);
   const servers = await startServers(unavailable);
+  // Ctrl-C must not leave the throwaway Postfix running.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      console.error(`\n${sig}: stopping the servers`);
+      Promise.allSettled(servers.map((s) => s.stop())).then(() => process.exit(130));
+    });
+  }
   const notes = await simulatorNotes();
   try {
     const { cold, warm } = await coldAndWarm(servers);
