@@ -32,13 +32,8 @@ export function now(): number {
   return Date.now();
 }
 
-/** The file a deliberate restart leaves behind so the next boot can say why. */
+/** Storage file whoever restarts the board on purpose may write the reason into (read once at the next boot). */
 export const RESTART_NOTE = "amreboot";
-
-export function restart(why: string): void {
-  require("Storage").write(RESTART_NOTE, why);
-  E.reboot();
-}
 
 /** Why this boot happened: the note a deliberate restart left (read once), else unknown. */
 export function bootReason(): string {

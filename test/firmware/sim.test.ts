@@ -172,6 +172,7 @@ describe("triggers", () => {
 
   test("heartbeat and boot: a restart mail with the reason, then the status every period", async () => {
     const r = await rig({
+      files: { amreboot: "new configuration from npm run flash" },
       config: (c) => {
         c.alerts = [
           { ...rule, name: "restart", kind: "boot", subject: "{{device}} restarted", body: "Reason: {{state}}." },
@@ -181,7 +182,8 @@ describe("triggers", () => {
     });
     const [boot, beat] = await r.sink.waitForMessages(2, 20000);
     expect(boot.parsed.subject).toBe("Garage restarted");
-    expect(boot.parsed.text).toContain("Reason: power-on or reset.");
+    expect(boot.parsed.text).toContain("Reason: new configuration from npm run flash.");
+    expect(r.board.storage.names()).not.toContain("amreboot");
     expect(beat.parsed.subject).toBe("Garage alive");
     expect(beat.parsed.text).toMatch(/^up 0 h 0 min, \d+ sent, \d+ queued, last error: no errors/);
     healthy(r.board);
