@@ -66,16 +66,12 @@ export interface SmtpClient {
 type OnReply = (code: number, text: string) => void;
 
 const ignore: OnReply = function () {};
+// Error codes used more than once (one string each in the bundle).
+const ECONNECTION = "ECONNECTION";
+const ECONFIG = "ECONFIG";
+const EPROTOCOL = "EPROTOCOL";
+const EENVELOPE = "EENVELOPE";
 
-interface Body {
-  src: () => string | null;
-  /** Bytes ready to go (dot-stuffed for DATA, raw for BDAT), at most about 2 × MAX_WRITE. */
-  cur: string;
-  eof: boolean;
-  /** DATA only: CRLF + dot-stuffing (null for BDAT: chunks go as they are). */
-  stuff: ((piece: string | null) => string) | null;
-  end: OnReply;
-}
 
 export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers): SmtpClient {
   const log = opts.log;
@@ -100,7 +96,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let pend: string[] = [];
   let shown: string[] = [];
   let inflight = 0;
-  let body: Body | null = null;
+  // The one body being written: the final reply's handler (null = none), its piece source, bytes
+  // ready (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer.
+  let body: OnReply | null = null;
+  let bodySrc: () => string | null;
+  let bodyCur = "";
+  let bodyEof = false;
+  let bodyStuff: ((piece: string | null) => string) | null = null;
   let drainWait = false;
   /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
   let closing = 0;
@@ -211,7 +213,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (log) text.split("\n").forEach(function (l) { log("S: " + l); });
     if (!inflight) {
       // Unsolicited: a 421 before an idle close, or a confused server.
-      if (cb) fail(smtpError("EPROTOCOL", "unexpected reply: " + text, code, text));
+      if (cb) fail(smtpError(EPROTOCOL, "unexpected reply: " + text, code, text));
       else drop();
       return;
     }
@@ -219,7 +221,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     const fn = waits.shift()!;
     const name = names.shift()!;
     // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
-    if (code === 421 && name !== "QUIT") return fail(smtpError("ECONNECTION", "server closing: " + text, code, text, name));
+    if (code === 421 && name !== "QUIT") return fail(smtpError(ECONNECTION, "server closing: " + text, code, text, name));
     reused = false;
     fn(code, text);
     if (id !== conn) return;
@@ -241,7 +243,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         if (id === conn) onReply(c, t);
       },
       function (m) {
-        if (id === conn) fail(smtpError("EPROTOCOL", m, 0, "", names[0]));
+        if (id === conn) fail(smtpError(EPROTOCOL, m, 0, "", names[0]));
       },
     );
     armReply();
@@ -257,7 +259,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           pump();
         },
         error: function (e) {
-          if (id === conn) fail(smtpError("ECONNECTION", "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+          if (id === conn) fail(smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
           if (id === closing) {
@@ -271,17 +273,17 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id !== conn) return;
           sock = null;
           // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
-          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError("ECONNECTION", "connection closed by the server", 0, "", names[0]));
+          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
         },
       });
     } catch (x: any) {
-      fail(smtpError("ECONNECTION", "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
+      fail(smtpError(ECONNECTION, "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
     }
   }
 
   function onGreeting(code: number, text: string) {
     greeted = true;
-    if (code !== 220) return fail(smtpError("ECONNECTION", "server refused the connection: " + text, code, text, "CONNECT"));
+    if (code !== 220) return fail(smtpError(ECONNECTION, "server refused: " + text, code, text, "CONNECT"));
     cmd("EHLO " + opts.helo, onEhlo);
   }
   function onEhlo(code: number, text: string) {
@@ -300,7 +302,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       triedHelo = true;
       return cmd("HELO " + opts.helo, onEhlo);
     }
-    fail(smtpError("EPROTOCOL", "EHLO refused: " + text, code, text, triedHelo ? "HELO" : "EHLO"));
+    fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, triedHelo ? "HELO" : "EHLO"));
   }
 
   function auth() {
@@ -324,7 +326,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function onAuth(code: number, text: string) {
     if (code === 235) return advance();
     // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
-    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (Gmail, Outlook and others need an app password, not the account password): " : "AUTH failed: ") + text, code, text, "AUTH"));
+    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (Gmail, Outlook etc. need an app password): " : "AUTH failed: ") + text, code, text, "AUTH"));
   }
 
   function advance() {
@@ -373,7 +375,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       if (!m.to.length) throw new Error("no recipients");
       src = m.body();
     } catch (x: any) {
-      r.error = smtpError("ECONFIG", "message not sendable: " + ((x && x.message) || x));
+      r.error = smtpError(ECONFIG, "message not sendable: " + ((x && x.message) || x));
       settle(i, r);
       return false;
     }
@@ -383,7 +385,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     needRset = false;
     // RFC 5321 §4.1.1.2, no space after the colon. No BODY=8BITMIME: src/mime writes 7-bit only.
     cmd("MAIL FROM:<" + m.from + ">", function (c, t) {
-      if (c >= 300) envErr = smtpError("EENVELOPE", "sender refused: " + t, c, t, "MAIL");
+      if (c >= 300) envErr = smtpError(EENVELOPE, "sender refused: " + t, c, t, "MAIL");
     });
     m.to.forEach(function (a) {
       cmd("RCPT TO:<" + a + ">", function (c, t) {
@@ -395,7 +397,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     // The reply that settles this mail: to "." (DATA), to BDAT … LAST, or a refused DATA.
     const end = function (c: number, t: string) {
       r.response = t;
-      if (!envErr && !r.accepted.length) envErr = smtpError("EENVELOPE", "all recipients refused", rcptCode, r.rejected.length ? r.rejected[0].response : t, "RCPT");
+      if (!envErr && !r.accepted.length) envErr = smtpError(EENVELOPE, "all recipients refused", rcptCode, r.rejected.length ? r.rejected[0].response : t, "RCPT");
       if (envErr || c >= 300) {
         r.error = envErr || smtpError("EMESSAGE", "message refused: " + t, c, t, chunking ? "BDAT" : "DATA");
         needRset = true;
@@ -403,14 +405,19 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       settle(i, r);
       if (started === answered) advance();
     };
-    const b: Body = { src: src, cur: "", eof: false, stuff: null, end: end };
-    if (chunking) body = b;
+    const start = function (stuff: ((piece: string | null) => string) | null) {
+      body = end;
+      bodySrc = src;
+      bodyCur = "";
+      bodyEof = false;
+      bodyStuff = stuff;
+    };
+    if (chunking) start(null);
     else cmd("DATA", function (c, t) {
       if (c !== 354) return end(c, t);
       // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
       if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA", ".");
-      b.stuff = createDataStuffer();
-      body = b;
+      start(createDataStuffer());
       pump();
     });
     return true;
@@ -422,19 +429,19 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
    */
   function pump() {
     while (body) {
-      const b = body;
+      const end = body;
+      const data = !!bodyStuff;
       // Read one piece ahead so the last chunk is known to be last.
-      while (b.cur.length <= MAX_WRITE && !b.eof) {
-        const p = b.src();
-        if (p === null) b.eof = true;
-        if (b.stuff) b.cur += b.stuff(p);
-        else if (p !== null) b.cur += p;
+      while (bodyCur.length <= MAX_WRITE && !bodyEof) {
+        const p = bodySrc();
+        if (p === null) bodyEof = true;
+        if (bodyStuff) bodyCur += bodyStuff(p);
+        else if (p !== null) bodyCur += p;
       }
-      const s = b.cur.slice(0, MAX_WRITE);
-      b.cur = b.cur.slice(MAX_WRITE);
-      const fin = b.eof && !b.cur.length;
-      if (!fin) {
-        if (b.stuff) {
+      const s = bodyCur.slice(0, MAX_WRITE);
+      bodyCur = bodyCur.slice(MAX_WRITE);
+      if (!bodyEof || bodyCur.length) {
+        if (data) {
           if (log) log("C: (" + s.length + " bytes)");
           write(s);
         } else {
@@ -446,13 +453,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       }
       body = null;
-      if (b.stuff) queue(s, b.end, "DATA", "(" + s.length + " bytes, end of data)");
-      else cmd("BDAT " + s.length + " LAST", b.end, undefined, s);
+      if (data) queue(s, end, "DATA", "(" + s.length + " bytes)");
+      else cmd("BDAT " + s.length + " LAST", end, undefined, s);
       // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
       // content, which may open a group (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
       let next = false;
       while (pipe && !next && started < mails.length) {
-        if (!b.stuff) needRset = true;
+        if (!data) needRset = true;
         next = startMail();
       }
       if (!next && started === mails.length && pipe && opts.keepAliveMs <= 0) {
@@ -467,7 +474,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   return {
     send: function (list, done) {
       if (cb) {
-        const e = smtpError("ECONFIG", "send() while busy");
+        const e = smtpError(ECONFIG, "send() while busy");
         e.transient = true;
         timers.set(function () { done(e, []); }, 0);
         return;
@@ -480,7 +487,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !opts.secure && !opts.allowPlainAuth) {
         drop();
-        return finish(smtpError("ECONFIG", "no password over a plain connection to a relay not marked trusted"));
+        return finish(smtpError(ECONFIG, "password over plain connection: relay not trusted"));
       }
       if (!sock) return open();
       if (idleTimer !== undefined) timers.clear(idleTimer);
@@ -495,7 +502,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         write("QUIT\r\n");
       }
       drop();
-      finish(smtpError("ECONNECTION", "closed by the caller"));
+      finish(smtpError(ECONNECTION, "closed by the caller"));
     },
   };
 }
