@@ -49,7 +49,8 @@ async function bootMailSent(r: Run) {
 /** Fast retries so fault tests don't wait the default 30 s. */
 const fastOutbox = (b: any) => (b.outbox = { ...(b.outbox ?? {}), retrySeconds: 1, maxRetrySeconds: 2, coalesceSeconds: 0 });
 
-describe("the real firmware in the simulator", () => {
+// Generous: each wait inside has its own limit; a loaded shared machine may be slow.
+describe("the real firmware in the simulator", { timeout: 150000 }, () => {
   it("delivers one mail per alert of the shipped board.json, with its subject, recipients and parts", async () => {
     const r = await start();
     const { ok, rows } = await runDefault(r, { waitMs: 30000 }, quiet);
