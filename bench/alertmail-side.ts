@@ -70,6 +70,8 @@ export interface AlertmailBoard {
   sendAll(cs: Content[], sharedHtml?: string): Promise<{ at: number; queuedMs: number }>;
   eval(code: string): unknown;
   lines: string[];
+  /** Sends whose end fell back to the "sent" log line because the 250 probe saw nothing. */
+  endedAtLogLine(): number;
   stop(): void;
 }
 
@@ -120,6 +122,7 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
   // Times the firmware's socket `data` events that carry a 250 reply, on the host clock, so a send
   // ends when the firmware got the server's 250 (not when it got round to logging it, after a QUIT).
   let last250 = -1;
+  let endedAtLogLine = 0;
   const global = board.eval("(function(){return this})()") as Record<string, unknown>;
   global.__bench250 = () => {
     last250 = performance.now();
@@ -148,7 +151,9 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
         if (pending.size === 0) {
           clearTimeout(timer);
           watchers.delete(watch);
-          resolve(last250 >= since && last250 <= at ? last250 : at);
+          const probed = last250 >= since && last250 <= at;
+          if (!probed) endedAtLogLine++;
+          resolve(probed ? last250 : at);
         }
       };
       watchers.add(watch);
@@ -157,6 +162,7 @@ export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoa
 
   return {
     lines,
+    endedAtLogLine: () => endedAtLogLine,
     eval: (code) => board.eval(code),
     send(c) {
       const done = waitSent([c.subject], 60000);

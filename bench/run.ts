@@ -173,6 +173,9 @@ function skippedRows(server: Server, why: string): LatencyRow[] {
   return DELAYS.map((delayMs) => ({ server: server.name, offers: server.offers, delayMs, alertmail: emptySide(why), nodemailer: emptySide(why) }));
 }
 
+/** alertmail sends timed at the log line because the socket probe saw no 250 (reported if any). */
+let probeMisses = 0;
+
 /** Set once a board failed to boot: the same bundle will not boot for the next row either. */
 let bootFailure: string | null = null;
 
@@ -189,6 +192,7 @@ async function withBoard<T>(opts: Parameters<typeof startAlertmailBoard>[0], f: 
   try {
     return await f(board);
   } finally {
+    probeMisses += board.endedAtLogLine();
     board.stop();
   }
 }
@@ -420,7 +424,9 @@ async function main() {
         },
         trialsPerCell: N,
         unavailable,
-        notes,
+        notes: probeMisses
+          ? [...notes, `${probeMisses} alertmail send(s) were timed at the firmware's "sent" log line: the socket probe saw no 250 for them.`]
+          : notes,
       },
       cold,
       warm,
