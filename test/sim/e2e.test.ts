@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { APP_JS, ROOT } from "../../tools/build.ts";
-import { finish, runDefault, runScenario, setUpRun, type CliOptions, type Run } from "../../host-sim/cli.ts";
+import { finish, main, runDefault, runScenario, setUpRun, type CliOptions, type Run } from "../../host-sim/cli.ts";
 import { until } from "./helpers.ts";
 
 const TMP = join(ROOT, "test", ".tmp", "sim-e2e");
@@ -127,6 +127,14 @@ describe("the real firmware in the simulator", { timeout: 150000 }, () => {
 });
 
 describe("npm start", () => {
+  it("refuses an invalid board.json with the reason and exit code 1, before booting anything", async () => {
+    const lines: string[] = [];
+    const code = await main(["--quiet", "--board", boardVariant((b) => (b.smtp.port = "x"))], (l = "") => lines.push(l));
+    expect(code).toBe(1);
+    expect(lines.join("\n")).toMatch(/smtp\.port: found "x"/);
+    expect(lines.join("\n")).not.toContain("embedded SMTP server");
+  });
+
   it("exits 0 on a clean checkout's board.json and lists every delivered mail", () => {
     const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--quiet"], { cwd: ROOT, encoding: "utf8", timeout: 120000 });
     expect(p.stdout).toMatch(/NOTE: the firmware is pointed at 127\.0\.0\.1:\d+ instead of smtp\.example\.com:465/);
