@@ -29,36 +29,24 @@ const TLS_CLOSE_NOTIFY = -30848;
 /**
  * A Transport over Espruino-style net/tls modules (the board's, or the simulator's emulation).
  * Connect failures throw synchronously; data may come before the connect callback (so it is not
- * waited for); a clean TLS close (-30848) is not an error; close fires once.
+ * waited for); a clean TLS close (-30848) is not an error; close fires once. The board's socket
+ * (write, end) is the returned Socket.
  */
 export function createTransport(net: NetModule, tls: NetModule): Transport {
   return {
     connect: function (host, port, secure, h) {
       let closed = false;
       const s = (secure ? tls : net).connect({ host: host, port: port }, function () {});
-      s.on("data", function (d: string) {
-        if (!closed) h.data(d);
-      });
-      s.on("drain", function () {
-        if (!closed) h.drain();
-      });
-      s.on("error", function (e: any) {
-        if (closed || (e && e.code === TLS_CLOSE_NOTIFY)) return;
-        h.error({ code: e && e.code, message: (e && e.message) || String(e) });
+      s.on("data", h.data);
+      s.on("drain", h.drain);
+      s.on("error", function (e: { code?: number; message: string }) {
+        if (e.code !== TLS_CLOSE_NOTIFY) h.error(e);
       });
       s.on("close", function (hadError: any) {
-        if (closed) return;
+        if (!closed) h.close(!!hadError);
         closed = true;
-        h.close(!!hadError);
       });
-      return {
-        write: function (d) {
-          s.write(d);
-        },
-        end: function () {
-          s.end();
-        },
-      };
+      return s;
     },
   };
 }
