@@ -9,6 +9,8 @@ export interface Side {
   /** Failed attempts (message of each), or the reason the side did not run at all. */
   errors: string[];
   skipped?: string;
+  /** Cold trials after which a connection was still open 5 s later. */
+  lingering?: number;
 }
 
 export interface LatencyRow {
@@ -70,8 +72,9 @@ const connectMs = (s: Side) => summarize(s.trials.map((t) => t.connectMs).filter
 function sideCell(s: Side, f: (s: Side) => Summary | null, fmt: (x: Summary | null) => string): string {
   if (s.skipped) return s.skipped;
   if (!s.trials.length) return `failed: ${s.errors[0] ?? "no trials"}`;
-  const failed = s.errors.length ? ` (${s.errors.length} failed)` : "";
-  return fmt(f(s)) + failed;
+  const failed = s.errors.length ? ` (${s.errors.length} failed: ${s.errors[0]})` : "";
+  const lingering = s.lingering ? ` (${s.lingering} left a connection open 5 s after the 250)` : "";
+  return fmt(f(s)) + failed + lingering;
 }
 
 function escapeCell(s: string): string {
