@@ -153,7 +153,6 @@ export function createSender(
   function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
     s.busy = false;
     let retry = false;
-    const q = queue;
     jobs.forEach(function (j, i) {
       const r = results[i];
       const subj = '"' + j.a.s + '"';
@@ -162,25 +161,25 @@ export function createSender(
         report(j.a.r, line);
       };
       if (r && !r.error && r.accepted.length) {
-        j.files.forEach(q.remove);
+        j.files.forEach(queue.remove);
         s.sent++;
         say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
         if (j.notes) {
-          q.notes.d -= j.notes.d;
-          q.notes.c -= j.notes.c;
-          q.notes.f.splice(0, j.notes.f.length);
-          q.saveNotes();
+          queue.notes.d -= j.notes.d;
+          queue.notes.c -= j.notes.c;
+          queue.notes.f.splice(0, j.notes.f.length);
+          queue.saveNotes();
         }
         r.rejected.forEach(function (x) {
-          q.note(x.address + " for " + subj + ": " + x.response);
+          queue.note(x.address + " for " + subj + ": " + x.response);
         });
       } else {
         const e = r && r.error;
         const why = oneLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
         s.lastError = why;
         if (r && (!e || !e.transient)) {
-          j.files.forEach(q.remove);
-          q.note(subj + ": " + why);
+          j.files.forEach(queue.remove);
+          queue.note(subj + ": " + why);
           say("failed " + subj + " permanently: " + why);
         } else {
           retry = true;
@@ -190,7 +189,7 @@ export function createSender(
     });
     if (retry) return retryLater();
     attempts = 0;
-    if (q.names().length) kick(true);
+    if (queue.names().length) kick(true);
   }
 
   function flush() {
