@@ -7,6 +7,9 @@ import { performance } from "node:perf_hooks";
 import type { DeviceConfig } from "../src/config.ts";
 import { FROM, TO } from "./messages.ts";
 import type { Content, SmtpTarget } from "./nodemailer-side.ts";
+import { createSimBoard } from "../host-sim/board.ts";
+import { createSimStorage } from "../host-sim/storage.ts";
+import { storageFiles } from "../tools/flash/payload.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -47,20 +50,9 @@ export function benchConfig(o: BoardOptions): DeviceConfig {
   };
 }
 
-/** Why the alertmail side cannot run yet, or null when its pieces are in the tree. */
+/** Why the alertmail side cannot run, or null when the bundle is there. */
 export function alertmailMissing(): string | null {
-  const need = ["host-sim/board.ts", "tools/flash/payload.ts", "src/smtp/client.ts", "firmware/app.js"];
-  const gone = need.filter((p) => !existsSync(join(ROOT, p)));
-  if (gone.length) return `not available yet (missing ${gone.join(", ")})`;
-  return null;
-}
-
-interface SimBoardLike {
-  boot(): void;
-  output: string[];
-  waitForOutput(re: RegExp, timeoutMs: number): Promise<string>;
-  eval(code: string): unknown;
-  stop(): void;
+  return existsSync(join(ROOT, "firmware", "app.js")) ? null : "not available: firmware/app.js was not built";
 }
 
 export interface AlertmailBoard {
@@ -83,10 +75,6 @@ const RX_PROBE = `(function(g){["tls","net"].forEach(function(n){var m=require(n
 
 /** Boots the bundle with the bench config; rejects with the firmware's words if it does not get ready. */
 export async function startAlertmailBoard(o: BoardOptions): Promise<AlertmailBoard> {
-  const boardModule = "../host-sim/board.ts"; // a variable: the simulator may not be in the tree yet
-  const { createSimBoard } = (await import(boardModule)) as { createSimBoard: (opts: object) => SimBoardLike };
-  const { storageFiles } = await import("../tools/flash/payload.ts");
-  const { createSimStorage } = await import("../host-sim/storage.ts");
   const dir = mkdtempSync(join(tmpdir(), "alertmail-bench-"));
   // Installed the way flashing writes them (tools/flash/payload.ts), into the simulator's Storage folder.
   const storage = createSimStorage({ dir, capacity: o.storageBytes });

@@ -175,7 +175,7 @@ export function checkTargets(r: Results): TargetCheck[] {
   add(
     "cold, CHUNKING, 50 ms one-way: trigger→250 ≤ 0.85 × nodemailer",
     c50 ? ratio(medianMs(c50.alertmail), medianMs(c50.nodemailer)) : null,
-    (v) => `${v.toFixed(2)}× (medians)${c50 ? turnsOnly(c50) : ""}`,
+    (v) => `${v.toFixed(3)}× (medians)${c50 ? turnsOnly(c50) : ""}`,
     (v) => v <= 0.85,
     c50 ? why([c50]) : "Postfix (CHUNKING) not in this run",
   );
@@ -184,7 +184,7 @@ export function checkTargets(r: Results): TargetCheck[] {
   add(
     `warm, 50 ms one-way${w50best ? ` (${w50best.server})` : ""}: trigger→250 ≤ 0.5 × pooled nodemailer`,
     w50best ? ratio(medianMs(w50best.alertmail), medianMs(w50best.nodemailer)) : null,
-    (v) => `${v.toFixed(2)}× (medians)${w50best ? turnsOnly(w50best) : ""}`,
+    (v) => `${v.toFixed(3)}× (medians)${w50best ? turnsOnly(w50best) : ""}`,
     (v) => v <= 0.5,
     w50best ? why([w50best]) : "no warm row",
   );

@@ -5,6 +5,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, type as osType } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { startSmtpSink } from "../host-sim/smtp-sink.ts";
+import { postfixUnavailable, startPostfix } from "../tools/postfix/postfix.ts";
+import { buildFirmware } from "../tools/build.ts";
+import { isLocalPortListening } from "../host-sim/net.ts";
 import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./alertmail-side.ts";
 import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
 import { startFlightProxy, type FlightProxy } from "./flight-proxy.ts";
@@ -67,52 +71,26 @@ interface Server {
 
 async function startServers(unavailable: string[]): Promise<Server[]> {
   const servers: Server[] = [];
+  for (const pipelining of [true, false]) {
+    const sink = await startSmtpSink({ users: [{ user: USER, password: PASSWORD }], pipelining, tls: true });
+    servers.push({
+      name: "smtp-server sink",
+      offers: pipelining ? "PIPELINING" : "no PIPELINING",
+      target: { port: sink.port, user: USER, password: PASSWORD },
+      received: () => sink.messages.length,
+      stop: () => sink.close(),
+    });
+  }
+  const postfix: Server = { name: "Postfix", offers: "PIPELINING, CHUNKING", target: { port: 0, user: "", password: "" }, stop: () => {} };
   try {
-    const { startSmtpSink } = await import("../host-sim/smtp-sink.ts");
-    for (const pipelining of [true, false]) {
-      const sink = await startSmtpSink({ users: [{ user: USER, password: PASSWORD }], pipelining, tls: true });
-      servers.push({
-        name: "smtp-server sink",
-        offers: pipelining ? "PIPELINING" : "no PIPELINING",
-        target: { port: sink.port, user: USER, password: PASSWORD },
-        received: () => sink.messages.length,
-        stop: () => sink.close(),
-      });
-    }
+    const pf = await startPostfix();
+    if (pf) Object.assign(postfix, { target: { port: pf.tlsPort, user: pf.user, password: pf.password }, stop: () => pf.stop() });
+    else postfix.skipped = `Postfix not available: ${postfixUnavailable() ?? "it did not start (its reason is printed above)"}`;
   } catch (e) {
-    unavailable.push(`embedded sink (host-sim/smtp-sink.ts): ${errText(e)}`);
+    postfix.skipped = `Postfix failed to start: ${errText(e)}`;
   }
-  const postfixModule = "../tools/postfix/postfix.ts"; // a variable: the script may not be in the tree yet
-  const postfixRow = (skipped: string): Server => ({
-    name: "Postfix",
-    offers: "PIPELINING, CHUNKING",
-    target: { port: 0, user: "", password: "" },
-    stop: () => {},
-    skipped,
-  });
-  if (!existsSync(join(ROOT, "tools/postfix/postfix.ts"))) {
-    servers.push(postfixRow("not available yet (tools/postfix/postfix.ts missing)"));
-  } else {
-    try {
-      const { startPostfix } = (await import(postfixModule)) as {
-        startPostfix: () => Promise<{ tlsPort: number; user: string; password: string; stop(): Promise<void> | void } | null>;
-      };
-      const pf = await startPostfix();
-      if (!pf) servers.push(postfixRow("Postfix not installed (startPostfix() returned null)"));
-      else {
-        const domain = pf.user.includes("@") ? pf.user.split("@")[1] : "";
-        servers.push({
-          name: "Postfix",
-          offers: "PIPELINING, CHUNKING",
-          target: { port: pf.tlsPort, user: pf.user, password: pf.password, to: domain ? `ops@${domain}` : undefined },
-          stop: () => pf.stop(),
-        });
-      }
-    } catch (e) {
-      servers.push(postfixRow(`Postfix failed to start: ${errText(e)}`));
-    }
-  }
-  for (const s of servers) if (s.skipped) unavailable.push(`${s.name}: ${s.skipped}`);
+  servers.push(postfix);
+  for (const s of servers) if (s.skipped) unavailable.push(s.skipped);
   return servers;
 }
 
@@ -351,32 +329,25 @@ async function boardCost(servers: Server[]): Promise<BoardCost> {
 }
 
 /** The simulator's own cost per connect, measured here, so a reader can tell it from the firmware's. */
-async function simulatorNotes(): Promise<string[]> {
-  try {
-    const net = (await import("../host-sim/net.ts")) as { isLocalPortListening?: (port: number) => boolean };
-    if (typeof net.isLocalPortListening !== "function") return [];
-    const times: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const t = performance.now();
-      net.isLocalPortListening(9);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    return [
-      `Before each connect the simulator checks synchronously that the port is listening (host-sim/net.ts \`isLocalPortListening\`, so a refused connect throws like on the board): ${times[3].toFixed(1)} ms median (${times[0].toFixed(1)}–${times[6].toFixed(1)}) on this machine, inside every alertmail trigger→connect and cold trigger→250 time below; the board has no such cost.`,
-    ];
-  } catch {
-    return [];
+function simulatorNotes(): string[] {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t = performance.now();
+    isLocalPortListening(9);
+    times.push(performance.now() - t);
   }
+  times.sort((a, b) => a - b);
+  return [
+    `Before each connect the simulator checks synchronously that the port is listening (host-sim/net.ts \`isLocalPortListening\`, so a refused connect throws like on the board): ${times[3].toFixed(1)} ms median (${times[0].toFixed(1)}–${times[6].toFixed(1)}) on this machine, inside every alertmail trigger→connect and cold trigger→250 time below; the board has no such cost.`,
+  ];
 }
 
 async function build(unavailable: string[]) {
   progress("building firmware/app.js");
   try {
-    const { buildFirmware } = await import("../tools/build.ts");
-    const r = (await buildFirmware()) as { ok?: boolean; errors?: string[] };
+    const r = await buildFirmware();
     // Never measure a stale firmware/app.js: a failed build makes the alertmail side unavailable.
-    if (r && r.ok === false) bootFailure = `not available: firmware build failed: ${(r.errors ?? []).slice(0, 2).join("; ")}`;
+    if (!r.ok) bootFailure = `not available: firmware build failed: ${r.errors.slice(0, 2).join("; ")}`;
   } catch (e) {
     bootFailure = `not available: firmware build failed: ${errText(e)}`;
   }
@@ -397,7 +368,7 @@ async function main() {
       Promise.allSettled(servers.map((s) => s.stop())).then(() => process.exit(130));
     });
   }
-  const notes = await simulatorNotes();
+  const notes = simulatorNotes();
   try {
     const { cold, warm } = await coldAndWarm(servers);
     const tp = await throughput(servers);
