@@ -37,8 +37,8 @@ const MISSING_MEMBERS: [string, string[]][] = [
 export interface RealmHost {
   /** Board clock in ms since 1970 (starts near 0 until SNTP sets it). */
   now(): number;
-  /** E.setTimeZone offset in minutes (local time = UTC + this). */
-  tzMinutes(): number;
+  /** E.setTimeZone offset in minutes (local time = UTC + this); default 0 (UTC). */
+  tzMinutes?(): number;
   /** Queue a function for the idle loop (async emit). */
   defer(fn: () => void): void;
   /** Run a firmware function as an event callback (depth, uncaught errors). */
@@ -157,19 +157,20 @@ const PRELUDE = String.raw`(function (host) {
 
   // The board clock: near 1970 until SNTP (Wifi.setSNTP) or setTime() sets it; an invalid date is 0.
   var D = Date;
+  var tz = function () { return host.tzMinutes ? host.tzMinutes() : 0; };
   function BoardDate(a, b, c, d, e, f, g) {
     if (!new.target) return new D(host.now()).toString();
     var n = arguments.length, r;
     if (n === 0) r = new D(host.now());
     else if (n === 1) r = new D(a instanceof D ? a.getTime() : a);
-    else r = new D(D.UTC(a, b, c === undefined ? 1 : c, d || 0, e || 0, f || 0, g || 0) - host.tzMinutes() * 60000);
+    else r = new D(D.UTC(a, b, c === undefined ? 1 : c, d || 0, e || 0, f || 0, g || 0) - tz() * 60000);
     if (r.getTime() !== r.getTime()) r = new D(0);
     return r;
   }
   BoardDate.prototype = D.prototype;
   def(D.prototype, "constructor", BoardDate);
   // Local time on the board is UTC + E.setTimeZone(hours) (default 0), whatever the PC's zone is.
-  var shifted = function (t) { return new D(t.getTime() + host.tzMinutes() * 60000); };
+  var shifted = function (t) { return new D(t.getTime() + tz() * 60000); };
   ["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds", "Milliseconds"].forEach(function (k) {
     var utcGet = D.prototype["getUTC" + k];
     def(D.prototype, "get" + k, function () { return utcGet.call(shifted(this)); });
@@ -179,12 +180,12 @@ const PRELUDE = String.raw`(function (host) {
     def(D.prototype, "set" + k, function () {
       var t = shifted(this);
       utcSet.apply(t, arguments);
-      return this.setTime(t.getTime() - host.tzMinutes() * 60000);
+      return this.setTime(t.getTime() - tz() * 60000);
     });
   });
-  def(D.prototype, "getTimezoneOffset", function () { return -host.tzMinutes(); });
+  def(D.prototype, "getTimezoneOffset", function () { return -tz(); });
   def(D.prototype, "toString", function () {
-    var m = host.tzMinutes(), t = shifted(this), a = Math.abs(m);
+    var m = tz(), t = shifted(this), a = Math.abs(m);
     var p2 = function (x) { return (x < 10 ? "0" : "") + x; };
     return nReplace.call(t.toUTCString(), "GMT", "GMT" + (m < 0 ? "-" : "+") + p2(Math.floor(a / 60)) + p2(a % 60));
   });
