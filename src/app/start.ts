@@ -28,28 +28,8 @@ export interface Board extends SenderBoard {
 const TICK_MS = 5000;
 /** A wall-clock step bigger than this between two ticks is SNTP setting the clock, not time passing. */
 const CLOCK_STEP_MS = 60000;
-const SECTIONS = ["device", "wifi", "smtp", "alerts", "outbox", "sketch"];
 
-/** The configuration from Storage, or a sentence saying why there is none. */
-export function readConfig(store: Store): DeviceConfig | string {
-  const raw = store.read(CONFIG_FILE);
-  if (raw === undefined) return "no configuration: Storage file " + CONFIG_FILE + " is missing; run `npm run flash`";
-  let c: any;
-  try {
-    c = JSON.parse(raw);
-  } catch (e) {
-    c = 0;
-  }
-  const missing = SECTIONS.filter(function (k) {
-    return !c || typeof c[k] != "object";
-  });
-  return missing.length ? "bad configuration: " + CONFIG_FILE + " lacks " + missing.join(", ") + "; run `npm run flash -- --config-only`" : c;
-}
-
-export function startFirmware(b: Board): void {
-  const got = readConfig(b.store);
-  if (typeof got == "string") return b.log(got);
-  const cfg = got;
+function boot(b: Board, cfg: DeviceConfig): void {
   const smtp = cfg.smtp;
   const wd = cfg.device.watchdogSeconds;
   const secure = smtp.security == "tls";
@@ -221,4 +201,15 @@ export function startFirmware(b: Board): void {
   keepWifi(b.wifi(), b.timers, link, cfg, function () {
     sender.kick(true);
   }, b.log);
+}
+
+/** Boots, or says why not: a missing or broken configuration (or anything the board refuses) is a console line, never a crash loop. */
+export function startFirmware(b: Board): void {
+  const raw = b.store.read(CONFIG_FILE);
+  if (raw === undefined) return b.log("no configuration: Storage file " + CONFIG_FILE + " is missing; run `npm run flash`");
+  try {
+    boot(b, JSON.parse(raw));
+  } catch (e) {
+    b.log("bad configuration (" + e + "): run `npm run flash -- --config-only`");
+  }
 }

@@ -7,29 +7,24 @@ import { boardPins, bootReason, enableWatchdog, expose, hasTls, kickWatchdog, lo
 import { createSmtpClient } from "../smtp/client.ts";
 import { loop, setup } from "../sketch.ts";
 
-// Whatever the configuration holds, the board stays up for its console: report, never a crash loop.
-try {
-  startFirmware({
-    store: boardStore(),
-    pins: boardPins,
-    timers: boardTimers,
-    log: log,
-    now: now,
-    random: Math.random,
-    memory: memory,
-    hasTls: hasTls,
-    enableWatchdog: enableWatchdog,
-    kickWatchdog: kickWatchdog,
-    wifi: function () {
-      return require("Wifi");
-    },
-    smtp: function (o) {
-      return createSmtpClient(o, espruinoTransport, boardTimers);
-    },
-    bootReason: bootReason,
-    expose: expose,
-    sketch: { setup: setup, loop: loop },
-  });
-} catch (e) {
-  log("bad configuration: " + e);
-}
+startFirmware({
+  store: boardStore(),
+  pins: boardPins,
+  timers: boardTimers,
+  log: log,
+  now: now,
+  random: Math.random,
+  memory: memory,
+  hasTls: hasTls,
+  enableWatchdog: enableWatchdog,
+  kickWatchdog: kickWatchdog,
+  wifi: function () {
+    return require("Wifi");
+  },
+  smtp: function (o) {
+    return createSmtpClient(o, espruinoTransport, boardTimers);
+  },
+  bootReason: bootReason,
+  expose: expose,
+  sketch: { setup: setup, loop: loop },
+});

@@ -28,8 +28,10 @@ describe("boot", () => {
   });
 
   test("a broken configuration file is reported, never a crash", () => {
-    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration: alertmail.json lacks device, wifi/)]);
-    expect(bootFirmware({ config: '{"device": {}}' }).log).toEqual([expect.stringMatching(/^bad configuration.*lacks wifi, smtp, alerts, outbox, sketch/)]);
+    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration \(SyntaxError: .*\): run `npm run flash -- --config-only`$/)]);
+    const b = bootFirmware({ config: '{"device": {}}' });
+    expect(b.log).toEqual([expect.stringMatching(/^bad configuration \(TypeError: /)]);
+    expect(b.wifi.state.connects).toBe(0);
   });
 
   test("TLS configured on a build without TLS names the firmware to flash", () => {
