@@ -367,6 +367,25 @@ describe("messages", () => {
     expect(beat.raw).toContain("1 alerts sent.\r\n\r\nup 24 h 0 min, 1 sent, 0 queued, last error: 451 4.3.0 try later");
   });
 
+  test("the sketch's setup runs once after the rules are armed, its loop every sketch.loopMs", () => {
+    const calls: string[] = [];
+    const b = bootFirmware({
+      config: testConfig((c) => (c.sketch.loopMs = 1000)),
+      sketch: {
+        setup: (api) => calls.push("setup " + typeof api.send),
+        loop: (api) => {
+          calls.push("loop " + api.millis());
+          if (calls.length === 3) api.send({ subject: "from the sketch", text: "x" });
+        },
+      },
+    });
+    expect(calls).toEqual(["setup function"]);
+    expect(b.log.indexOf("ready")).toBeGreaterThan(-1);
+    b.clock.advance(5500);
+    expect(calls).toEqual(["setup function", "loop 1000", "loop 2000", "loop 3000", "loop 4000", "loop 5000"]);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["from the sketch"]);
+  });
+
   test("fire() of an unknown rule says so", () => {
     const b = bootFirmware();
     b.api.fire("nope");

@@ -2,7 +2,7 @@
 import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { CONFIG_FILE } from "../../src/config.ts";
 import { startFirmware } from "../../src/app/start.ts";
-import type { AlertmailConsole } from "../../src/console-api.ts";
+import type { AlertmailConsole, SketchApi } from "../../src/console-api.ts";
 import { fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
 
 /** A JS string as the board holds it: UTF-8 bytes, one char each. */
@@ -55,7 +55,7 @@ export function testConfig(over: (c: DeviceConfig) => void = () => {}): DeviceCo
   return c;
 }
 
-export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?: DeviceConfig | string | null; start?: number; freeVars?: () => number; hasTls?: boolean } = {}) {
+export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?: DeviceConfig | string | null; start?: number; freeVars?: () => number; hasTls?: boolean; sketch?: { setup(api: SketchApi): void; loop: ((api: SketchApi) => void) | null } } = {}) {
   const store = o.store ?? fakeStore();
   if (o.config !== undefined && o.config !== null) store.files[CONFIG_FILE] = typeof o.config == "string" ? o.config : bytes(JSON.stringify(o.config));
   else if (o.config === undefined && store.files[CONFIG_FILE] === undefined) store.files[CONFIG_FILE] = bytes(JSON.stringify(testConfig()));
@@ -81,7 +81,7 @@ export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?:
     smtp: () => smtp.client,
     bootReason: () => "power-on or reset",
     expose: (_n, v) => (api = v as AlertmailConsole),
-    sketch: { setup() {}, loop: null },
+    sketch: o.sketch ?? { setup() {}, loop: null },
   });
   return {
     store,
