@@ -202,7 +202,16 @@ export async function startPostfix(): Promise<Postfix | null> {
   const run = (args: string[]) => spawnSync(postfix, ["-c", etc, ...args], { encoding: "utf8", env: { ...process.env, MAIL_CONFIG: etc } });
   const started = run(["start"]);
   const readLog = () => (existsSync(join(dir, "maillog")) ? readFileSync(join(dir, "maillog"), "utf8") : "");
+  let stopped = false;
+  // A test process that ends without stop() must not leave a master running.
+  process.once("exit", () => {
+    if (!stopped) run(["stop"]);
+    stopped = true;
+    rmSync(dir, { recursive: true, force: true });
+  });
   const stop = async () => {
+    if (stopped) return;
+    stopped = true;
     run(["stop"]);
     // master exits asynchronously; wait for the ports to close before removing its files.
     for (let i = 0; i < 50 && ((await answers(tlsPort)) || (await answers(plainPort))); i++) await new Promise((r) => setTimeout(r, 100));
@@ -253,6 +262,15 @@ if (process.argv[1] && process.argv[1].endsWith("postfix.ts")) {
   startPostfix().then(async (p) => {
     if (!p) process.exit(1);
     console.log(JSON.stringify({ tlsPort: p.tlsPort, plainPort: p.plainPort, user: p.user, password: p.password, maildir: p.maildir }));
-    if (process.argv.includes("--stop")) await p.stop();
+    if (process.argv.includes("--stop")) return p.stop();
+    // `npx tsx tools/postfix/postfix.ts`: runs until Ctrl-C, then stops and removes the instance.
+    console.log("postfix: running; Ctrl-C stops it");
+    const keep = setInterval(() => {}, 1 << 30);
+    const quit = () => {
+      clearInterval(keep);
+      process.exit(0); // the exit hook stops Postfix and removes its folder
+    };
+    process.once("SIGINT", quit);
+    process.once("SIGTERM", quit);
   });
 }
