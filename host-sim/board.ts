@@ -2,10 +2,10 @@
 // in a context with only Espruino's globals (realm.ts) plus emulations of its APIs (net/tls, Wifi,
 // Storage, pins, timers, E, process, ESP32, crypto), and measures the firmware's call depth
 // against the board's ceiling (shared/espruino.md trap 11). Storage is a folder: reboots keep it.
-import { createHash, randomInt } from "node:crypto";
 import { relative, resolve } from "node:path";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { boardError, isBoardError } from "./board-error.ts";
+import { createChipModules } from "./chip.ts";
 import type { Kernel } from "./kernel.ts";
 import { findUnsupportedSyntax } from "./syntax-gate.ts";
 import { createNetModules, type NetModules, type NetStats } from "./net.ts";
@@ -122,7 +122,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
   let bootedAt = Date.now();
   /** Board clock = host clock + offset; at boot the offset puts it near 1970 (no RTC, no SNTP yet). */
   let clockOffset = -Date.now();
-  let watchdog: { ms: number; timer: NodeJS.Timeout } | null = null;
+  let watchdog: { ms: number; timer: NodeJS.Timeout; arm: () => NodeJS.Timeout } | null = null;
   let wakeCause = 0;
   let sleepTimer: NodeJS.Timeout | null = null;
 
@@ -208,13 +208,34 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     return fw.length;
   }
 
+  /** The hardware watchdog: survives a halted interpreter (that is what it is for), not a reboot. */
+  function enableWatchdog(ms: number) {
+    clearWatchdog();
+    const arm = () =>
+      setTimeout(() => {
+        note(`watchdog expired: no E.kickWatchdog() for ${ms / 1000} s — rebooting`);
+        watchdog = null;
+        scheduleReboot("watchdog");
+      }, ms);
+    watchdog = { ms, timer: arm(), arm };
+  }
+  function kickWatchdog() {
+    if (!watchdog) return;
+    clearTimeout(watchdog.timer);
+    watchdog.timer = watchdog.arm();
+  }
+  function clearWatchdog() {
+    if (watchdog) clearTimeout(watchdog.timer);
+    watchdog = null;
+  }
+
   function halt(why: string) {
     if (halted) return;
     halted = true;
     emitLine(`ERROR: ${why}`);
     errors.push(why);
     note(`firmware halted (${why}); maxCallDepth ${maxCallDepth}: ${deepestStack}`);
-    stopBoot();
+    stopBoot(true);
   }
 
   /** Every emulated API goes through here: the depth ceiling is checked at each call. */
@@ -251,7 +272,9 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     if (at) note(`uncaught error at ${where(at[1], Number(at[2]), Number(at[3]))}`);
   }
 
-  function stopBoot() {
+  /** Ends the running boot: timers, watches, WiFi and sockets go; the watchdog too unless kept (halt). */
+  function stopBoot(keepWatchdog = false) {
+    if (!keepWatchdog) clearWatchdog();
     if (!cur) return;
     const c = cur;
     generation++;
@@ -260,8 +283,6 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     c.wifi.stop();
     c.net.dropAll("reboot");
     lastNetStats = { ...c.net.stats };
-    if (watchdog) clearTimeout(watchdog.timer);
-    watchdog = null;
     if (sleepTimer) clearTimeout(sleepTimer);
     sleepTimer = null;
   }
@@ -344,103 +365,33 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       },
     });
 
-    const byteArgs = (args: unknown[]): string =>
-      args
-        .map((a) => {
-          if (typeof a === "number") return String.fromCharCode(a & 255);
-          if (a && typeof a === "object" && !ArrayBuffer.isView(a) && !Array.isArray(a) && "data" in (a as object)) {
-            const o = a as { data: unknown; count?: number };
-            return toByteString(o.data).repeat(o.count ?? 1);
-          }
-          return toByteString(a);
-        })
-        .join("");
-
-    const E = realm.object(
-      wrapMethods({
-        setBootCode(code: unknown) {
-          const s = toByteString(code);
-          if (s.length === 0) (storage.module.erase as AnyFn)(CODE_FILE);
-          else (storage.module.write as AnyFn)(CODE_FILE, s);
-        },
-        enableWatchdog(seconds: unknown, isAuto?: unknown) {
-          const ms = Math.max(1, Number(seconds) || 1) * 1000;
-          // Espruino: isAuto undefined or true = kicked by the idle loop (only a hung interpreter trips it).
-          const auto = isAuto === undefined || !!isAuto;
-          if (auto) note("E.enableWatchdog(…) without isAuto=false: kicked by the idle loop, never expires in the simulator");
-          if (watchdog) clearTimeout(watchdog.timer);
-          if (auto) return void (watchdog = null);
-          const arm = (): NodeJS.Timeout =>
-            setTimeout(() => {
-              if (gen !== generation) return;
-              note(`watchdog expired: no E.kickWatchdog() for ${ms / 1000} s — rebooting`);
-              scheduleReboot("watchdog");
-            }, ms);
-          watchdog = { ms, timer: arm() };
-          (watchdog as { arm?: () => NodeJS.Timeout }).arm = arm;
-        },
-        kickWatchdog() {
-          if (!watchdog) return;
-          clearTimeout(watchdog.timer);
-          watchdog.timer = (watchdog as unknown as { arm: () => NodeJS.Timeout }).arm();
-        },
-        toString: (...args: unknown[]) => byteArgs(args),
-        toUint8Array: (...args: unknown[]) => new g.Uint8Array(Buffer.from(byteArgs(args), "latin1")),
-        reboot() {
-          scheduleReboot("E.reboot()");
-          halted = true; // nothing of this boot runs any more
-        },
-        getErrorFlags: () => realm.toRealm([]),
-        getTemperature: () => 40,
-        hwRand: () => randomInt(0, 2 ** 31),
-        getAnalogVRef: () => 3.3,
-        getSizeOf: () => 1,
-        setTimeZone(hours: unknown) {
-          tzMinutes = Math.round((Number(hours) || 0) * 60);
-        },
-        setDST() {},
-        setConsole() {},
-        getConsole: () => "Serial1",
-        srand() {},
-        dumpStr: () => "",
-        stopEventPropagation() {},
-      }),
-    );
-
-    const ESP32 = realm.object(
-      wrapMethods({
-        deepSleep(us: unknown) {
-          const ms = Math.max(0, Number(us) || 0) / 1000;
-          note(`deep sleep for ${ms} ms`);
-          stopBoot();
-          sleepTimer = setTimeout(() => {
-            wakeCause = 4; // ESP_SLEEP_WAKEUP_TIMER
-            boot();
-          }, ms);
-        },
-        getWakeupCause: () => wakeCause,
-        getState: () => realm.toRealm({ sdkVersion: "v4.4.8", cpuFrequency: 160, freeHeap: 80000, maxFreeHeap: 60000 }),
-        reboot() {
-          scheduleReboot("ESP32.reboot()");
-          halted = true;
-        },
-        enableBLE() {},
-        enableWifi() {},
-        setAtten() {},
-        setBLE_Debug() {},
-      }),
-    );
-
-    const crypto = realm.object(
-      wrapMethods(
-        Object.fromEntries(
-          ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"].map((n) => [
-            n,
-            (data: unknown) => new g.Uint8Array(createHash(n.replace("SHA", "sha")).update(Buffer.from(toByteString(data), "latin1")).digest()).buffer,
-          ]),
-        ),
-      ),
-    );
+    const chip = createChipModules(kernel, {
+      writeBootCode(code) {
+        if (code.length === 0) (storage.module.erase as AnyFn)(CODE_FILE);
+        else (storage.module.write as AnyFn)(CODE_FILE, code);
+      },
+      note,
+      reboot(reason) {
+        scheduleReboot(reason);
+      },
+      deepSleep(ms) {
+        note(`deep sleep for ${ms} ms`);
+        stopBoot();
+        sleepTimer = setTimeout(() => {
+          wakeCause = 4; // ESP_SLEEP_WAKEUP_TIMER
+          boot();
+        }, ms);
+      },
+      wakeCause: () => wakeCause,
+      setTimeZoneMinutes(m) {
+        tzMinutes = m;
+      },
+      watchdog: { enable: enableWatchdog, kick: kickWatchdog },
+      Uint8Array: g.Uint8Array,
+    });
+    const E = realm.object(wrapMethods(chip.E));
+    const ESP32 = realm.object(wrapMethods(chip.ESP32));
+    const crypto = realm.object(wrapMethods(chip.crypto));
 
     const modules: Record<string, unknown> = {
       net: realm.object(wrapMethods({ connect: net.net.connect })),
@@ -518,11 +469,12 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     if (!dead()) ((E as unknown as { emit: AnyFn }).emit).call(E, "init");
   }
 
+  /** Reboots on the next turn; nothing more of the running boot runs meanwhile. */
   function scheduleReboot(reason: string, runCode = true) {
     const gen = generation;
-    halted = true; // nothing more of this boot runs
+    halted = true;
     setImmediate(() => {
-      if (gen !== generation && !halted) return;
+      if (gen !== generation || !cur) return; // already rebooted or stopped since
       note(`reboot (${reason})`);
       boot(runCode);
     });

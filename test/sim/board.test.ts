@@ -121,6 +121,15 @@ describe("pins", () => {
 });
 
 describe("watchdog", () => {
+  it("reboots a firmware halted by Too much recursion (the hardware watchdog outlives the interpreter)", async () => {
+    board = await bootFixture("halt-watchdog");
+    await board.waitForOutput(/^ERROR: Too much recursion/, 5000);
+    expect(board.halted).toBe(true);
+    await board.waitForOutput(/^fixture: boot 2$/, 10000);
+    expect(board.halted).toBe(false);
+    expect(board.output.some((l) => /watchdog expired/.test(l))).toBe(true);
+  });
+
   it("reboots the board when the firmware stops kicking it", async () => {
     board = await bootFixture("watchdog");
     await board.waitForOutput(/^fixture: boot 2$/, 10000);
