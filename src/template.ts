@@ -13,9 +13,12 @@ export function fillTemplate(tpl: string, v: TemplateValues, html: boolean): str
   });
 }
 
-/** A header value on one line: every control character (CR, LF, NUL, TAB…) becomes a space. */
+/**
+ * A header value on one line: every control character (CR, LF, NUL, TAB…) becomes a space; spaces
+ * (only) are trimmed. Not trim(): the board and Node take byte 0xA0 for whitespace, the last byte of "à".
+ */
 export function oneLine(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
+  return s.replace(/[\x00-\x1f\x7f]+/g, " ").replace(/^ +/, "").replace(/ +$/, "");
 }
 
 /** Is the board clock set (by SNTP)? A board that boots without it counts from 1970. */

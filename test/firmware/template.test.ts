@@ -49,3 +49,17 @@ test("times read in local standard time with their offset, or say the clock is n
   expect(formatTime(Date.UTC(2026, 0, 1, 3, 0, 0), -300)).toBe("2025-12-31 22:00:00 -0500");
   expect(formatTime(12_000, 60)).toBe("clock not set");
 });
+
+test("a subject ending in a UTF-8 character whose last byte is 0xA0 keeps it; spaces and controls are trimmed", () => {
+  const b = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+  expect(Buffer.from(oneLine(b("Température à")), "latin1").toString("utf8")).toBe("Température à");
+  expect(Buffer.from(oneLine(b(" \r\n à \t")), "latin1").toString("utf8")).toBe("à");
+  expect(oneLine(b("\u00a0x\u00a0"))).toBe(b("\u00a0x\u00a0"));
+});
+
+test("oneLine's regexes give the same result under the board's regex matcher", async () => {
+  const { espruinoReplace } = await import("../mime/espruino-regex.ts");
+  const board = (s: string) =>
+    [/[\x00-\x1f\x7f]+/g, /^ +/, / +$/].reduce((t, re) => espruinoReplace(t, re, re.source == "[\\x00-\\x1f\\x7f]+" ? " " : "", { signedChars: true }), s);
+  for (const s of ["  a  b  ", "x\r\n\ty ", Buffer.from("Noël à", "utf8").toString("latin1"), "", "   "]) expect(board(s)).toBe(oneLine(s));
+});
