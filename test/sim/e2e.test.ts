@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { APP_JS, ROOT } from "../../tools/build.ts";
 import { finish, main, runDefault, runScenario, setUpRun, type CliOptions, type Run } from "../../host-sim/cli.ts";
+import { startSmtpSink } from "../../host-sim/smtp-sink.ts";
 import { until } from "./helpers.ts";
 
 const TMP = join(ROOT, "test", ".tmp", "sim-e2e");
@@ -123,6 +124,32 @@ describe("the real firmware in the simulator", { timeout: 150000 }, () => {
     r.board.reboot("test");
     await until(() => r.sink!.messages.some((m) => m.parsed.subject === "Garage is alive"), 60000, "the queued mail after reboot");
     expect(r.board.boots).toBe(2);
+  });
+});
+
+describe("npm start --real", { timeout: 150000 }, () => {
+  it("keeps board.json's server and counts the firmware's sent lines (here a local server stands in for the real one)", async () => {
+    const real = await startSmtpSink({ users: [{ user: "alarm@example.com", password: "real-password" }] });
+    try {
+      const board = boardVariant((b) => {
+        b.smtp.host = "127.0.0.1";
+        b.smtp.port = real.port;
+        b.smtp.password = "real-password";
+      });
+      const r = await start({ board, real: true });
+      expect(r.sink).toBeNull();
+      const { ok, rows } = await runDefault(r, { waitMs: 30000 }, quiet);
+      expect(rows.map((x) => x.sentLine?.replace(/: 250 .*$/, ""))).toEqual([
+        'alertmail: sent "Garage restarted" to 1 recipient(s)',
+        'alertmail: sent "Garage: door low" to 1 recipient(s)',
+        expect.stringMatching(/^alertmail: sent "Garage: freezer at /),
+        'alertmail: sent "Garage is alive" to 1 recipient(s)',
+      ]);
+      expect(real.messages).toHaveLength(4);
+      expect(ok).toBe(true);
+    } finally {
+      await real.close();
+    }
   });
 });
 
