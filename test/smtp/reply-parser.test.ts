@@ -57,18 +57,20 @@ describe("reply parser", () => {
     });
   }
 
-  it("refuses a line over 2 KB, ended or not, at any split", () => {
+  it("refuses a line over 1 KB, ended or not, at any split", () => {
+    expect(MAX_LINE).toBe(1024);
+    expect(parse(["220 " + "w".repeat(1100) + "\r\n"])).toEqual(["error: reply too long"]);
     const long = "250 " + "x".repeat(MAX_LINE);
     for (const input of [long + "\r\n", long]) {
       expect(parse([input])).toEqual(["error: reply too long"]);
       expect(parse(input.match(/[\s\S]{1,536}/g)!)).toEqual(["error: reply too long"]);
     }
-    // 2 KB exactly is still a line.
+    // 1 KB exactly is still a line.
     const ok = "250 " + "y".repeat(MAX_LINE - 4);
     for (const chunks of splits(ok + "\r\n")) expect(parse(chunks)).toEqual([[250, ok]]);
   });
 
-  it("refuses an endless multi-line reply after 16 KB and stops reading", () => {
+  it("refuses an endless multi-line reply after 4 KB and stops reading", () => {
     const out: Out = [];
     const feed = createReplyParser(
       (c, t) => out.push([c, t]),
@@ -78,14 +80,16 @@ describe("reply parser", () => {
     for (let i = 0; i < 1000; i++) feed(line);
     feed("250 end\r\n");
     expect(out).toEqual(["error: reply too long"]);
-    expect(MAX_REPLY).toBe(16384);
+    expect(MAX_REPLY).toBe(4096);
+    // 55 lines of 80 bytes: 4.4 KB is already too long.
+    expect(parse([line.repeat(54) + "250 end\r\n"])).toEqual(["error: reply too long"]);
   });
 
-  it("hands over a reply of almost 16 KB", () => {
+  it("hands over a reply of almost 4 KB (four times the largest real EHLO reply)", () => {
     const line = "250-" + "z".repeat(76) + "\r\n";
-    const input = line.repeat(200) + "250 end\r\n";
+    const input = line.repeat(49) + "250 end\r\n";
     const out = parse(input.match(/[\s\S]{1,536}/g)!);
     expect(out).toHaveLength(1);
-    expect((out[0] as [number, string])[1].split("\n")).toHaveLength(201);
+    expect((out[0] as [number, string])[1].split("\n")).toHaveLength(50);
   });
 });
