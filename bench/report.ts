@@ -22,12 +22,22 @@ export interface LatencyRow {
   nodemailer: Side;
 }
 
+/** One throughput run: every message queued at once, timed to the last 250. */
+export interface TpRun {
+  ms: number;
+  connections: number;
+  delivered: number;
+  /** alertmail only: the part spent storing every alert in the outbox before the first send. */
+  queuedMs?: number;
+}
+
+export type TpSide = { runs: TpRun[]; errors: string[] } | { skipped: string };
+
 export interface ThroughputRow {
   payload: string;
   messages: number;
-  /** queuedMs: alertmail only, the part spent storing every alert in the outbox before the first send. */
-  alertmail: { ms: number; connections: number; delivered: number; queuedMs?: number } | { skipped: string };
-  nodemailer: { ms: number; connections: number; delivered: number } | { skipped: string };
+  alertmail: TpSide;
+  nodemailer: TpSide;
 }
 
 export interface BoardCost {
@@ -124,16 +134,28 @@ function latencyTable(rows: LatencyRow[], warm: boolean): string {
   );
 }
 
-function tpCell(x: ThroughputRow["alertmail"], n: number): string {
+const tpRates = (x: TpSide) => ("skipped" in x ? [] : x.runs.map((r) => (r.delivered / r.ms) * 1000));
+
+function tpCell(x: TpSide, n: number): string {
   if ("skipped" in x) return x.skipped;
-  const rate = (x.delivered / x.ms) * 1000;
-  const short = x.delivered < n ? `, only ${x.delivered} of ${n} delivered` : "";
-  const queued = "queuedMs" in x && x.queuedMs != null ? `, of which ${(x.queuedMs / 1000).toFixed(2)} s storing the ${n} alerts in the outbox` : "";
-  return `${rate.toFixed(1)} msg/s (${(x.ms / 1000).toFixed(2)} s${queued}, ${x.connections} connection${x.connections === 1 ? "" : "s"}${short})`;
+  const rates = summarize(tpRates(x));
+  if (!rates) return `failed: ${x.errors[0] ?? "no runs"}`;
+  const queued = summarize(x.runs.map((r) => r.queuedMs).filter((v): v is number => v != null));
+  const conns = [...new Set(x.runs.map((r) => r.connections))].join(" or ");
+  const short = x.runs.filter((r) => r.delivered < n).length;
+  const parts = [
+    `${rates.median.toFixed(1)} msg/s (${rates.min.toFixed(1)}–${rates.max.toFixed(1)}, ${rates.n} run${rates.n === 1 ? "" : "s"})`,
+    `${conns} connection${conns === "1" ? "" : "s"} per run`,
+  ];
+  if (queued) parts.push(`${(queued.median / 1000).toFixed(2)} s of each run storing the ${n} alerts in the outbox`);
+  if (short) parts.push(`${short} run(s) delivered fewer than ${n}`);
+  if (x.errors.length) parts.push(`${x.errors.length} failed: ${x.errors[0]}`);
+  return parts.join("; ");
 }
 
-function tpRate(x: ThroughputRow["alertmail"]): number | null {
-  return "skipped" in x ? null : (x.delivered / x.ms) * 1000;
+function tpRate(x: TpSide): number | null {
+  const s = summarize(tpRates(x));
+  return s ? s.median : null;
 }
 
 /** One target of the issue: the measured value and whether it was met. */
@@ -265,8 +287,10 @@ export function renderMarkdown(r: Results): string {
     "",
     "## 3. Throughput over one connection, no added delay",
     "",
+    "Every message is queued at once and timed to the last 250; median (min–max) over the runs, alternating who goes first.",
+    "",
     table(
-      ["payload", "alertmail", "nodemailer (pool, 1 connection)", "ratio alertmail / nodemailer"],
+      ["payload", "alertmail", "nodemailer (pool, 1 connection)", "ratio alertmail / nodemailer (medians)"],
       r.throughput.map((t) => [`${t.messages} × ${t.payload}`, tpCell(t.alertmail, t.messages), tpCell(t.nodemailer, t.messages), fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer)))]),
     ),
     "",

@@ -16,12 +16,14 @@ import { quiesce, trial, withTimeout } from "./measure.ts";
 import { profileShares } from "./cpu-share.ts";
 import { alertText, htmlOfBytes, textOfBytes } from "./messages.ts";
 import { coldNodemailer, pooledNodemailer, type Content, type SmtpTarget } from "./nodemailer-side.ts";
-import { renderChart, renderMarkdown, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow } from "./report.ts";
+import { renderChart, renderMarkdown, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow, type TpRun } from "./report.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
 const DELAYS = [0, 25, 50];
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_TP ?? 200);
+/** Throughput runs per client and payload (one sample is not a measurement on a shared machine). */
+const TP_ROUNDS = Math.max(1, Number(process.env.BENCH_TP_ROUNDS ?? 3));
 const USER = "bench";
 const PASSWORD = "bench-password";
 const started = performance.now();
@@ -207,14 +209,19 @@ async function throughput(servers: Server[]): Promise<ThroughputRow[]> {
     { name: "20 KB HTML", make: (i) => ({ subject: `bench tp html ${i}` }), html: htmlOfBytes(20 * 1024, "bench report") },
   ];
   const rows: ThroughputRow[] = [];
-  for (const [k, p] of payloads.entries()) {
-    const row: ThroughputRow = { payload: p.name, messages: THROUGHPUT_MESSAGES, alertmail: { skipped: "no embedded sink" }, nodemailer: { skipped: "no embedded sink" } };
+  let runNo = 0;
+  for (const p of payloads) {
+    const none = { skipped: "no embedded sink" };
+    const row: ThroughputRow = { payload: p.name, messages: THROUGHPUT_MESSAGES, alertmail: none, nodemailer: none };
     rows.push(row);
     if (!sink) continue;
+    row.alertmail = { runs: [], errors: [] };
+    row.nodemailer = { runs: [], errors: [] };
     const proxy = await startFlightProxy({ targetPort: sink.target.port });
     const via = { ...sink.target, port: proxy.port };
-    const measure = async (who: string, run: (cs: Content[]) => Promise<number | { at: number; queuedMs: number }>) => {
-      const cs = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => ({ ...p.make(i), subject: `${p.make(i).subject} ${who}` }));
+    const measure = async (who: string, run: (cs: Content[]) => Promise<number | { at: number; queuedMs: number }>): Promise<TpRun> => {
+      const tag = `${who}${++runNo}`;
+      const cs = Array.from({ length: THROUGHPUT_MESSAGES }, (_, i) => ({ ...p.make(i), subject: `${p.make(i).subject} ${tag}` }));
       proxy.reset();
       const before = sink.received?.() ?? 0;
       const t0 = performance.now();
@@ -226,41 +233,50 @@ async function throughput(servers: Server[]): Promise<ThroughputRow[]> {
       const connections = proxy.connections().filter((c) => c.openedAt >= t0).length;
       return { ms: at - t0, connections, delivered, queuedMs };
     };
+    const add = (side: ThroughputRow["alertmail"], r: TpRun | string) => {
+      if ("skipped" in side) return;
+      if (typeof r === "string") side.errors.push(r);
+      else side.runs.push(r);
+    };
     const runNodemailer = async () => {
-      progress(`throughput: ${THROUGHPUT_MESSAGES} × ${p.name}, nodemailer (pool, 1 connection)`);
       const pool = pooledNodemailer(via);
       try {
-        row.nodemailer = await measure("nm", (cs) => pool.sendAll(cs.map((c) => ({ ...c, html: p.html }))));
+        add(row.nodemailer, await measure("nm", (cs) => pool.sendAll(cs.map((c) => ({ ...c, html: p.html })))));
       } catch (e) {
-        row.nodemailer = { skipped: `failed: ${errText(e)}` };
+        add(row.nodemailer, `failed: ${errText(e)}`);
       }
       pool.close();
     };
     const runAlertmail = async () => {
-      progress(`throughput: ${THROUGHPUT_MESSAGES} × ${p.name}, alertmail`);
-      row.alertmail = await withBoard(
+      const r = await withBoard(
         { target: via, keepAliveSeconds: 60, outboxMax: THROUGHPUT_MESSAGES + 10, storageBytes: 64 * 1024 * 1024 },
-        async (am) => {
+        async (am): Promise<TpRun | string | { skipped: string }> => {
           if (typeof am === "string") return { skipped: am };
           try {
             return await measure("am", (cs) => am.sendAll(cs, p.html));
           } catch (e) {
-            return { skipped: `failed: ${errText(e)}` };
+            return `failed: ${errText(e)}`;
           }
         },
       );
+      if (typeof r === "object" && "skipped" in r) row.alertmail = r;
+      else add(row.alertmail, r);
     };
     try {
-      // Alternate who goes first, so a busy moment on the shared machine does not always hit the same client.
-      if (k % 2 === 0) {
-        await runNodemailer();
-        await runAlertmail();
-      } else {
-        await runAlertmail();
-        await runNodemailer();
+      for (let round = 0; round < TP_ROUNDS; round++) {
+        progress(`throughput: ${THROUGHPUT_MESSAGES} × ${p.name}, round ${round + 1} of ${TP_ROUNDS}`);
+        // Alternate who goes first, so a busy moment on the shared machine does not always hit the same client.
+        if ((round + runNo) % 2 === 0) {
+          await runNodemailer();
+          await runAlertmail();
+        } else {
+          await runAlertmail();
+          await runNodemailer();
+        }
       }
-      const rate = (x: ThroughputRow["alertmail"]) => ("skipped" in x ? x.skipped : `${((x.delivered / x.ms) * 1000).toFixed(1)} msg/s over ${x.connections} connection(s)`);
-      progress(`  ${p.name}: alertmail ${rate(row.alertmail)}, nodemailer ${rate(row.nodemailer)}`);
+      const rate = (x: ThroughputRow["alertmail"]) =>
+        "skipped" in x ? x.skipped : x.runs.map((r) => ((r.delivered / r.ms) * 1000).toFixed(1)).join(", ") + " msg/s" + (x.errors.length ? `, ${x.errors[0]}` : "");
+      progress(`  ${p.name}: alertmail ${rate(row.alertmail)}; nodemailer ${rate(row.nodemailer)}`);
     } finally {
       await proxy.close();
     }

@@ -44,7 +44,14 @@ describe("bench report", () => {
         row("PIPELINING", 50, skipped("not available yet (no simulator)"), side([t(500, 4)])),
       ],
       warm: [row("PIPELINING, CHUNKING", 50, side([t(100, 1, 0), t(110, 2, 0), t(105, 1, 0)]), side([t(200, 2, 0)]))],
-      throughput: [{ payload: "1 KB text", messages: 10, alertmail: { ms: 1000, connections: 1, delivered: 10 }, nodemailer: { ms: 500, connections: 1, delivered: 10 } }],
+      throughput: [
+        {
+          payload: "1 KB text",
+          messages: 10,
+          alertmail: { runs: [{ ms: 1000, connections: 1, delivered: 10 }, { ms: 2000, connections: 1, delivered: 10 }, { ms: 900, connections: 1, delivered: 10 }], errors: [] },
+          nodemailer: { runs: [{ ms: 500, connections: 1, delivered: 10 }], errors: [] },
+        },
+      ],
     });
     const v = Object.fromEntries(checkTargets(r).map((c) => [c.target, c]));
     expect(v["≤ 3 flights after the TLS handshake with CHUNKING (cold)"]).toMatchObject({ verdict: "met", measured: "at most 3" });
@@ -61,6 +68,14 @@ describe("bench report", () => {
   });
 
   it("writes tables whose figures are the data's (median and range per cell, ratio of medians)", () => {
+    const tp = {
+      payload: "20 KB HTML",
+      messages: 10,
+      alertmail: { runs: [{ ms: 1000, connections: 1, delivered: 10, queuedMs: 100 }, { ms: 500, connections: 1, delivered: 10, queuedMs: 300 }], errors: ["failed: x"] },
+      nodemailer: { skipped: "not run" },
+    };
+    const md2 = renderMarkdown(results({ throughput: [tp] }));
+    expect(md2).toContain("| 10 × 20 KB HTML | 15.0 msg/s (10.0–20.0, 2 runs); 1 connection per run; 0.20 s of each run storing the 10 alerts in the outbox; 1 failed: failed: x | not run | — |");
     const md = renderMarkdown(results({ cold: [row("PIPELINING", 25, side([t(301, 4), t(299, 4), t(350, 5)]), side([t(600, 4), t(640, 4), t(610, 4)]))] }));
     expect(md).toContain("| S (PIPELINING) | 25 ms | 4 (4–5) | 301 ms (299–350) | 4 | 610 ms (600–640) | 0.49× | 5 ms (5–5) / 5 ms (5–5) |");
     expect(md).toContain("| firmware/app.js | 2048 bytes (2.0 KB) |");
