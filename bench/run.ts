@@ -57,7 +57,7 @@ function gitDescription(): string {
   const head = sh("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]);
   if (!head) return "no git";
   const dirty = sh("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "host-sim", "tools"]);
-  return dirty ? `${head} + uncommitted changes in ${[...new Set(dirty.split("\n").map((l) => l.slice(3).split("/")[0]))].join(", ")}` : head;
+  return dirty ? `${head} + uncommitted changes in ${[...new Set(dirty.split("\n").map((l) => (l.trim().split(/\s+/).pop() ?? "").split("/")[0]))].join(", ")}` : head;
 }
 
 interface Server {
