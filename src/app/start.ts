@@ -6,6 +6,7 @@ import { openQueue } from "../outbox/queue.ts";
 import { createSender, type SenderBoard } from "../outbox/sender.ts";
 import type { Pins } from "../platform/pins.ts";
 import type { Store } from "../platform/storage.ts";
+import { CLOCK_STEP_MS } from "../platform/timers.ts";
 import { keepWifi, type WifiLink, type WifiModule } from "../platform/wifi.ts";
 import { armRules, every } from "../rules/arm.ts";
 import type { SmtpClient, SmtpClientOptions } from "../smtp/client.ts";
@@ -26,8 +27,6 @@ export interface Board extends SenderBoard {
 
 /** Watchdog kick and clock-watch tick. */
 const TICK_MS = 5000;
-/** A wall-clock step bigger than this between two ticks is SNTP setting the clock, not time passing. */
-const CLOCK_STEP_MS = 60000;
 
 function boot(b: Board, cfg: DeviceConfig): void {
   const smtp = cfg.smtp;
@@ -37,6 +36,8 @@ function boot(b: Board, cfg: DeviceConfig): void {
     return b.log("this Espruino build has no TLS: flash the official ESP32 build (not ESP32_IDF4), or use a plain LAN relay");
   }
   // Monotonic ms for limits and uptime: the wall clock jumps from 1970 to today when SNTP sets it.
+  // A step over CLOCK_STEP_MS between two calls is taken out, the same rule the timers use
+  // (platform/timers.ts): the tick that SNTP fires early is re-armed, the next one sees the step.
   let skew = 0;
   let lastWall = b.now();
   const mono = function () {

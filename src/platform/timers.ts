@@ -1,4 +1,5 @@
-// Timers injected into protocol code: the board's setTimeout/clearTimeout, with clear guarded (clearTimeout(undefined) throws on Espruino).
+// The one place firmware timers are made: the board's setTimeout/clearTimeout, with clear guarded
+// (clearTimeout(undefined) throws on Espruino) and with timers that survive SNTP stepping the clock.
 
 export interface Timers {
   /** Calls fn once after ms; returns an id for clear. */
@@ -7,11 +8,51 @@ export interface Timers {
   clear(id: any): void;
 }
 
-export const boardTimers: Timers = {
-  set: function (fn, ms) {
-    return setTimeout(fn, ms);
+/** A wall-clock step bigger than this is SNTP setting the clock (1970 → today), not time passing. */
+export const CLOCK_STEP_MS = 60000;
+
+/**
+ * Timers that ignore a forward clock step. Espruino keeps each timer as time remaining and takes off
+ * how far the system clock moved at every idle pass (jsiIdle, jsinteractive.c); SNTP moves it from
+ * 1970 to today, so every pending timer fires at once at the first sync. A timer that fires more than
+ * CLOCK_STEP_MS later by the wall clock than it was due was overtaken by such a step: it is armed
+ * again for its full period instead of running. The id is a handle that follows the re-arming.
+ * (A backward step only delays timers; SNTP steps forward from 1970.)
+ */
+export function steadyTimers(raw: Timers /* clear(undefined) must be a no-op */, now: () => number): Timers {
+  return {
+    set: function (fn, ms) {
+      const h: { i?: any } = {};
+      const arm = function () {
+        const due = now() + ms;
+        h.i = raw.set(function () {
+          // Forgotten once fired: the board reuses timer ids, so a late clear must not hit a newer timer.
+          h.i = undefined;
+          if (now() - due > CLOCK_STEP_MS) arm();
+          else fn();
+        }, ms);
+      };
+      arm();
+      return h;
+    },
+    clear: function (h) {
+      if (h) raw.clear(h.i);
+      if (h) h.i = undefined;
+    },
+  };
+}
+
+/** The board's timers: every firmware timer goes through here (nothing else calls setTimeout). */
+export const boardTimers: Timers = steadyTimers(
+  {
+    set: function (fn, ms) {
+      return setTimeout(fn, ms);
+    },
+    clear: function (id) {
+      if (id !== undefined) clearTimeout(id);
+    },
   },
-  clear: function (id) {
-    if (id !== undefined && id !== null) clearTimeout(id);
+  function () {
+    return Date.now();
   },
-};
+);

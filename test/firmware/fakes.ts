@@ -30,7 +30,15 @@ export function fakeClock(start = 1_750_000_000_000) {
       t += ms;
       for (const p of pending) p.at += ms;
     },
-    /** Runs every timer due within ms, in time order, moving the clock along. */
+    /**
+     * Steps the wall clock the way Espruino sees SNTP set it: timers are kept as time remaining and
+     * reduced by how far the clock moved (jsiIdle), so every pending timer is due at once and runs.
+     */
+    sntp(ms: number) {
+      t += ms;
+      this.advance(0);
+    },
+    /** Runs every timer due within ms, in time order, moving the clock along (never backwards). */
     advance(ms: number) {
       const end = t + ms;
       for (;;) {
@@ -38,7 +46,7 @@ export function fakeClock(start = 1_750_000_000_000) {
         const p = pending[0];
         if (!p || p.at > end) break;
         pending.shift();
-        t = p.at;
+        t = Math.max(t, p.at);
         p.fn();
       }
       t = end;

@@ -3,6 +3,7 @@ import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { CONFIG_FILE } from "../../src/config.ts";
 import { startFirmware } from "../../src/app/start.ts";
 import type { AlertmailConsole, SketchApi } from "../../src/console-api.ts";
+import { steadyTimers } from "../../src/platform/timers.ts";
 import { fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
 
 /** A JS string as the board holds it: UTF-8 bytes, one char each. */
@@ -69,7 +70,8 @@ export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?:
   startFirmware({
     store,
     pins: pins.pins,
-    timers: clock.timers,
+    // What wire.ts gives the firmware: the board's timers behind the clock-step guard (boardTimers).
+    timers: steadyTimers(clock.timers, clock.now),
     log: (s) => log.push(s),
     now: clock.now,
     random: () => 0.5,
