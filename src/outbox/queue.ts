@@ -39,9 +39,11 @@ const MAX_NOTE_LINES = 5;
 
 export interface Queue {
   notes: Notes;
+  /** Files of the batch being sent now (set by the sender): never dropped to make room. */
+  sending: string[];
   /** Queue file names, oldest first. */
   names(): string[];
-  /** Persists an alert (dropping the oldest when full); returns its file name. */
+  /** Persists an alert (dropping the oldest not being sent when full); returns its file name. */
   add(a: QueuedAlert): string;
   /** The alert in a file, or null if it is damaged (then erased and counted) or gone. */
   load(name: string): QueuedAlert | null;
@@ -81,12 +83,18 @@ export function openQueue(store: Store, max: number): Queue {
   }
   const q: Queue = {
     notes: notes,
+    sending: [],
     names: names,
     add: function (a) {
       a.k = a.s.length + a.b.length;
       const all = names();
-      while (all.length >= max) {
-        store.erase(all.shift()!);
+      // Full: drop the oldest, but never one the batch in flight carries (it is delivered, not lost);
+      // while a batch holds them all the outbox may exceed max by that batch.
+      const old = all.filter(function (n) {
+        return q.sending.indexOf(n) < 0;
+      });
+      for (let n = all.length; n >= max && old.length; n--) {
+        store.erase(old.shift()!);
         q.notes.d++;
         saveNotes();
       }

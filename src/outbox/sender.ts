@@ -152,6 +152,7 @@ export function createSender(
 
   function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
     s.busy = false;
+    queue.sending = [];
     let retry = false;
     jobs.forEach(function (j, i) {
       const r = results[i];
@@ -206,6 +207,9 @@ export function createSender(
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
+    jobs.forEach(function (j) {
+      queue.sending = queue.sending.concat(j.files);
+    });
     client.send(jobs.map(toMail), function (err, results) {
       finish(jobs, err, results || []);
     });

@@ -157,6 +157,21 @@ describe("outbox", () => {
     expect(b.smtp.delivered[1].raw).not.toContain("dropped");
   });
 
+  test("an alert raised into a full outbox while a batch is sent drops none of that batch: all delivered, none counted dropped", () => {
+    const b = bootFirmware({ config: testConfig((c) => (c.outbox.max = 3)) });
+    b.wifi.state.reachable = false;
+    for (let i = 0; i < 3; i++) b.api.send({ subject: "alert " + i, text: "x" });
+    b.wifi.state.reachable = true;
+    while (!b.smtp.connections.length) b.clock.advance(100);
+    expect(b.smtp.connections).toEqual([3]); // in flight: the fake answers 50 ms later
+    b.api.send({ subject: "alert 3", text: "x" });
+    expect(b.queued()).toBe(4);
+    b.clock.advance(60_000);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["alert 0", "alert 1", "alert 2", "alert 3"]);
+    expect(b.smtp.delivered.some((m) => m.raw.includes("dropped"))).toBe(false);
+    expect((b.api.status() as any).outbox).toMatchObject({ queued: 0, dropped: 0, sent: 4 });
+  });
+
   test("a reboot with N alerts queued delivers all N after boot", () => {
     const store = fakeStore();
     const first = bootFirmware({ store });

@@ -61,3 +61,21 @@ test("refusal notes keep only the newest few lines", () => {
   for (let i = 0; i < 8; i++) q.note("line " + i);
   expect(q.notes.f).toEqual(["line 3", "line 4", "line 5", "line 6", "line 7"]);
 });
+
+test("when full it never drops a file of the batch being sent: the oldest other one goes, or the outbox grows by that batch", () => {
+  const store = fakeStore();
+  const q = openQueue(store, 3);
+  const names = [q.add(alert("a0")), q.add(alert("a1")), q.add(alert("a2"))];
+  q.sending = [names[0], names[1]];
+  q.add(alert("a3"));
+  expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3"]);
+  expect(q.notes.d).toBe(1);
+  q.sending = q.names();
+  q.add(alert("a4"));
+  expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3", "a4"]);
+  expect(q.notes.d).toBe(1);
+  q.sending = [];
+  q.add(alert("a5"));
+  expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a3", "a4", "a5"]);
+  expect(q.notes.d).toBe(3);
+});
