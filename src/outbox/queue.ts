@@ -1,5 +1,7 @@
 // The outbox in Storage: one small file per alert ("amq<seq>"), written before any attempt, erased only after a 250;
 // a notes file keeps what the next mail must report (alerts dropped when full, damaged records, permanent refusals).
+// A file is a JSON line (the subject in base64) then the raw body bytes: the board's JSON.stringify writes every
+// non-ASCII byte as \u00XX (6 bytes; espruino-features.txt row 342), so a JSON body in CJK would cost 6× in flash and RAM.
 import type { Mailbox } from "../config.ts";
 import type { Store } from "../platform/storage.ts";
 
@@ -19,7 +21,7 @@ export interface QueuedAlert {
   at: number;
   /** Message-ID without <>, fixed at raise time so a resend after a lost 250 keeps it. */
   id: string;
-  /** Torn-write guard: s.length + b.length, checked on read with the JSON parse. */
+  /** Torn-write guard: s.length + b.length, checked on read with the JSON parse (a cut body is shorter). */
   k: number;
 }
 
@@ -43,7 +45,7 @@ export interface Queue {
   sending: string[];
   /** Queue file names, oldest first. */
   names(): string[];
-  /** Persists an alert (dropping the oldest not being sent when full); returns its file name. */
+  /** Persists an alert (dropping the oldest not being sent when full); returns its file name. Takes `a` over. */
   add(a: QueuedAlert): string;
   /** The alert in a file, or null if it is damaged (then erased and counted) or gone. */
   load(name: string): QueuedAlert | null;
@@ -100,15 +102,21 @@ export function openQueue(store: Store, max: number): Queue {
       }
       if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
       const name = QUEUE_PREFIX + ++seq;
-      store.write(name, JSON.stringify(a));
+      const body = a.b;
+      a.s = btoa(a.s);
+      a.b = "";
+      store.write(name, JSON.stringify(a) + "\n" + body);
       return name;
     },
     load: function (name) {
       const raw = store.read(name);
       if (raw === undefined) return null;
       try {
-        const a = JSON.parse(raw);
-        if (typeof a.s == "string" && typeof a.b == "string" && a.k === a.s.length + a.b.length) return a;
+        const i = raw.indexOf("\n");
+        const a = JSON.parse(raw.slice(0, i));
+        a.s = atob(a.s);
+        a.b = raw.slice(i + 1);
+        if (i > 0 && a.k === a.s.length + a.b.length) return a;
       } catch (e) {}
       store.erase(name);
       q.notes.c++;

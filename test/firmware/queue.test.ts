@@ -1,5 +1,5 @@
 // The outbox in Storage: one file per alert, oldest dropped when full, damaged records skipped and counted.
-import { expect, test } from "vitest";
+import { afterEach, expect, test, vi } from "vitest";
 import { NOTES_FILE, openQueue, type QueuedAlert } from "../../src/outbox/queue.ts";
 import { fakeStore } from "./fakes.ts";
 
@@ -39,7 +39,7 @@ test("a torn or corrupted record is skipped, erased and counted; the rest load",
   const q = openQueue(store, 20);
   const names = [q.add(alert("one")), q.add(alert("two")), q.add(alert("three"))];
   store.files[names[0]] = store.files[names[0]].slice(0, 20); // power cut mid-write
-  store.files[names[1]] = store.files[names[1]].replace("body of two", "body of tw\xff\xff\xff"); // bytes flipped, still JSON
+  store.files[names[1]] = store.files[names[1]].replace("body of two", "body of tw\xff\xff\xff"); // bytes flipped
   const q2 = openQueue(store, 20);
   const loaded = q2.names().map((n) => q2.load(n));
   expect(loaded.map((a) => a && a.s)).toEqual([null, null, "three"]);
@@ -78,4 +78,44 @@ test("when full it never drops a file of the batch being sent: the oldest other 
   q.add(alert("a5"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a3", "a4", "a5"]);
   expect(q.notes.d).toBe(3);
+});
+
+afterEach(() => vi.restoreAllMocks());
+
+/** JSON.stringify as the board runs it: every byte ≥ 0x80 written as \u00XX (espruino-features.txt row 342). */
+function boardStringify() {
+  const node = JSON.stringify;
+  vi.spyOn(JSON, "stringify").mockImplementation(((v: unknown) =>
+    node(v).replace(/[\x80-\xff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16))) as typeof JSON.stringify);
+}
+
+const utf8 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+
+test("a 2 KB CJK alert costs about its own size in Storage, not 6× (the board's JSON.stringify escapes every non-ASCII byte)", () => {
+  boardStringify();
+  const store = fakeStore();
+  const q = openQueue(store, 20);
+  const body = utf8("温度センサーが異常値を検出しました。".repeat(40)).slice(0, 2040);
+  const subject = utf8("冷凍庫の温度警報 à");
+  const name = q.add({ r: utf8("冷凍庫"), s: subject, b: body, h: 0, to: [{ name: utf8("Müller"), address: "m@example.com" }], at: 1, id: "x@y", k: 0 });
+  expect(body.length).toBeGreaterThan(2000);
+  expect(store.files[name].length).toBeLessThan(1.4 * body.length);
+  const back = openQueue(store, 20).load(name)!;
+  expect(back).toMatchObject({ r: utf8("冷凍庫"), s: subject, b: body, to: [{ name: utf8("Müller") }] });
+});
+
+test("a record cut anywhere (a power cut mid-write) is detected, whatever its bytes", () => {
+  const store = fakeStore();
+  const q = openQueue(store, 20);
+  const name = q.add({ r: "door", s: utf8("Tür offen"), b: utf8("Die Tür ist offen.\nZeile zwei — ende"), h: 0, at: 1, id: "x@y", k: 0 });
+  const whole = store.files[name];
+  for (let cut = 0; cut < whole.length; cut++) {
+    store.files[name] = whole.slice(0, cut);
+    const q2 = openQueue(store, 20);
+    expect(q2.load(name)).toBeNull();
+    expect(q2.notes.c).toBe(1);
+    store.files.amnotes = "{}";
+  }
+  store.files[name] = whole;
+  expect(openQueue(store, 20).load(name)!.b).toBe(utf8("Die Tür ist offen.\nZeile zwei — ende"));
 });

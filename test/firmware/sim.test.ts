@@ -324,7 +324,8 @@ describe("outbox", () => {
   });
 
   test("a corrupted outbox file: boot continues, the rest is delivered and the damage reported", async () => {
-    const good = JSON.stringify({ r: "", s: "survivor", b: "x", h: 0, at: 1, id: "1.a@garage.local", k: 9 });
+    // An outbox file: a JSON line (subject in base64, body "") then the body bytes; k = subject + body length.
+    const good = JSON.stringify({ r: "", s: btoa("survivor"), b: "", h: 0, at: 1, id: "1.a@garage.local", k: 9 }) + "\nx";
     const r = await rig({ files: { amq1: good.slice(0, 30), amq2: "\xff".repeat(64), amq3: good } });
     expect(r.board.output).toContain("alertmail: ready");
     const [m] = await r.sink.waitForMessages(1, 20000);
