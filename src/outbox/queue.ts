@@ -15,6 +15,8 @@ export interface QueuedAlert {
   h: number;
   /** Recipients overriding smtp.to; empty = smtp.to. */
   to?: Mailbox[];
+  /** Envelope-only recipients of a resend to those who answered RCPT with 4xx: the headers stay the same. */
+  e?: string[];
   /** Fold into one digest with other alerts of the same rule. */
   g?: number;
   /** Raise time (ms since 1970; before SNTP the board counts from 1970). */

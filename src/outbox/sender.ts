@@ -124,7 +124,7 @@ export function createSender(
     const date = clockSet(a.at) ? a.at : clockSet(t) ? t : undefined;
     return {
       from: cfg.smtp.from.address,
-      to: addresses(to).concat(addresses(cfg.smtp.cc), addresses(cfg.smtp.bcc)),
+      to: a.e || addresses(to).concat(addresses(cfg.smtp.cc), addresses(cfg.smtp.bcc)),
       body: function () {
         return composeMessage({
           from: cfg.smtp.from,
@@ -171,9 +171,22 @@ export function createSender(
           queue.notes.f.splice(0, j.notes.f.length);
           queue.saveNotes();
         }
+        // RFC 5321 §4.2.1: a 4xx to RCPT is "try again later": a copy (same Message-ID and headers) goes
+        // later to those recipients only; a 5xx is final and reported in the next mail.
+        const later: string[] = [];
         r.rejected.forEach(function (x) {
-          queue.note(x.address + " for " + subj + ": " + x.response);
+          if (x.response.charAt(0) == "4") later.push(x.address);
+          else queue.note(x.address + " for " + subj + ": " + x.response);
         });
+        if (later.length) {
+          retry = true;
+          const a = j.a;
+          try {
+            queue.add({ r: a.r, s: a.s, b: a.b, h: a.h, to: a.to, at: a.at, id: a.id, k: 0, e: later });
+          } catch (x) {
+            queue.note(later.join(",") + " for " + subj + ": " + x);
+          }
+        }
       } else {
         const e = r && r.error;
         const why = oneLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");

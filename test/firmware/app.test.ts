@@ -133,6 +133,30 @@ describe("outbox", () => {
     expect(b.smtp.delivered[1].raw).not.toContain("Refused");
   });
 
+  test("a recipient refused with 4xx while another accepted gets the same mail later, alone; a 5xx one is reported", async () => {
+    const b = bootFirmware({ config: testConfig((c) => (c.smtp.cc = [{ name: "", address: "gone@example.com" }])) });
+    b.smtp.refuse["archive@example.com"] = "450 4.2.1 mailbox busy";
+    b.smtp.refuse["gone@example.com"] = "550 5.1.1 no such user";
+    b.clock.advance(1000);
+    b.api.fire("door");
+    b.clock.advance(3000);
+    expect(b.smtp.delivered.map((m) => m.to)).toEqual([["owner@example.com"]]);
+    expect(b.log).toContain('sent "Garage: door low" to 1 recipient(s): 250 2.0.0 Ok: queued');
+    expect(b.queued()).toBe(1);
+    expect(b.api.status()).toMatchObject({ outbox: { refused: ['gone@example.com for "Garage: door low": 550 5.1.1 no such user'] } });
+    delete b.smtp.refuse["archive@example.com"];
+    b.clock.advance(30_000); // backoff 15..30 s
+    expect(b.smtp.delivered.map((m) => m.to)).toEqual([["owner@example.com"], ["archive@example.com"]]);
+    expect(b.queued()).toBe(0);
+    const [first, again] = await Promise.all(b.smtp.delivered.map((m) => simpleParser(Buffer.from(m.raw, "latin1"))));
+    expect(again.messageId).toBe(first.messageId);
+    expect(headers(again.headerLines.map((h) => h.line).join("\r\n") + "\r\n\r\n")).toBe(headers(first.headerLines.map((h) => h.line).join("\r\n") + "\r\n\r\n"));
+    expect(again.subject).toBe("Garage: door low");
+    expect(again.text).toContain('Refused by the server: gone@example.com for "Garage: door low": 550 5.1.1 no such user');
+    b.clock.advance(3_600_000);
+    expect(b.smtp.delivered).toHaveLength(2);
+  });
+
   test("an authentication failure keeps every alert for later", () => {
     const b = bootFirmware();
     b.smtp.script.push("535");

@@ -136,6 +136,8 @@ export function fakeSmtp(timers: Timers) {
   const script: Reply[] = [];
   const delivered: { to: string[]; raw: string }[] = [];
   const connections: number[] = [];
+  /** RCPT refusals for the mails answered "250": address → reply (e.g. "450 4.2.1 busy"). */
+  const refuse: Record<string, string> = {};
   function err(code: SmtpError["code"], response: string, transient: boolean): SmtpError {
     const e = new Error(response) as SmtpError;
     e.code = code;
@@ -158,8 +160,15 @@ export function fakeSmtp(timers: Timers) {
           let raw = "";
           for (let p = src(); p !== null; p = src()) raw += p;
           if (r === "250") {
-            delivered.push({ to: m.to, raw });
-            results.push({ accepted: m.to, rejected: [], response: "250 2.0.0 Ok: queued", error: null });
+            const accepted = m.to.filter((a) => !refuse[a]);
+            const rejected = m.to.filter((a) => refuse[a]).map((a) => ({ address: a, response: refuse[a] }));
+            if (!accepted.length) {
+              const e = err("EENVELOPE", rejected[0].response, rejected.some((x) => x.response < "5"));
+              results.push({ accepted, rejected, response: rejected[0].response, error: e });
+              continue;
+            }
+            delivered.push({ to: accepted, raw });
+            results.push({ accepted, rejected, response: "250 2.0.0 Ok: queued", error: null });
           } else if (r === "451") {
             results.push({ accepted: [], rejected: [], response: "451 4.3.0 try later", error: err("EMESSAGE", "451 4.3.0 try later", true) });
           } else {
@@ -171,5 +180,5 @@ export function fakeSmtp(timers: Timers) {
     },
     close() {},
   };
-  return { client, script, delivered, connections };
+  return { client, script, delivered, connections, refuse };
 }
