@@ -73,6 +73,8 @@ export function createSender(
   const tz = tzOffsetMinutes(cfg.device.timezone);
   let timer: any;
   let attempts = 0;
+  /** An alert was raised while a send ran. */
+  let fresh = false;
 
 
   function wait(ms: number) {
@@ -80,12 +82,19 @@ export function createSender(
     timer = env.timers.set(flush, ms);
   }
 
+  /**
+   * A new alert is tried within the coalescing window even while older ones back off: one prompt
+   * attempt per new alert (alerts within one window share it), never a faster retry loop.
+   */
   function kick(force: boolean) {
-    if (s.busy) return; // finish() sends what was raised meanwhile
-    if (force) {
+    if (s.busy) {
+      fresh = true; // finish() sends what was raised meanwhile
+      return;
+    }
+    if (force || timer === undefined || s.retryAt) {
       s.retryAt = 0;
-      wait(0);
-    } else if (timer === undefined) wait(ob.coalesceSeconds * 1000);
+      wait(force ? 0 : ob.coalesceSeconds * 1000);
+    }
   }
 
   function batch(): Job[] {
@@ -201,9 +210,15 @@ export function createSender(
         }
       }
     });
-    if (retry) return retryLater();
-    attempts = 0;
-    if (queue.names().length) kick(true);
+    const f = fresh;
+    fresh = false;
+    if (retry) {
+      retryLater();
+      if (f) kick(false);
+    } else {
+      attempts = 0;
+      if (queue.names().length) kick(true);
+    }
   }
 
   function flush() {

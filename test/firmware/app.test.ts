@@ -115,6 +115,45 @@ describe("outbox", () => {
     expect(b.clock.now() - t0).toBe(10 * 3_600_000);
   });
 
+  test("a new alert is tried within the coalescing window while older ones back off, once per alert", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("drop", "drop", "drop");
+    b.clock.advance(1000);
+    b.api.send({ subject: "one", text: "x" });
+    b.clock.advance(2100);
+    b.clock.advance(22_500); // first retry after 22.5 s (jitter 0.5)
+    expect(b.smtp.connections).toEqual([1, 1]);
+    expect(b.log.filter((l) => l.startsWith("retry in "))).toEqual(["retry in 23 s", "retry in 45 s"]);
+    b.clock.advance(1000);
+    b.api.send({ subject: "two", text: "x" });
+    b.clock.advance(2100); // the coalescing window, not the 45 s backoff
+    expect(b.smtp.connections).toEqual([1, 1, 2]);
+    expect(b.log.at(-1)).toBe("retry in 90 s");
+    b.clock.advance(89_000); // no faster loop: the next try is the backoff's
+    expect(b.smtp.connections).toEqual([1, 1, 2]);
+    b.clock.advance(1_000);
+    expect(b.smtp.connections).toEqual([1, 1, 2, 2]);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["one", "two"]);
+  });
+
+  test("an alert raised while a send runs that then fails is tried once more within the window", () => {
+    const b = bootFirmware();
+    b.smtp.script.push("drop", "drop");
+    b.clock.advance(1000);
+    b.api.send({ subject: "one", text: "x" });
+    b.clock.advance(2010); // in flight: the fake answers after 50 ms
+    expect(b.smtp.connections).toEqual([1]);
+    b.api.send({ subject: "two", text: "x" });
+    b.clock.advance(100);
+    expect(b.log.at(-1)).toBe("retry in 23 s");
+    b.clock.advance(2100);
+    expect(b.smtp.connections).toEqual([1, 2]);
+    b.clock.advance(44_000);
+    expect(b.smtp.connections).toEqual([1, 2]);
+    b.clock.advance(2_000);
+    expect(b.smtp.delivered).toHaveLength(2);
+  });
+
   test("a 550 is kept as a note and reported in the next successful mail, then forgotten", () => {
     const b = bootFirmware();
     b.smtp.script.push("550");
