@@ -166,6 +166,11 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     }
     return `${file}:${line}:${column}`;
   }
+  /** where() for a position V8 reports in code it ran: first undo the realm's scoping rewrite. */
+  function whereRan(file: string, line: number, column: number): string {
+    const p = cur ? cur.realm.original(file, line, column) : { line, column };
+    return where(file, p.line, p.column);
+  }
 
   function format(v: unknown): string {
     if (typeof v === "string") return v;
@@ -203,7 +208,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     });
     if (fw.length > maxCallDepth) {
       maxCallDepth = fw.length;
-      deepestStack = fw.map((c) => where(c.getFileName() ?? "", c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0)).join(" < ");
+      deepestStack = fw.map((c) => whereRan(c.getFileName() ?? "", c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0)).join(" < ");
     }
     return fw.length;
   }
@@ -269,7 +274,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     emitLine(`Uncaught ${text}`);
     const stack = e && typeof e === "object" ? (e as { stack?: unknown }).stack : undefined;
     const at = typeof stack === "string" ? /(\.bootcde|console|timer):(\d+):(\d+)/.exec(stack) : null;
-    if (at) note(`uncaught error at ${where(at[1], Number(at[2]), Number(at[3]))}`);
+    if (at) note(`uncaught error at ${whereRan(at[1], Number(at[2]), Number(at[3]))}`);
   }
 
   /** Ends the running boot: timers, watches, WiFi and sockets go; the watchdog too unless kept (halt). */

@@ -3,6 +3,7 @@
 // (multi-char indexOf false positives, regexes that never match, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
 // unsynced clock, async Object.prototype.emit) are reproduced, so code that only works on Node fails here.
 import * as vm from "node:vm";
+import { rewriteScoping, type ScopingRewrite } from "./espruino-scoping.ts";
 
 /** Globals V8 gives every context that Espruino does not have (espruino-features.txt rows 117–128, 372, 429, 460). */
 export const MISSING_GLOBALS = [
@@ -242,8 +243,11 @@ export interface Realm {
   toRealm<T>(v: T): T;
   /** A fresh object whose prototype is the context's Object.prototype (has on/emit). */
   object<T extends object>(props: T): T;
-  /** Runs code as a script with this file name (counted for call depth when it is the firmware). */
+  /** Runs code as a script with this file name (counted for call depth when it is the firmware), rewritten
+   * first so names are scoped as on Espruino: no hoisting, no per-iteration loop bindings (espruino-scoping.ts). */
   run(code: string, filename: string): unknown;
+  /** Where a (line, column) of the code last run under `filename` was before that rewrite (1-based). */
+  original(filename: string, line: number, column: number): { line: number; column: number };
 }
 
 export function createRealm(host: RealmHost): Realm {
@@ -259,6 +263,7 @@ export function createRealm(host: RealmHost): Realm {
     if (o) for (const k of keys) Reflect.deleteProperty(o, k);
   }
   const realmParse = g.JSON.parse as (s: string) => unknown;
+  const rewrites = new Map<string, ScopingRewrite>();
   const realmObject = g.Object as ObjectConstructor;
   return {
     context,
@@ -271,7 +276,12 @@ export function createRealm(host: RealmHost): Realm {
       return Object.assign(realmObject.create(realmObject.prototype), props) as T;
     },
     run(code, filename) {
-      return vm.runInContext(code, context, { filename });
+      const r = rewriteScoping(code);
+      rewrites.set(filename, r);
+      return vm.runInContext(r.code, context, { filename });
+    },
+    original(filename, line, column) {
+      return rewrites.get(filename)?.original(line, column) ?? { line, column };
     },
   };
 }

@@ -1,12 +1,14 @@
 // Test helpers for the simulator: build a fixture bundle the way the firmware is built, install
 // it as .bootcde in a fresh Storage folder, and boot a simulated board on it.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { esbuildOptions, ROOT } from "../../tools/build.ts";
 import { createSimBoard, type SimBoard, type SimBoardOptions } from "../../host-sim/board.ts";
 
 export const FIXTURES = join(ROOT, "test", "fixtures", "sim");
+/** Fixtures of the simulator's own tests (looked up when test/fixtures/sim has no such name). */
+export const SIM_FIXTURES = join(ROOT, "test", "sim", "fixtures");
 const TMP = join(ROOT, "test", ".tmp", "sim");
 
 /** Bundles test/fixtures/sim/NAME.js with the firmware's esbuild settings (charset utf8, es2015,
@@ -15,7 +17,8 @@ const TMP = join(ROOT, "test", ".tmp", "sim");
 export async function buildFixtureFiles(name: string): Promise<{ code: Buffer; map: string; dir: string }> {
   mkdirSync(TMP, { recursive: true });
   const outfile = join(mkdtempSync(join(TMP, `${name}-`)), "app.js");
-  const r = await build(esbuildOptions(join(FIXTURES, `${name}.js`), outfile));
+  const entry = existsSync(join(FIXTURES, `${name}.js`)) ? join(FIXTURES, `${name}.js`) : join(SIM_FIXTURES, `${name}.js`);
+  const r = await build(esbuildOptions(entry, outfile));
   const js = r.outputFiles.find((f) => f.path === outfile);
   const map = r.outputFiles.find((f) => f.path === `${outfile}.map`);
   if (!js || !map) throw new Error(`fixture ${name}: esbuild wrote no ${outfile}`);
