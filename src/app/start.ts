@@ -57,18 +57,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
   const tz = tzOffsetMinutes(cfg.device.timezone);
   const link: WifiLink = { ip: "", up: false };
   const queue = openQueue(b.store, cfg.outbox.max);
-  const client = b.smtp({
-    host: smtp.host,
-    port: smtp.port,
-    secure: secure,
-    user: smtp.user,
-    password: smtp.password,
-    allowPlainAuth: smtp.trustedRelay,
-    helo: smtp.helo,
-    keepAliveMs: smtp.keepAliveSeconds * 1000,
-    timeoutMs: smtp.timeoutSeconds * 1000,
-  });
-  const sender = createSender(cfg, queue, client, b, link, function (name, line) {
+  const sender = createSender(cfg, queue, b.smtp(smtp), b, link, function (name, line) {
     const st = rules.states[name];
     if (st) st.result = line;
   });

@@ -2,6 +2,7 @@
 // EHLO, AUTH, then per mail {MAIL, RCPT…, DATA} (PIPELINING, RFC 2920) or {MAIL, RCPT…, BDAT… LAST}
 // (CHUNKING, RFC 3030), QUIT riding on the last group. A flat state machine: one queue of handlers,
 // one per reply the server owes us, in order.
+import type { SmtpSettings } from "../config.ts";
 import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
@@ -11,25 +12,12 @@ import { smtpError } from "./smtp-error.ts";
 /** Largest single write: the board copies each write and sends it in 536-byte pieces (shared/espruino.md §2). */
 export const MAX_WRITE = 2048;
 
-export interface SmtpClientOptions {
-  host: string;
-  port: number;
-  /** true = implicit TLS (RFC 8314). */
-  secure: boolean;
-  user: string;
-  /** "" = no AUTH. */
-  password: string;
-  /** May AUTH go over a plain connection (trusted relay). */
-  allowPlainAuth: boolean;
-  /** EHLO name. */
-  helo: string;
-  /** Keep the connection this long after a batch; 0 = QUIT at once. */
-  keepAliveMs: number;
-  /** Greeting / per-reply / data-phase timeout. */
-  timeoutMs: number;
-  /** Transcript, both directions, AUTH redacted. */
-  log?: (line: string) => void;
-}
+/**
+ * The configuration's smtp section as it is (src/config.ts): security "tls" = implicit TLS (RFC 8314);
+ * password "" = no AUTH; trustedRelay = AUTH may go over a plain connection; keepAliveSeconds 0 = QUIT
+ * at once; timeoutSeconds = greeting / per-reply / data-phase timeout. A transcript: smtp/transcript.ts.
+ */
+export type SmtpClientOptions = Pick<SmtpSettings, "host" | "port" | "security" | "user" | "password" | "trustedRelay" | "helo" | "keepAliveSeconds" | "timeoutSeconds">;
 
 export interface OutgoingMail {
   /** Envelope sender (addr-spec). */
@@ -74,7 +62,7 @@ const EENVELOPE = "EENVELOPE";
 
 
 export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers): SmtpClient {
-  const log = opts.log;
+  const secure = opts.security == "tls";
   let sock: Socket | null = null;
   /** Id of the current connection: events of older sockets are ignored. */
   let conn = 0;
@@ -94,7 +82,6 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let waits: OnReply[] = [];
   let names: string[] = [];
   let pend: string[] = [];
-  let shown: string[] = [];
   let inflight = 0;
   // The one body being written: the final reply's handler (null = none), its piece source, bytes
   // ready (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer.
@@ -123,8 +110,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     disarm();
     timer = timers.set(function () {
       timer = undefined;
-      fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutMs + " ms", 0, "", names[0]));
-    }, opts.timeoutMs);
+      fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", names[0]));
+    }, opts.timeoutSeconds * 1000);
   }
   function write(s: string) {
     // Writing after close throws on the board; the close event (or the timer) then ends the session.
@@ -133,22 +120,18 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     } catch (x) {}
   }
   /** Queues bytes that the server answers with one reply, handled by fn. */
-  function queue(bytes: string, fn: OnReply, name: string, line: string) {
+  function queue(bytes: string, fn: OnReply, name: string) {
     waits.push(fn);
     names.push(name);
     pend.push(bytes);
-    shown.push(line);
   }
-  function cmd(line: string, fn: OnReply, redacted?: string, data?: string) {
-    // A redacted line is an AUTH step: its name must not carry the secret either.
-    queue(line + "\r\n" + (data || ""), fn, redacted ? "AUTH" : line.split(" ")[0], redacted || line);
+  function cmd(line: string, fn: OnReply, data?: string) {
+    queue(line + "\r\n" + (data || ""), fn, line.split(" ")[0]);
   }
   /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
   function flush() {
     const n = pipe ? pend.length : inflight ? 0 : Math.min(1, pend.length);
     if (!n) return;
-    if (log) shown.slice(0, n).forEach(function (l) { log("C: " + l); });
-    shown.splice(0, n);
     inflight += n;
     write(pend.splice(0, n).join(""));
     armReply();
@@ -164,7 +147,6 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     waits = [];
     names = [];
     pend = [];
-    shown = [];
     inflight = 0;
     body = null;
     drainWait = false;
@@ -210,7 +192,6 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
 
   function onReply(code: number, text: string) {
     const id = conn;
-    if (log) text.split("\n").forEach(function (l) { log("S: " + l); });
     if (!inflight) {
       // Unsolicited: a 421 before an idle close, or a confused server.
       if (cb) fail(smtpError(EPROTOCOL, "unexpected reply: " + text, code, text));
@@ -248,7 +229,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     );
     armReply();
     try {
-      sock = transport.connect(opts.host, opts.port, opts.secure, {
+      sock = transport.connect(opts.host, opts.port, secure, {
         data: function (d) {
           if (id === conn) feed(d);
         },
@@ -273,7 +254,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id !== conn) return;
           sock = null;
           // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
-          fail(opts.secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+          fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
         },
       });
     } catch (x: any) {
@@ -312,15 +293,16 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!p) return advance();
     // RFC 4954 + RFC 4616: PLAIN with an initial response costs one turn; LOGIN three.
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth, "AUTH PLAIN ****");
+    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth);
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
     if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN or LOGIN offered", 0, "", "AUTH"));
+    // The secrets are queued under the name "AUTH": an error's `command` must not carry them.
     cmd("AUTH LOGIN", function (c, t) {
       if (c !== 334) return onAuth(c, t);
-      cmd(btoa(u), function (c, t) {
+      queue(btoa(u) + "\r\n", function (c, t) {
         if (c !== 334) return onAuth(c, t);
-        cmd(btoa(p), onAuth, "****");
-      }, "****");
+        queue(btoa(p) + "\r\n", onAuth, "AUTH");
+      }, "AUTH");
     });
   }
   function onAuth(code: number, text: string) {
@@ -337,14 +319,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       }
     }
     if (!quitSent) {
-      if (opts.keepAliveMs > 0) {
+      if (opts.keepAliveSeconds > 0) {
         finish(null);
         idleTimer = timers.set(function () {
           idleTimer = undefined;
-          if (log) log("C: QUIT");
           write("QUIT\r\n");
           drop();
-        }, opts.keepAliveMs);
+        }, opts.keepAliveSeconds * 1000);
       } else {
         quitSent = true;
         cmd("QUIT", onQuit);
@@ -416,7 +397,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     else cmd("DATA", function (c, t) {
       if (c !== 354) return end(c, t);
       // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
-      if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA", ".");
+      if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA");
       start(createDataStuffer());
       pump();
     });
@@ -441,11 +422,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       const s = bodyCur.slice(0, MAX_WRITE);
       bodyCur = bodyCur.slice(MAX_WRITE);
       if (!bodyEof || bodyCur.length) {
-        if (data) {
-          if (log) log("C: (" + s.length + " bytes)");
-          write(s);
-        } else {
-          cmd("BDAT " + s.length, ignore, undefined, s);
+        if (data) write(s);
+        else {
+          cmd("BDAT " + s.length, ignore, s);
           flush();
         }
         drainWait = true;
@@ -453,8 +432,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       }
       body = null;
-      if (data) queue(s, end, "DATA", "(" + s.length + " bytes)");
-      else cmd("BDAT " + s.length + " LAST", end, undefined, s);
+      if (data) queue(s, end, "DATA");
+      else cmd("BDAT " + s.length + " LAST", end, s);
       // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
       // content, which may open a group (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
       let next = false;
@@ -462,7 +441,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         if (!data) needRset = true;
         next = startMail();
       }
-      if (!next && started === mails.length && pipe && opts.keepAliveMs <= 0) {
+      if (!next && started === mails.length && pipe && opts.keepAliveSeconds <= 0) {
         // RFC 2920 §3.1: QUIT may end a group.
         quitSent = true;
         cmd("QUIT", onQuit);
@@ -485,7 +464,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       started = answered = 0;
       if (!list.length) return finish(null);
       // Never a password in clear over the network unless the relay is marked trusted.
-      if (opts.password && !opts.secure && !opts.allowPlainAuth) {
+      if (opts.password && !secure && !opts.trustedRelay) {
         drop();
         return finish(smtpError(ECONFIG, "password over plain connection: relay not trusted"));
       }
@@ -497,10 +476,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       flush();
     },
     close: function () {
-      if (sock && !cb) {
-        if (log) log("C: QUIT");
-        write("QUIT\r\n");
-      }
+      if (sock && !cb) write("QUIT\r\n");
       drop();
       finish(smtpError(ECONNECTION, "closed by the caller"));
     },

@@ -70,11 +70,11 @@ describe.skipIf(why !== null)("against Postfix", () => {
 
   it("sends AUTH over a plain connection only to a relay marked trusted", async (ctx) => {
     if (!pf) return ctx.skip();
-    const refused = await sendAsync(nodeClient({ port: pf.plainPort, secure: false, user: pf.user, password: pf.password }), [composedMail(content(3)).mail]);
+    const refused = await sendAsync(nodeClient({ port: pf.plainPort, security: "plain", user: pf.user, password: pf.password }), [composedMail(content(3)).mail]);
     expect(refused.err).toMatchObject({ code: "ECONFIG" });
     const before = pf.messages().length;
     const m = composedMail(content(4, "via the LAN relay"));
-    const r = await sendAsync(nodeClient({ port: pf.plainPort, secure: false, allowPlainAuth: true, user: pf.user, password: pf.password }), [m.mail]);
+    const r = await sendAsync(nodeClient({ port: pf.plainPort, security: "plain", trustedRelay: true, user: pf.user, password: pf.password }), [m.mail]);
     expect(r.err).toBeNull();
     await pf.waitForMessages(before + 1, 15000);
     expect(find(m.raw)).toBe(m.raw.replace(/\r\n/g, "\n"));

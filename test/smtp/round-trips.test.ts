@@ -10,10 +10,10 @@ import { createSmtpClient } from "../../src/smtp/client.ts";
 import { createFake, mail } from "../support/smtp-fake.ts";
 import { bytes, composedMail, nodeClient, sendAsync } from "../support/smtp-node.ts";
 
-function turns(ext: string[], opts: { keepAliveMs?: number; to?: string[] } = {}) {
+function turns(ext: string[], opts: { keepAliveSeconds?: number; to?: string[] } = {}) {
   const fake = createFake({ ext, user: "u", password: "p" });
   const client = createSmtpClient(
-    { host: "h", port: 465, secure: true, user: "u", password: "p", allowPlainAuth: false, helo: "board.local", keepAliveMs: opts.keepAliveMs ?? 0, timeoutMs: 30000 },
+    { host: "h", port: 465, security: "tls", user: "u", password: "p", trustedRelay: false, helo: "board.local", keepAliveSeconds: opts.keepAliveSeconds ?? 0, timeoutSeconds: 30 },
     fake.transport,
     fake.timers,
   );
@@ -24,7 +24,7 @@ function turns(ext: string[], opts: { keepAliveMs?: number; to?: string[] } = {}
   const cold = fake.flights;
   fake.resetFlights();
   let warm = -1;
-  if (opts.keepAliveMs) {
+  if (opts.keepAliveSeconds) {
     const second = fake.send(client, [mail("a@x.test", to, ["Subject: 2\r\n\r\n", "again\r\n"])]);
     expect(second.err).toBeNull();
     expect(fake.messages).toHaveLength(2);
@@ -54,8 +54,8 @@ describe("round trips after the greeting, counted by a server that records each 
   });
 
   it("a second message on a warm connection costs 1 with CHUNKING, 2 with PIPELINING only", () => {
-    const c = turns(["PIPELINING", "CHUNKING", "AUTH PLAIN"], { keepAliveMs: 60000 });
-    const p = turns(["PIPELINING", "AUTH PLAIN"], { keepAliveMs: 60000 });
+    const c = turns(["PIPELINING", "CHUNKING", "AUTH PLAIN"], { keepAliveSeconds: 60 });
+    const p = turns(["PIPELINING", "AUTH PLAIN"], { keepAliveSeconds: 60 });
     table.push(`  warm, CHUNKING        ${c.warm}`, `  warm, PIPELINING      ${p.warm}`);
     expect(c.warm).toBe(1);
     expect(p.warm).toBe(2);
@@ -65,7 +65,7 @@ describe("round trips after the greeting, counted by a server that records each 
     const batch = (ext: string[]) => {
       const fake = createFake({ ext, user: "u", password: "p" });
       const client = createSmtpClient(
-        { host: "h", port: 465, secure: true, user: "u", password: "p", allowPlainAuth: false, helo: "board.local", keepAliveMs: 0, timeoutMs: 30000 },
+        { host: "h", port: 465, security: "tls", user: "u", password: "p", trustedRelay: false, helo: "board.local", keepAliveSeconds: 0, timeoutSeconds: 30 },
         fake.transport,
         fake.timers,
       );

@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createSmtpClient, type SmtpClientOptions } from "../../src/smtp/client.ts";
+import { withTranscript } from "../../src/smtp/transcript.ts";
 import { createFake, mail, type FakeOptions } from "../support/smtp-fake.ts";
 
 const FULL = ["PIPELINING", "CHUNKING", "8BITMIME", "AUTH PLAIN LOGIN"];
@@ -14,17 +15,16 @@ function setup(f: FakeOptions = {}, o: Partial<SmtpClientOptions> = {}) {
     {
       host: "127.0.0.1",
       port: 465,
-      secure: true,
+      security: "tls",
       user: "u@x.test",
       password: "pw",
-      allowPlainAuth: false,
+      trustedRelay: false,
       helo: "board.local",
-      keepAliveMs: 0,
-      timeoutMs: 10000,
-      log: (l) => log.push(l),
+      keepAliveSeconds: 0,
+      timeoutSeconds: 10,
       ...o,
     },
-    fake.transport,
+    withTranscript(fake.transport, (l) => log.push(l)),
     fake.timers,
   );
   return { fake, client, log };
@@ -141,6 +141,23 @@ describe("session", () => {
     expect(log[0]).toBe("S: 220 fake.test ESMTP");
   });
 
+  it("the transcript shows each command and reply line, message content only as its size (DATA and BDAT)", () => {
+    const two = () => [m1(), mail("a@x.test", ["c@y.test"], ["Subject: 2\r\n\r\n", "x".repeat(3000)])];
+    const d = setup({ ext: ["PIPELINING", "AUTH PLAIN"] });
+    expect(d.fake.send(d.client, two()).err).toBeNull();
+    const dc = d.log.filter((l) => l.startsWith("C: "));
+    expect(dc.filter((l) => !l.startsWith("C: ("))).toEqual(["C: EHLO board.local", "C: AUTH PLAIN ****", "C: MAIL FROM:<a@x.test>", "C: RCPT TO:<b@y.test>", "C: DATA", "C: MAIL FROM:<a@x.test>", "C: RCPT TO:<c@y.test>", "C: DATA", "C: QUIT"]);
+    const sizes = dc.filter((l) => l.startsWith("C: (")).map((l) => +l.slice(4, -7));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(BODY_DATA.length + 1 /* ..dot */ + 3 + "Subject: 2\r\n\r\n".length + 3002 + 3);
+    expect(d.log.join("\n")).not.toContain("line one");
+    expect(d.log.filter((l) => l.startsWith("S: 354"))).toHaveLength(2);
+    const b = setup({ ext: FULL });
+    expect(b.fake.send(b.client, two()).err).toBeNull();
+    const bc = b.log.filter((l) => l.startsWith("C: "));
+    expect(bc.filter((l) => l.startsWith("C: BDAT"))).toEqual(["C: BDAT " + (BODY_DATA.length - 2) + " LAST", "C: BDAT 2048", "C: BDAT " + (14 + 3000 - 2048) + " LAST"]);
+    expect(bc.some((l) => l.startsWith("C: (") || l.includes("xxx") || l.includes("line one"))).toBe(false);
+  });
+
   it("reports 535 as EAUTH that mentions app passwords, not transient", () => {
     const { fake, client } = setup({ ext: FULL, password: "other" });
     const r = fake.send(client, [m1()]);
@@ -153,11 +170,11 @@ describe("session", () => {
   });
 
   it("refuses AUTH over a plain connection unless the relay is trusted", () => {
-    const a = setup({ ext: FULL }, { secure: false });
+    const a = setup({ ext: FULL }, { security: "plain" });
     const r = a.fake.send(a.client, [m1()]);
     expect(r.err).toMatchObject({ code: "ECONFIG", transient: false });
     expect(a.fake.connections).toBe(0);
-    const b = setup({ ext: FULL }, { secure: false, allowPlainAuth: true });
+    const b = setup({ ext: FULL }, { security: "plain", trustedRelay: true });
     expect(b.fake.send(b.client, [m1()]).err).toBeNull();
   });
 
@@ -282,7 +299,7 @@ describe("session", () => {
     const { fake, client } = setup({ closeBeforeGreeting: true });
     const r = fake.send(client, [m1()]);
     expect(r.err).toMatchObject({ code: "ETLS", transient: true });
-    const p = setup({ closeBeforeGreeting: true }, { secure: false, password: "" });
+    const p = setup({ closeBeforeGreeting: true }, { security: "plain", password: "" });
     expect(p.fake.send(p.client, [m1()]).err).toMatchObject({ code: "ECONNECTION" });
   });
 
@@ -381,7 +398,7 @@ describe("session", () => {
   });
 
   it("keeps the connection warm: the next message costs one turn, then QUIT after the idle window", () => {
-    const { fake, client } = setup({ ext: FULL }, { keepAliveMs: 60000 });
+    const { fake, client } = setup({ ext: FULL }, { keepAliveSeconds: 60 });
     expect(fake.send(client, [m1()]).err).toBeNull();
     expect(fake.timers.pending()).toBe(1);
     fake.resetFlights();
@@ -396,7 +413,7 @@ describe("session", () => {
   });
 
   it("reconnects cleanly when the server closed a kept-alive connection", () => {
-    const { fake, client } = setup({ ext: FULL }, { keepAliveMs: 60000 });
+    const { fake, client } = setup({ ext: FULL }, { keepAliveSeconds: 60 });
     expect(fake.send(client, [m1()]).err).toBeNull();
     fake.hangUp();
     const r = fake.send(client, [mail("a@x.test", ["c@y.test"], ["again"])]);
@@ -408,7 +425,7 @@ describe("session", () => {
   });
 
   it("reconnects once when a kept-alive connection turns out dead at the next send", () => {
-    const { fake, client } = setup({ ext: FULL, reply: (v, _a, n) => (v === "MAIL" && n === 6 ? "421 4.4.2 idle timeout" : undefined) }, { keepAliveMs: 60000 });
+    const { fake, client } = setup({ ext: FULL, reply: (v, _a, n) => (v === "MAIL" && n === 6 ? "421 4.4.2 idle timeout" : undefined) }, { keepAliveSeconds: 60 });
     expect(fake.send(client, [m1()]).err).toBeNull();
     const r = fake.send(client, [mail("a@x.test", ["c@y.test"], ["again"])]);
     expect(r.err).toBeNull();

@@ -95,7 +95,7 @@ describe("against smtp-server over implicit TLS", () => {
   it("sends the next message over the kept-alive connection", async () => {
     const sink = await startSmtpSink({ users: [USER], tls: true });
     closers.push(() => sink.close());
-    const client = nodeClient({ port: sink.port, user: USER.user, password: bytes(USER.password), keepAliveMs: 30000 });
+    const client = nodeClient({ port: sink.port, user: USER.user, password: bytes(USER.password), keepAliveSeconds: 30 });
     expect((await sendAsync(client, [composedMail(content(1)).mail])).err).toBeNull();
     expect((await sendAsync(client, [composedMail(content(2)).mail])).err).toBeNull();
     client.close();
@@ -151,7 +151,7 @@ describe("against smtp-server over implicit TLS", () => {
   it("reports a failed TLS handshake (the board: end + close(false), no error) as ETLS", async () => {
     const sink = await startSmtpSink({ tls: false });
     closers.push(() => sink.close());
-    const r = await sendAsync(nodeClient({ port: sink.port, timeoutMs: 5000 }), [composedMail(content(1)).mail]);
+    const r = await sendAsync(nodeClient({ port: sink.port, timeoutSeconds: 5 }), [composedMail(content(1)).mail]);
     expect(r.err).toMatchObject({ code: "ETLS", transient: true });
   });
 
@@ -184,7 +184,7 @@ describe("against smtp-server over implicit TLS", () => {
     closers.push(() => new Promise((res) => server.close(() => res())));
     const port = (server.server.address() as AddressInfo).port;
     const log: string[] = [];
-    const client = nodeClient({ port, keepAliveMs: 60000 }, log);
+    const client = nodeClient({ port, keepAliveSeconds: 60 }, log);
     const a = composedMail(content(1));
     const b = composedMail(content(2));
     expect((await sendAsync(client, [a.mail])).err).toBeNull();

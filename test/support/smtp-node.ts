@@ -3,6 +3,7 @@
 import { createNetModules } from "../../host-sim/net.ts";
 import { composeMessage, type MailContent } from "../../src/mime/compose.ts";
 import { createTransport } from "../../src/platform/socket.ts";
+import { withTranscript } from "../../src/smtp/transcript.ts";
 import type { Timers } from "../../src/platform/timers.ts";
 import { createSmtpClient, type MailResult, type OutgoingMail, type SmtpClient, type SmtpClientOptions, type SmtpError } from "../../src/smtp/client.ts";
 
@@ -23,22 +24,22 @@ export function boardNet() {
   });
 }
 
+/** The client over the emulated sockets; log collects the transcript (src/smtp/transcript.ts). */
 export function nodeClient(opts: Partial<SmtpClientOptions> & { port: number }, log?: string[]): SmtpClient {
   const m = boardNet();
   return createSmtpClient(
     {
       host: "127.0.0.1",
-      secure: true,
+      security: "tls",
       user: "",
       password: "",
-      allowPlainAuth: false,
+      trustedRelay: false,
       helo: "board.local",
-      keepAliveMs: 0,
-      timeoutMs: 10000,
-      log: log ? (l) => log.push(l) : undefined,
+      keepAliveSeconds: 0,
+      timeoutSeconds: 10,
       ...opts,
     },
-    createTransport(m.net, m.tls),
+    log ? withTranscript(createTransport(m.net, m.tls), (l) => log.push(l)) : createTransport(m.net, m.tls),
     nodeTimers,
   );
 }
