@@ -24,6 +24,10 @@ export const VARS_PER_KB_FROM_STORAGE = 57;
 export const BASE_VARS = 106;
 /** File names the firmware's frames carry in stack traces. */
 const CODE_FILE = ".bootcde";
+/** E.setBootCode(code, true): run at every start, reset() included, instead of .bootcde (jsflash.c). */
+const RESET_CODE_FILE = ".bootrst";
+/** Run before the boot code at every start (jsfLoadBootCodeFromFlash). */
+const PRE_BOOT_FILES = [".boot0", ".boot1", ".boot2", ".boot3"];
 const CONSOLE_FILE = "console";
 const TOO_MUCH_RECURSION = "Too much recursion - the stack is about to overflow";
 
@@ -71,8 +75,9 @@ export interface SimBoard {
   boot(): void;
   /** A simulated reboot: everything of the running boot stops, Storage stays, boot() again. */
   reboot(reason?: string): void;
-  /** Espruino's reset(): an empty interpreter, .bootcde not run. */
-  reset(): void;
+  /** Espruino's reset(): an empty interpreter; .bootcde is not run (.boot0-3 and .bootrst are), the
+   * clock keeps time. reset(true) also erases .bootcde and .bootrst ("Erasing saved code."). */
+  reset(clearFlash?: boolean): void;
   /** Console lines since the board was created (UTF-8 decoded), simulator notes start with "sim: ". */
   output: string[];
   /** Next console line matching re that no earlier waitForOutput returned (lines already printed count). */
@@ -103,6 +108,8 @@ export interface SimBoard {
 }
 
 type AnyFn = (...a: any[]) => unknown;
+/** How the interpreter starts: power-on/chip reboot, load([file]) or reset([clearFlash]). */
+type BootKind = { kind: "power" } | { kind: "load"; file?: string } | { kind: "reset"; clearFlash?: boolean };
 
 export function createSimBoard(opts: SimBoardOptions): SimBoard {
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -292,14 +299,19 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     sleepTimer = null;
   }
 
-  /** A fresh interpreter on the same Storage; runs .bootcde unless `reset()` asked for an empty one. */
-  function boot(runCode = true) {
+  /**
+   * A fresh interpreter on the same Storage. What runs is jsfLoadBootCodeFromFlash's choice: .boot0-3,
+   * then .bootrst if it exists, else .bootcde — except after reset(), which never runs .bootcde; load(file)
+   * runs that file instead. Power-on (and chip reboots) start the clock at 1970; reset()/load() are soft
+   * restarts of the interpreter and the clock keeps time.
+   */
+  function boot(start: BootKind = { kind: "power" }) {
     stopBoot();
     halted = false;
     boots++;
     const gen = ++generation;
     bootedAt = Date.now();
-    clockOffset = -Date.now(); // the ESP32 clock starts at 1970 after a reset
+    if (start.kind === "power") clockOffset = -Date.now(); // the ESP32 clock starts at 1970 after a chip reset
     const queue: (() => void)[] = [];
     let scheduled = false;
     const dead = () => gen !== generation || halted;
@@ -371,9 +383,11 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     });
 
     const chip = createChipModules(kernel, {
-      writeBootCode(code) {
-        if (code.length === 0) (storage.module.erase as AnyFn)(CODE_FILE);
-        else (storage.module.write as AnyFn)(CODE_FILE, code);
+      writeBootCode(code, alwaysExec) {
+        // jsfSaveBootCodeToFlash: both files go, then the code is written to one of them.
+        (storage.module.erase as AnyFn)(CODE_FILE);
+        (storage.module.erase as AnyFn)(RESET_CODE_FILE);
+        if (code.length > 0) (storage.module.write as AnyFn)(alwaysExec ? RESET_CODE_FILE : CODE_FILE, code);
       },
       note,
       reboot(reason) {
@@ -444,44 +458,70 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       save: api(() => {
         if (storage.readBytes(CODE_FILE)) throw boardError("Error", "save() is not allowed once .bootcde exists (E.setBootCode)");
       }),
-      load: api(() => scheduleReboot("load()")),
-      reset: api(() => scheduleReboot("reset()", false)),
+      load: api((file?: unknown) =>
+        file === undefined ? scheduleReboot("load()", { kind: "load" }) : scheduleReboot(`load(${JSON.stringify(String(file))})`, { kind: "load", file: String(file) }),
+      ),
+      reset: api((clearFlash?: unknown) => scheduleReboot(clearFlash ? "reset(true)" : "reset()", { kind: "reset", clearFlash: !!clearFlash })),
       dump: api(() => {}),
       trace: api(() => {}),
     };
     for (const [k, v] of Object.entries(globals)) g[k] = v;
 
     cur = { gen, realm, kernel, timers, pins, wifi, net, E };
-    if (!runCode) {
-      note("reset(): interpreter cleared, .bootcde not run (load() or a reboot runs it)");
-      return;
+    if (start.kind === "reset" && start.clearFlash) {
+      // jsfRemoveCodeFromFlash
+      printBytes("Erasing saved code.");
+      (storage.module.erase as AnyFn)(CODE_FILE);
+      (storage.module.erase as AnyFn)(RESET_CODE_FILE);
+      printBytes("Done!");
     }
-    const code = storage.readBytes(CODE_FILE);
-    if (!code) {
-      note("no .bootcde in Storage: nothing to run");
-      return;
+    if (start.kind === "load" && start.file !== undefined) {
+      runStorageFile(start.file, start.file);
+    } else {
+      for (const f of PRE_BOOT_FILES) if (storage.readBytes(f)) runStorageFile(f, f);
+      const resetCode = storage.readBytes(RESET_CODE_FILE) ? RESET_CODE_FILE : null;
+      if (start.kind === "reset") {
+        note(`reset(): interpreter cleared, .bootcde not run (load() or a reboot runs it)${resetCode ? "; running .bootrst" : ""}`);
+        if (resetCode) runStorageFile(resetCode, resetCode);
+        return;
+      }
+      const name = resetCode ?? CODE_FILE;
+      if (!storage.readBytes(name)) {
+        note("no .bootcde in Storage: nothing to run");
+        return;
+      }
+      runStorageFile(name, CODE_FILE);
     }
-    note(`boot #${boots}: running .bootcde (${code.length} bytes)`);
-    const refused = findUnsupportedSyntax(code.toString("latin1"));
-    if (refused) {
-      const text = `SyntaxError: ${refused.what} (Espruino 2v29 cannot run it, shared/espruino.md §1)`;
-      errors.push(text);
-      emitLine(`Uncaught ${text}`);
-      note(`refused at ${where(CODE_FILE, refused.line, refused.column)}: nothing of .bootcde ran`);
-      return;
-    }
-    kernel.call(() => realm.run(code.toString("latin1"), CODE_FILE), []);
     if (!dead()) ((E as unknown as { emit: AnyFn }).emit).call(E, "init");
+
+    /** Runs a Storage file as code, refused whole if it has syntax the board lacks. */
+    function runStorageFile(name: string, file: string) {
+      const code = storage.readBytes(name);
+      if (!code) {
+        note(`no ${name} in Storage: nothing to run`);
+        return;
+      }
+      note(`boot #${boots}: running ${name} (${code.length} bytes)`);
+      const refused = findUnsupportedSyntax(code.toString("latin1"));
+      if (refused) {
+        const text = `SyntaxError: ${refused.what} (Espruino 2v29 cannot run it, shared/espruino.md §1)`;
+        errors.push(text);
+        emitLine(`Uncaught ${text}`);
+        note(`refused at ${where(file, refused.line, refused.column)}: nothing of ${name} ran`);
+        return;
+      }
+      kernel.call(() => realm.run(code.toString("latin1"), file), []);
+    }
   }
 
   /** Reboots on the next turn; nothing more of the running boot runs meanwhile. */
-  function scheduleReboot(reason: string, runCode = true) {
+  function scheduleReboot(reason: string, start: BootKind = { kind: "power" }) {
     const gen = generation;
     halted = true;
     setImmediate(() => {
       if (gen !== generation || !cur) return; // already rebooted or stopped since
       note(`reboot (${reason})`);
-      boot(runCode);
+      boot(start);
     });
   }
 
@@ -516,10 +556,10 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
   }
 
   return {
-    boot,
-    reset() {
-      note("reset()");
-      boot(false);
+    boot: () => boot(),
+    reset(clearFlash = false) {
+      note(clearFlash ? "reset(true)" : "reset()");
+      boot({ kind: "reset", clearFlash });
     },
     reboot(reason = "reboot()") {
       note(`reboot (${reason})`);

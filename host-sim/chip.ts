@@ -6,8 +6,8 @@ import { toByteString } from "./storage.ts";
 
 /** What the chip modules need from the simulated board. */
 export interface ChipHooks {
-  /** Writes .bootcde ("" erases it). */
-  writeBootCode(code: string): void;
+  /** E.setBootCode: erases .bootcde and .bootrst, then writes the code to .bootrst if alwaysExec, else .bootcde. */
+  writeBootCode(code: string, alwaysExec: boolean): void;
   /** A simulator note on the console ("sim: …"). */
   note(line: string): void;
   /** Restarts the chip (E.reboot, watchdog, ESP32.reboot); nothing more of this boot runs. */
@@ -36,10 +36,29 @@ export function byteArgs(args: unknown[]): string {
     .join("");
 }
 
+/** Each element as a byte, as Espruino's iterator gives them to E.CRC32 (a non-iterable gives none). */
+function iterBytes(data: unknown): string {
+  if (typeof data === "number" || typeof data === "boolean") return "";
+  if (data && typeof data === "object" && !ArrayBuffer.isView(data) && !Array.isArray(data) && Object.prototype.toString.call(data) !== "[object ArrayBuffer]") return "";
+  return toByteString(data);
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  return c >>> 0;
+});
+
+export function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = CRC_TABLE[(crc ^ b) & 255]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
 export function createChipModules(k: Kernel, h: ChipHooks): { E: Record<string, unknown>; ESP32: Record<string, unknown>; crypto: Record<string, unknown> } {
   const E = {
-    setBootCode(code: unknown) {
-      h.writeBootCode(toByteString(code));
+    setBootCode(code: unknown, alwaysExec?: unknown) {
+      h.writeBootCode(toByteString(code), !!alwaysExec);
     },
     enableWatchdog(seconds: unknown, isAuto?: unknown) {
       // Espruino: isAuto undefined or true = kicked by the idle loop (only a hung interpreter trips it).
@@ -53,6 +72,8 @@ export function createChipModules(k: Kernel, h: ChipHooks): { E: Record<string, 
       h.watchdog.kick();
     },
     toString: (...args: unknown[]) => byteArgs(args),
+    /** Standard CRC-32 (IEEE 802.3) of the bytes, as an unsigned integer (jswrap_espruino_CRC32). */
+    CRC32: (data: unknown) => crc32(Buffer.from(iterBytes(data), "latin1")),
     toUint8Array: (...args: unknown[]) => new h.Uint8Array(Buffer.from(byteArgs(args), "latin1")),
     reboot() {
       h.reboot("E.reboot()");

@@ -5,8 +5,8 @@
 // prompt; a line that starts with \x10 (DLE) runs with no echo, no `=value` and no prompt; Ctrl-C
 // (\x03) drops the half-typed line. Everything the firmware prints reaches every connected client.
 // `load()` restarts the interpreter from Storage (.bootcde) with clients staying connected, as on the
-// board; `E.reboot()` restarts the chip, which drops telnet clients; `reset()` calls board.reset()
-// when the simulator has one.
+// board; `E.reboot()` restarts the chip, which drops telnet clients; `reset()` / `reset(true)` call
+// board.reset(clearFlash) when the simulator has one.
 import { createServer, type Socket } from "node:net";
 
 /** The part of host-sim/board.ts's SimBoard the console uses. */
@@ -17,7 +17,7 @@ export interface ConsoleBoard {
   output: string[];
   /** Subscribes to console lines; returns the unsubscribe function. */
   onOutput?(fn: (line: string) => void): () => void;
-  reset?(): unknown;
+  reset?(clearFlash?: boolean): unknown;
 }
 
 export interface ConsoleServer {
@@ -120,8 +120,9 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
       flush();
       return;
     }
-    if (RESET.test(statement) && typeof board.reset === "function") {
-      await board.reset();
+    const reset = RESET.exec(statement);
+    if (reset && typeof board.reset === "function") {
+      await board.reset(reset[1] === "true");
       flush();
       if (echo) client.sock.write("=undefined\r\n>");
       return;

@@ -2,6 +2,7 @@
 // reconnect by itself, pins drive setWatch with edge/debounce/repeat, the watchdog reboots.
 import { afterEach, describe, expect, it } from "vitest";
 import { createSimBoard, type SimBoard } from "../../host-sim/board.ts";
+import { crc32 } from "../../tools/flash/protocol.ts";
 import { bootFixture, buildFixture, makeStorage, until } from "./helpers.ts";
 
 let board: SimBoard | undefined;
@@ -150,6 +151,62 @@ describe("reset and load", () => {
     board.eval("load()");
     await board.waitForOutput(/fixture: online/, 5000);
     expect(board.boots).toBe(3);
+  });
+
+  it("reset() and load() restart the interpreter, not the chip: the clock keeps time", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval("setTime(1700000000)");
+    board.eval("reset()");
+    await board.waitForOutput(/^sim: reset\(\): interpreter cleared/, 5000);
+    expect(board.eval("getTime()")).toBeGreaterThan(1700000000);
+    board.eval("load()");
+    await board.waitForOutput(/^sim: boot #3/, 5000);
+    expect(board.eval("new Date().getUTCFullYear()")).toBe(2023);
+    board.reboot("power cycle");
+    expect(board.eval("new Date().getUTCFullYear()")).toBe(1970);
+  });
+
+  it("reset() runs .boot0 and .bootrst but not .bootcde; at power-on .bootrst runs instead of .bootcde", async () => {
+    board = await bootFixture("wifi-up", { ".boot0": 'console.log("fixture: boot0")' });
+    await board.waitForOutput(/^fixture: boot0$/, 5000);
+    await board.waitForOutput(/^fixture: online$/, 5000);
+    board.eval(`require("Storage").write(".bootrst", 'console.log("fixture: bootrst")')`);
+    board.eval("reset()");
+    await board.waitForOutput(/^fixture: bootrst$/, 5000);
+    await board.waitForOutput(/^fixture: boot0$/, 5000);
+    board.reboot("power cycle");
+    await board.waitForOutput(/^fixture: bootrst$/, 5000);
+    await new Promise((r) => setTimeout(r, 100)); // the WiFi of a .bootcde would be up by now (30 ms)
+    expect(board.output.filter((l) => l === "fixture: online")).toHaveLength(1);
+  });
+
+  it("reset(true) erases .bootcde and .bootrst; E.setBootCode(code, true) writes .bootrst; load(file) runs that file", async () => {
+    board = await bootFixture("wifi-up", { other: 'console.log("fixture: other file")' });
+    board.eval(`E.setBootCode('console.log("fixture: always")', true)`);
+    expect(board.storage.names()).toContain(".bootrst");
+    expect(board.storage.names()).not.toContain(".bootcde");
+    board.eval(`E.setBootCode('console.log("fixture: normal")')`);
+    expect(board.storage.names()).not.toContain(".bootrst");
+    board.eval("reset(true)");
+    await board.waitForOutput(/^Erasing saved code\.$/, 5000);
+    await board.waitForOutput(/^Done!$/, 5000);
+    expect(board.storage.names()).not.toContain(".bootcde");
+    board.eval('load("other")');
+    await board.waitForOutput(/^fixture: other file$/, 5000);
+  });
+});
+
+describe("E.CRC32", () => {
+  it("is the standard CRC-32 of the bytes, unsigned, for strings, arrays and typed arrays", async () => {
+    board = await bootFixture("wifi-up");
+    const check = 0xcbf43926; // CRC-32 of "123456789"
+    expect(board.eval('E.CRC32("123456789")')).toBe(check);
+    expect(board.eval("E.CRC32([49, 50, 51, 52, 53, 54, 55, 56, 57])")).toBe(check);
+    expect(board.eval('E.CRC32(E.toUint8Array("123456789"))')).toBe(check);
+    expect(board.eval('E.CRC32("")')).toBe(0);
+    // What the flash tool's read-back check compares against its own CRC of the bytes it sent.
+    const code = board.storage.readBytes(".bootcde")!;
+    expect(board.eval('E.CRC32(require("Storage").read(".bootcde"))')).toBe(crc32(code));
   });
 });
 
