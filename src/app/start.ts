@@ -15,13 +15,16 @@ import { clockSet, fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "..
 export interface Board extends SenderBoard {
   store: Store;
   pins: Pins;
-  hasTls(): boolean;
-  enableWatchdog(seconds: number): void;
-  kickWatchdog(): void;
-  wifi(): WifiModule;
+  /** Does this Espruino build have the tls module? */
+  tls: boolean;
+  /** seconds > 0: start the hardware watchdog; 0: kick it. */
+  watchdog(seconds: number): void;
+  wifi: WifiModule;
   smtp(o: SmtpClientOptions): SmtpClient;
+  /** Why this boot happened (a deliberate restart's note, read once). */
   bootReason(): string;
-  expose(name: string, v: object): void;
+  /** Makes the console object reachable as the global `alertmail`. */
+  expose(api: AlertmailConsole): void;
   sketch: { setup(api: SketchApi): void; loop: ((api: SketchApi) => void) | null };
 }
 
@@ -32,9 +35,8 @@ function boot(b: Board, cfg: DeviceConfig): void {
   const smtp = cfg.smtp;
   const wd = cfg.device.watchdogSeconds;
   const secure = smtp.security == "tls";
-  if (secure && !b.hasTls()) {
-    return b.log("this Espruino build has no TLS: flash the official ESP32 build (not ESP32_IDF4), or use a plain LAN relay");
-  }
+  // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
+  if (secure && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
   // Monotonic ms for limits and uptime: the wall clock jumps from 1970 to today when SNTP sets it.
   // A step over CLOCK_STEP_MS between two calls is taken out, the same rule the timers use
   // (platform/timers.ts): the tick that SNTP fires early is re-armed, the next one sees the step.
@@ -48,10 +50,10 @@ function boot(b: Board, cfg: DeviceConfig): void {
     return t - skew;
   };
   const bootMono = mono();
-  if (wd > 0) b.enableWatchdog(wd);
+  if (wd > 0) b.watchdog(wd);
   every(b.timers, TICK_MS, function () {
     mono();
-    if (wd > 0) b.kickWatchdog();
+    if (wd > 0) b.watchdog(0);
   });
 
   const tz = tzOffsetMinutes(cfg.device.timezone);
@@ -179,7 +181,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
       if (!rules.fire(name)) b.log('no rule named "' + name + '"');
     },
   };
-  b.expose("alertmail", api);
+  b.expose(api);
   b.sketch.setup(api);
   const loop = b.sketch.loop;
   if (loop && cfg.sketch.loopMs > 0) {
@@ -188,7 +190,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
     });
   }
   b.log("ready");
-  keepWifi(b.wifi(), b.timers, link, cfg, function () {
+  keepWifi(b.wifi, b.timers, link, cfg, function () {
     sender.kick(true);
   }, b.log);
 }
@@ -196,7 +198,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
 /** Boots, or says why not: a missing or broken configuration (or anything the board refuses) is a console line, never a crash loop. */
 export function startFirmware(b: Board): void {
   const raw = b.store.read(CONFIG_FILE);
-  if (raw === undefined) return b.log("no configuration: Storage file " + CONFIG_FILE + " is missing; run `npm run flash`");
+  if (raw === undefined) return b.log("no configuration: run `npm run flash`");
   try {
     boot(b, JSON.parse(raw));
   } catch (e) {

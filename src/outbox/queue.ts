@@ -72,10 +72,7 @@ export function openQueue(store: Store, max: number): Queue {
 
   function names(): string[] {
     return store
-      .list(QUEUE_PREFIX)
-      .filter(function (n) {
-        return seqOf(n) >= 0;
-      })
+      .list(/^amq\d/) // QUEUE_PREFIX and a sequence number
       .sort(function (a, b) {
         return seqOf(a) - seqOf(b);
       });

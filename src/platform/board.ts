@@ -1,53 +1,13 @@
-// The board itself: console log, TLS support, watchdog, free memory, the clock, pins and why it restarted.
+// The real board for app/start.ts: Espruino's console, clock, memory, watchdog, Storage, WiFi, pins,
+// timers and sockets, with the facts about them (shared/espruino.md §3) in one place.
+import type { Board } from "../app/start.ts";
+import { createSmtpClient } from "../smtp/client.ts";
 import type { Pins } from "./pins.ts";
-
-export function log(s: string): void {
-  console.log("alertmail: " + s);
-}
-
-/** Does this Espruino build have the tls module? (the official ESP32 build does, ESP32_IDF4 doesn't). */
-export function hasTls(): boolean {
-  // Whole names compared: String indexOf with a multi-char needle gives false positives in 2v29.
-  return (process.env.MODULES || "").split(",").some(function (m) {
-    return m == "tls";
-  });
-}
-
-/** Hardware watchdog: reboots the chip unless kickWatchdog() runs within `seconds`. */
-export function enableWatchdog(seconds: number): void {
-  E.enableWatchdog(seconds, false);
-}
-
-export function kickWatchdog(): void {
-  E.kickWatchdog();
-}
-
-/** process.memory(): free/usage/total in JS variables (14 bytes each on the ESP32). */
-export function memory(): { free: number } {
-  return process.memory();
-}
-
-/** Milliseconds since 1970 by the board clock (1970-ish until SNTP sets it). */
-export function now(): number {
-  return Date.now();
-}
+import { espruinoTransport } from "./socket.ts";
+import { boardTimers } from "./timers.ts";
 
 /** Storage file whoever restarts the board on purpose may write the reason into (read once at the next boot). */
 export const RESTART_NOTE = "amreboot";
-
-/** Why this boot happened: the note a deliberate restart left (read once), else unknown. */
-export function bootReason(): string {
-  const S = require("Storage");
-  const why = S.read(RESTART_NOTE);
-  if (why === undefined) return "power-on or reset";
-  S.erase(RESTART_NOTE);
-  return why;
-}
-
-/** Makes the console object (alertmail.status() …) reachable from the REPL. */
-export function expose(name: string, v: object): void {
-  global[name] = v;
-}
 
 /** Pins through setWatch/pinMode/digitalRead/analogRead (shared/espruino.md §3). */
 export const boardPins: Pins = {
@@ -64,7 +24,44 @@ export const boardPins: Pins = {
   digital: function (pin) {
     return !!digitalRead(pin);
   },
-  analog: function (pin) {
-    return analogRead(pin);
-  },
+  analog: analogRead,
 };
+
+/** The board, with the sketch's setup/loop (src/sketch.ts). Static natives are handed over as they are. */
+export function espruinoBoard(sketch: Board["sketch"]): Board {
+  const S = require("Storage");
+  return {
+    // The Storage module is the Store (platform/storage.ts): read, write, erase, list(regex).
+    store: S,
+    pins: boardPins,
+    timers: boardTimers,
+    log: function (s) {
+      console.log("alertmail: " + s);
+    },
+    now: Date.now,
+    random: Math.random,
+    memory: process.memory,
+    // Whole names: the official ESP32 build has "tls" in MODULES, ESP32_IDF4 does not.
+    // bundle-check-ok: needle-indexOf (an Array: exact match)
+    tls: (process.env.MODULES || "").split(",").indexOf("tls") >= 0,
+    watchdog: function (seconds) {
+      // isAuto false: only our kicks keep the chip alive.
+      if (seconds) E.enableWatchdog(seconds, false);
+      else E.kickWatchdog();
+    },
+    wifi: require("Wifi"),
+    smtp: function (o) {
+      return createSmtpClient(o, espruinoTransport, boardTimers);
+    },
+    bootReason: function () {
+      const why = S.read(RESTART_NOTE);
+      if (why === undefined) return "power-on or reset";
+      S.erase(RESTART_NOTE);
+      return why;
+    },
+    expose: function (v) {
+      global.alertmail = v;
+    },
+    sketch: sketch,
+  };
+}

@@ -27,16 +27,16 @@ export interface NetModule {
 const TLS_CLOSE_NOTIFY = -30848;
 
 /**
- * A Transport over Espruino-style net/tls modules (the board's, or the simulator's emulation).
- * Connect failures throw synchronously; data may come before the connect callback (so it is not
- * waited for); a clean TLS close (-30848) is not an error; close fires once. The board's socket
- * (write, end) is the returned Socket.
+ * A Transport over Espruino-style net/tls modules (the board's, or the simulator's emulation), chosen
+ * per connection by module(secure). Connect failures throw synchronously; data may come before the
+ * connect callback (so it is not waited for); a clean TLS close (-30848) is not an error; close fires
+ * once. The board's socket (write, end) is the returned Socket.
  */
-export function createTransport(net: NetModule, tls: NetModule): Transport {
+export function createTransport(module: (secure: boolean) => NetModule): Transport {
   return {
     connect: function (host, port, secure, h) {
       let closed = false;
-      const s = (secure ? tls : net).connect({ host: host, port: port }, function () {});
+      const s = module(secure).connect({ host: host, port: port }, function () {});
       s.on("data", h.data);
       s.on("drain", h.drain);
       s.on("error", function (e: { code?: number; message: string }) {
@@ -52,9 +52,6 @@ export function createTransport(net: NetModule, tls: NetModule): Transport {
 }
 
 /** The board's transport; the module is required at connect time (a board without TLS still boots). */
-export const espruinoTransport: Transport = {
-  connect: function (host, port, secure, h) {
-    const m = secure ? require("tls") : require("net");
-    return createTransport(m, m).connect(host, port, secure, h);
-  },
-};
+export const espruinoTransport = createTransport(function (secure) {
+  return secure ? require("tls") : require("net");
+});

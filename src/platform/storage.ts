@@ -1,4 +1,5 @@
-// The board's flash file store (require("Storage")) behind four calls, so the outbox runs on Node with a fake.
+// The flash file store as the firmware uses it: the shape of Espruino's require("Storage"), which is
+// passed as it is on the board (platform/board.ts), so the outbox runs on Node with a fake.
 
 /** Flat file store of byte strings; names ≤ 28 characters (longer names are truncated on the board). */
 export interface Store {
@@ -7,26 +8,6 @@ export interface Store {
   /** Replaces the whole file; throws when the flash is full. */
   write(name: string, data: string): void;
   erase(name: string): void;
-  /** Names starting with prefix, in no particular order. */
-  list(prefix: string): string[];
-}
-
-export function boardStore(): Store {
-  const S = require("Storage");
-  return {
-    read: function (n) {
-      return S.read(n);
-    },
-    write: function (n, d) {
-      S.write(n, d);
-    },
-    erase: function (n) {
-      S.erase(n);
-    },
-    list: function (p) {
-      return S.list().filter(function (n: string) {
-        return n.startsWith(p);
-      });
-    },
-  };
+  /** Names matching the regex (Storage.list(regex)), in no particular order. */
+  list(re: RegExp): string[];
 }

@@ -19,7 +19,7 @@ export const CLOCK_STEP_MS = 60000;
  * again for its full period instead of running. The id is a handle that follows the re-arming.
  * (A backward step only delays timers; SNTP steps forward from 1970.)
  */
-export function steadyTimers(raw: Timers /* clear(undefined) must be a no-op */, now: () => number): Timers {
+export function steadyTimers(raw: Timers, now: () => number): Timers {
   return {
     set: function (fn, ms) {
       const h: { i?: any } = {};
@@ -36,23 +36,12 @@ export function steadyTimers(raw: Timers /* clear(undefined) must be a no-op */,
       return h;
     },
     clear: function (h) {
-      if (h) raw.clear(h.i);
+      // The guard clearTimeout needs (clearTimeout(undefined) throws on the board).
+      if (h && h.i !== undefined) raw.clear(h.i);
       if (h) h.i = undefined;
     },
   };
 }
 
 /** The board's timers: every firmware timer goes through here (nothing else calls setTimeout). */
-export const boardTimers: Timers = steadyTimers(
-  {
-    set: function (fn, ms) {
-      return setTimeout(fn, ms);
-    },
-    clear: function (id) {
-      if (id !== undefined) clearTimeout(id);
-    },
-  },
-  function () {
-    return Date.now();
-  },
-);
+export const boardTimers: Timers = steadyTimers({ set: setTimeout, clear: clearTimeout }, Date.now);

@@ -68,7 +68,7 @@ export function fakeStore(files: Record<string, string> = {}): Store & { files: 
     erase(n) {
       delete files[n];
     },
-    list: (p) => Object.keys(files).filter((n) => n.startsWith(p)),
+    list: (re) => Object.keys(files).filter((n) => re.test(n)),
   };
 }
 

@@ -76,13 +76,12 @@ export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?:
     now: clock.now,
     random: () => 0.5,
     memory: () => ({ free: o.freeVars ? o.freeVars() : 2000, total: 3400 }),
-    hasTls: () => o.hasTls ?? true,
-    enableWatchdog: (s) => watchdog.push(s),
-    kickWatchdog: () => watchdog.push(0),
-    wifi: () => wifi.wifi,
+    tls: o.hasTls ?? true,
+    watchdog: (s) => watchdog.push(s),
+    wifi: wifi.wifi,
     smtp: () => smtp.client,
     bootReason: () => "power-on or reset",
-    expose: (_n, v) => (api = v as AlertmailConsole),
+    expose: (v) => (api = v),
     sketch: o.sketch ?? { setup() {}, loop: null },
   });
   return {

@@ -35,7 +35,7 @@ describe("board transport", () => {
   it("uses tls for secure connections and net otherwise, with {host, port}", () => {
     const net = fakeModule();
     const tls = fakeModule();
-    const t = createTransport(net.mod, tls.mod);
+    const t = createTransport((secure) => (secure ? tls.mod : net.mod));
     t.connect("mx.test", 465, true, recorder().h);
     t.connect("relay.lan", 25, false, recorder().h);
     expect(tls.made.map((m) => m.opts)).toEqual([{ host: "mx.test", port: 465 }]);
@@ -43,14 +43,14 @@ describe("board transport", () => {
   });
 
   it("lets a synchronous connect failure through, as the board throws it", () => {
-    const t = createTransport(fakeModule({ throws: "Unable to create socket" }).mod, fakeModule().mod);
+    const t = createTransport((secure) => (secure ? fakeModule().mod : fakeModule({ throws: "Unable to create socket" }).mod));
     expect(() => t.connect("h", 25, false, recorder().h)).toThrow("Unable to create socket");
   });
 
   it("hands data over even before the connect callback, and passes writes and end through", () => {
     const tls = fakeModule();
     const r = recorder();
-    const s = createTransport(fakeModule().mod, tls.mod).connect("h", 465, true, r.h);
+    const s = createTransport((secure) => (secure ? tls.mod : fakeModule().mod)).connect("h", 465, true, r.h);
     tls.made[0].on.data("220 hi\r\n");
     s.write("EHLO x\r\n");
     tls.made[0].on.drain();
@@ -63,7 +63,7 @@ describe("board transport", () => {
   it("treats the TLS close_notify error (-30848) as a normal close, and reports close once", () => {
     const tls = fakeModule();
     const r = recorder();
-    createTransport(fakeModule().mod, tls.mod).connect("h", 465, true, r.h);
+    createTransport((secure) => (secure ? tls.mod : fakeModule().mod)).connect("h", 465, true, r.h);
     tls.made[0].on.error({ code: -30848, message: "SSL - The peer notified us that the connection is going to be closed" });
     tls.made[0].on.close(true);
     tls.made[0].on.close(true);
@@ -73,7 +73,7 @@ describe("board transport", () => {
   it("reports other errors with their code and message", () => {
     const net = fakeModule();
     const r = recorder();
-    createTransport(net.mod, fakeModule().mod).connect("h", 25, false, r.h);
+    createTransport((secure) => (secure ? fakeModule().mod : net.mod)).connect("h", 25, false, r.h);
     net.made[0].on.error({ code: -9, message: "connection reset" });
     net.made[0].on.close(true);
     expect(r.events).toEqual(["error -9 connection reset", "close true"]);
@@ -82,7 +82,7 @@ describe("board transport", () => {
   it("passes a failed handshake (end, then close(false), no error) on as a plain close", () => {
     const tls = fakeModule();
     const r = recorder();
-    createTransport(fakeModule().mod, tls.mod).connect("h", 465, true, r.h);
+    createTransport((secure) => (secure ? tls.mod : fakeModule().mod)).connect("h", 465, true, r.h);
     tls.made[0].on.end?.();
     tls.made[0].on.close(false);
     expect(r.events).toEqual(["close false"]);

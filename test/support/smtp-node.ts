@@ -39,7 +39,7 @@ export function nodeClient(opts: Partial<SmtpClientOptions> & { port: number }, 
       timeoutSeconds: 10,
       ...opts,
     },
-    log ? withTranscript(createTransport(m.net, m.tls), (l) => log.push(l)) : createTransport(m.net, m.tls),
+    log ? withTranscript(createTransport((secure) => (secure ? m.tls : m.net)), (l) => log.push(l)) : createTransport((secure) => (secure ? m.tls : m.net)),
     nodeTimers,
   );
 }
