@@ -78,6 +78,8 @@ export interface SimBoard {
   /** Espruino's reset(): an empty interpreter; .bootcde is not run (.boot0-3 and .bootrst are), the
    * clock keeps time. reset(true) also erases .bootcde and .bootrst ("Erasing saved code."). */
   reset(clearFlash?: boolean): void;
+  /** Espruino's load(): a fresh interpreter that runs the boot code (or `file`), the clock keeping time. */
+  load(file?: string): void;
   /** Console lines since the board was created (UTF-8 decoded), simulator notes start with "sim: ". */
   output: string[];
   /** Next console line matching re that no earlier waitForOutput returned (lines already printed count). */
@@ -560,6 +562,10 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     reset(clearFlash = false) {
       note(clearFlash ? "reset(true)" : "reset()");
       boot({ kind: "reset", clearFlash });
+    },
+    load(file?: string) {
+      note(file === undefined ? "load()" : `load(${JSON.stringify(file)})`);
+      boot({ kind: "load", file });
     },
     reboot(reason = "reboot()") {
       note(`reboot (${reason})`);

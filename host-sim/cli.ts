@@ -5,6 +5,8 @@
 //   npm start -- --real            send through board.json's real server (no embedded server)
 //   npm start -- --interactive     keep running; type commands (help lists them)
 //   npm start -- --board FILE      another board.json
+//   npm start -- --console PORT    serve the board's console on tcp://127.0.0.1:PORT (0: any free port) and
+//                                  keep running until Ctrl-C, so `npm run flash -- --port tcp://…` can flash it
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { loadBoardConfig } from "../tools/config/load.ts";
 import { storageFiles } from "../tools/flash/payload.ts";
 import { createSimBoard, type SimBoard } from "./board.ts";
+import { startConsoleServer } from "./console-server.ts";
 import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
 
@@ -31,6 +34,8 @@ export interface CliOptions {
   app?: string;
   /** Folder for this run (default sim-runs/<timestamp>/). */
   runDir?: string;
+  /** Serve the Espruino-like TCP console on this port of 127.0.0.1 (0: any free port) and stay up until Ctrl-C. */
+  console?: number;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -44,8 +49,13 @@ export function parseArgs(argv: string[]): CliOptions {
     else if (a === "--board" && argv[i + 1]) o.board = argv[++i];
     else if (a === "--app" && argv[i + 1]) o.app = argv[++i];
     else if (a === "--wait" && argv[i + 1]) o.waitMs = Number(argv[++i]) * 1000;
+    else if (a === "--console" && argv[i + 1]) {
+      const port = Number(argv[++i]);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--console needs a TCP port number, not ${argv[i]}`);
+      o.console = port;
+    }
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
+      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--console PORT] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -185,12 +195,37 @@ export async function main(argv: string[], say: (s?: string) => void = (s = "") 
   const run = await setUpRun(opts, say);
   if (!run) return 1;
   const { board, sink } = run;
-  if (!run.ready && !opts.interactive) return finish(run, 1, say);
+  const con = opts.console === undefined ? null : await startConsoleServer(board, opts.console);
+  if (con) {
+    say(`sim: console on tcp://127.0.0.1:${con.port} (like the ESP32's telnet console; npm run flash -- --port tcp://127.0.0.1:${con.port})`);
+  }
   let ok = true;
+  if (!run.ready && !opts.interactive && !con) return finish(run, 1, say);
   if (opts.interactive) await interactive(board, sink, say);
+  else if (!run.ready) ok = false; // --console: stay up anyway, a flash may bring a configuration
   else if (opts.scenario) ok = (await runScenario(run, loadScenario(opts.scenario), opts, say)).ok;
   else ok = (await runDefault(run, opts, say)).ok;
+  if (con) {
+    if (!opts.interactive) {
+      say(`sim: the board keeps running with its console on tcp://127.0.0.1:${con.port}; Ctrl-C stops it`);
+      await untilSignal();
+    }
+    await con.close();
+  }
   return finish(run, ok ? 0 : 1, say);
+}
+
+/** Resolves at the first SIGINT or SIGTERM (and stops listening for them). */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
 }
 
 /** Fires every alert once, in order, waiting for each mail; lists them. */

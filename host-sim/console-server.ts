@@ -18,6 +18,8 @@ export interface ConsoleBoard {
   /** Subscribes to console lines; returns the unsubscribe function. */
   onOutput?(fn: (line: string) => void): () => void;
   reset?(clearFlash?: boolean): unknown;
+  /** load(): restarts the interpreter from Storage (SimBoard); reboot() stands in when missing. */
+  load?(): unknown;
 }
 
 export interface ConsoleServer {
@@ -113,7 +115,8 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         clients.clear();
       }
       try {
-        await board.reboot(statement);
+        if (LOAD.test(statement) && typeof board.load === "function") await board.load();
+        else await board.reboot(statement);
       } catch (e) {
         send(`Uncaught ${describe(e)}\r\n`);
       }
