@@ -1,4 +1,5 @@
 // Alert templates: {{device}} {{name}} {{value}} {{unit}} {{state}} {{time}} {{count}} {{ip}} filled in, HTML-escaped for html bodies.
+import { formatDate } from "./mime/date.ts";
 import { escapeHtml } from "./mime/html-escape.ts";
 
 export type TemplateValues = { [k: string]: string };
@@ -39,10 +40,7 @@ export function tzOffsetMinutes(tz: string): number {
   return c == "-" ? min : -min || 0;
 }
 
-/** "2026-11-29 23:45:12 +0100" in the given offset; "clock not set" before SNTP. */
+/** "Sun, 29 Nov 2026 23:45:12 +0100" (the Date header's format, one formatter for both); "clock not set" before SNTP. */
 export function formatTime(ms: number, offsetMin: number): string {
-  if (!clockSet(ms)) return "clock not set";
-  const a = Math.abs(offsetMin);
-  const z = (offsetMin < 0 ? "-" : "+") + ("0" + Math.floor(a / 60)).slice(-2) + ("0" + (a % 60)).slice(-2);
-  return new Date(ms + offsetMin * 60000).toISOString().slice(0, 19).replace("T", " ") + " " + z;
+  return clockSet(ms) ? formatDate(ms, offsetMin) : "clock not set";
 }

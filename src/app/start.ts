@@ -10,7 +10,7 @@ import { CLOCK_STEP_MS } from "../platform/timers.ts";
 import { keepWifi, type WifiLink, type WifiModule } from "../platform/wifi.ts";
 import { armRules, every } from "../rules/arm.ts";
 import type { SmtpClient, SmtpClientOptions } from "../smtp/client.ts";
-import { clockSet, fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../template.ts";
+import { fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../template.ts";
 
 export interface Board extends SenderBoard {
   store: Store;
@@ -157,7 +157,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
       });
       const st = {
         wifi: link.up ? "up " + link.ip : "down",
-        clock: clockSet(t) ? formatTime(t, tz) : "not set",
+        clock: formatTime(t, tz),
         outbox: {
           queued: queue.names().length,
           sending: sender.busy,
@@ -202,6 +202,6 @@ export function startFirmware(b: Board): void {
   try {
     boot(b, JSON.parse(raw));
   } catch (e) {
-    b.log("bad configuration (" + e + "): run `npm run flash -- --config-only`");
+    b.log("bad configuration (" + e + "): run `npm run flash`");
   }
 }

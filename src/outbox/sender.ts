@@ -52,10 +52,10 @@ function addresses(list: Mailbox[]): string[] {
 /** The lines a mail reports about earlier trouble, or [] when there is none. */
 export function noteLines(n: Notes): string[] {
   const l: string[] = [];
-  if (n.d) l.push(n.d + " older alert(s) dropped: the outbox was full.");
-  if (n.c) l.push(n.c + " damaged outbox record(s) skipped.");
+  if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
+  if (n.c) l.push(n.c + " damaged record(s) skipped");
   n.f.forEach(function (f) {
-    l.push("Refused by the server: " + f);
+    l.push("Refused: " + f);
   });
   return l;
 }
@@ -189,9 +189,9 @@ export function createSender(
         });
         if (later.length) {
           retry = true;
-          const a = j.a;
           try {
-            queue.add({ r: a.r, s: a.s, b: a.b, h: a.h, to: a.to, at: a.at, id: a.id, k: 0, e: later });
+            // g: 0, the copy is never folded into another digest.
+            queue.add(Object.assign({}, j.a, { e: later, g: 0 }));
           } catch (x) {
             queue.note(later.join(",") + " for " + subj + ": " + x);
           }
@@ -229,7 +229,7 @@ export function createSender(
     if (!jobs.length) return;
     const free = env.memory().free;
     if (free < MIN_FREE_VARS) {
-      env.log("low memory (" + free + " variables free), waiting");
+      env.log("low memory, waiting: " + free + " variables free");
       return wait(LOW_MEMORY_WAIT_MS);
     }
     const n = queue.notes;

@@ -295,7 +295,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
     if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth);
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN or LOGIN offered", 0, "", "AUTH"));
+    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN/LOGIN", 0, "", "AUTH"));
     // The secrets are queued under the name "AUTH": an error's `command` must not carry them.
     cmd("AUTH LOGIN", function (c, t) {
       if (c !== 334) return onAuth(c, t);
@@ -308,7 +308,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function onAuth(code: number, text: string) {
     if (code === 235) return advance();
     // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
-    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (Gmail, Outlook etc. need an app password): " : "AUTH failed: ") + text, code, text, "AUTH"));
+    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (use an app password): " : "AUTH failed: ") + text, code, text, "AUTH"));
   }
 
   function advance() {
@@ -356,7 +356,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       if (!m.to.length) throw new Error("no recipients");
       src = m.body();
     } catch (x: any) {
-      r.error = smtpError(ECONFIG, "message not sendable: " + ((x && x.message) || x));
+      r.error = smtpError(ECONFIG, "bad message: " + ((x && x.message) || x));
       settle(i, r);
       return false;
     }
@@ -466,7 +466,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !secure && !opts.trustedRelay) {
         drop();
-        return finish(smtpError(ECONFIG, "password over plain connection: relay not trusted"));
+        return finish(smtpError(ECONFIG, "password needs TLS or trustedRelay"));
       }
       if (!sock) return open();
       if (idleTimer !== undefined) timers.clear(idleTimer);

@@ -28,7 +28,7 @@ describe("boot", () => {
   });
 
   test("a broken configuration file is reported, never a crash", () => {
-    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration \(SyntaxError: .*\): run `npm run flash -- --config-only`$/)]);
+    expect(bootFirmware({ config: '{"device": {' }).log).toEqual([expect.stringMatching(/^bad configuration \(SyntaxError: .*\): run `npm run flash`$/)]);
     const b = bootFirmware({ config: '{"device": {}}' });
     expect(b.log).toEqual([expect.stringMatching(/^bad configuration \(TypeError: /)]);
     expect(b.wifi.state.connects).toBe(0);
@@ -168,7 +168,7 @@ describe("outbox", () => {
     b.api.send({ subject: "after", text: "hello" });
     b.clock.advance(3000);
     expect(b.smtp.delivered).toHaveLength(2);
-    expect(b.smtp.delivered[0].raw).toContain('Refused by the server: "Garage: door low": 550 5.7.1 rejected');
+    expect(b.smtp.delivered[0].raw).toContain('Refused: "Garage: door low": 550 5.7.1 rejected');
     expect(b.smtp.delivered[1].raw).not.toContain("Refused");
   });
 
@@ -191,7 +191,7 @@ describe("outbox", () => {
     expect(again.messageId).toBe(first.messageId);
     expect(headers(again.headerLines.map((h) => h.line).join("\r\n") + "\r\n\r\n")).toBe(headers(first.headerLines.map((h) => h.line).join("\r\n") + "\r\n\r\n"));
     expect(again.subject).toBe("Garage: door low");
-    expect(again.text).toContain('Refused by the server: gone@example.com for "Garage: door low": 550 5.1.1 no such user');
+    expect(again.text).toContain('Refused: gone@example.com for "Garage: door low": 550 5.1.1 no such user');
     b.clock.advance(3_600_000);
     expect(b.smtp.delivered).toHaveLength(2);
   });
@@ -216,7 +216,7 @@ describe("outbox", () => {
     b.wifi.state.reachable = true;
     b.clock.advance(60_000);
     expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["alert 2", "alert 3", "alert 4"]);
-    expect(b.smtp.delivered[0].raw).toContain("2 older alert(s) dropped: the outbox was full.");
+    expect(b.smtp.delivered[0].raw).toContain("2 alert(s) dropped: outbox full");
     expect(b.smtp.delivered[1].raw).not.toContain("dropped");
   });
 
@@ -261,7 +261,7 @@ describe("outbox", () => {
     b.clock.advance(5000);
     expect(b.smtp.delivered).toHaveLength(1);
     expect(b.smtp.delivered[0].raw).toContain("good one");
-    expect(b.smtp.delivered[0].raw).toContain("2 damaged outbox record(s) skipped.");
+    expect(b.smtp.delivered[0].raw).toContain("2 damaged record(s) skipped");
     expect(store.files[a]).toBeUndefined();
     expect(b.queued()).toBe(0);
   });
@@ -329,7 +329,7 @@ describe("outbox", () => {
     b.pins.edge("D4", false);
     b.clock.advance(5000);
     expect(b.smtp.delivered).toHaveLength(1);
-    expect(b.smtp.delivered[0].raw).toContain("1 older alert(s) dropped");
+    expect(b.smtp.delivered[0].raw).toContain("1 alert(s) dropped");
   });
 
   test("a digest rule folds its alerts into one mail", () => {
@@ -353,7 +353,7 @@ describe("outbox", () => {
     b.api.fire("door");
     b.clock.advance(30_000);
     expect(b.smtp.connections).toEqual([]);
-    expect(b.log).toContain("low memory (100 variables free), waiting");
+    expect(b.log).toContain("low memory, waiting: 100 variables free");
     free = 2000;
     b.clock.advance(10_000);
     expect(b.smtp.delivered).toHaveLength(1);
@@ -413,7 +413,7 @@ describe("messages", () => {
     b.pins.edge("D4", true);
     const s = b.api.status() as any;
     expect(s).toMatchObject({ wifi: "up 192.168.1.50", outbox: { queued: 1, sent: 0 }, rules: { door: "raised high", freezer: "idle" }, memory: { free: 2000 } });
-    expect(s.clock).toMatch(/^20\d\d-/);
+    expect(s.clock).toMatch(/^\w\w\w, \d+ \w\w\w 20\d\d /);
     b.clock.advance(5000);
     expect((b.api.status() as any).rules.door).toBe('sent "Garage: door high" to 2 recipient(s): 250 2.0.0 Ok: queued');
   });

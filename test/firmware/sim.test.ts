@@ -305,7 +305,7 @@ describe("outbox", () => {
     r.run(`alertmail.send({subject: "next one", text: "x"})`);
     const [m] = await r.sink.waitForMessages(1, 20000);
     expect(m.parsed.subject).toBe("next one");
-    expect(m.parsed.text).toContain('Refused by the server: "refused one": 550 5.7.1 message refused');
+    expect(m.parsed.text).toContain('Refused: "refused one": 550 5.7.1 message refused');
     await r.drained();
     expect(r.subjects()).toEqual(["next one"]);
     healthy(r.board);
@@ -318,7 +318,7 @@ describe("outbox", () => {
     await r.sink.waitForMessages(3, 30000);
     await r.drained();
     expect(r.subjects()).toEqual(["alert 3", "alert 4", "alert 5"]);
-    expect(r.sink.messages[0].parsed.text).toContain("2 older alert(s) dropped: the outbox was full.");
+    expect(r.sink.messages[0].parsed.text).toContain("2 alert(s) dropped: outbox full");
     expect(r.sink.messages[1].parsed.text).not.toContain("dropped");
     healthy(r.board);
   });
@@ -330,7 +330,7 @@ describe("outbox", () => {
     expect(r.board.output).toContain("alertmail: ready");
     const [m] = await r.sink.waitForMessages(1, 20000);
     expect(m.parsed.subject).toBe("survivor");
-    expect(m.parsed.text).toContain("2 damaged outbox record(s) skipped.");
+    expect(m.parsed.text).toContain("2 damaged record(s) skipped");
     await r.drained();
     expect(r.board.storage.names().filter((n) => n.startsWith("amq"))).toEqual([]);
     healthy(r.board);

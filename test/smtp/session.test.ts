@@ -497,7 +497,7 @@ describe("session", () => {
     expect(r.err).toBeNull();
     expect(r.results).toHaveLength(4);
     expect(r.results.map((x) => x.error && x.error.code)).toEqual([null, "ECONFIG", "ECONFIG", null]);
-    expect(r.results[1].error).toMatchObject({ transient: false, message: "message not sendable: bad address in To" });
+    expect(r.results[1].error).toMatchObject({ transient: false, message: "bad message: bad address in To" });
     expect(r.results[3].accepted).toEqual(["c@y.test"]);
     expect(fake.messages.map((m) => m.to)).toEqual([["b@y.test"], ["c@y.test"]]);
     expect(fake.timers.pending()).toBe(0);
