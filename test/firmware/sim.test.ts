@@ -297,6 +297,35 @@ describe("outbox", () => {
     healthy(r.board);
   });
 
+  test("a recipient refused with 450 while the other accepted gets the same mail later, alone", async () => {
+    const r = await rig({ sink: { faults: [{ at: "rcpt", reply: "450 4.2.1 mailbox busy", times: 1 }] } });
+    r.run(`alertmail.send({subject: "split", text: "x"})`);
+    await r.board.waitForOutput(/^alertmail: sent "split" to 1 recipient\(s\): 250/, 20000);
+    const [first, again] = await r.sink.waitForMessages(2, 20000);
+    await r.drained();
+    expect(first.envelope.to).toEqual(["archive@example.com"]);
+    expect(again.envelope.to).toEqual(["owner@example.com"]);
+    expect(again.parsed.messageId).toBe(first.parsed.messageId);
+    expect(again.parsed.to).toEqual(first.parsed.to);
+    expect(r.sink.messages).toHaveLength(2);
+    healthy(r.board);
+  });
+
+  test("a 2 KB CJK alert costs about its own size in Storage (the board's JSON.stringify would write 6x) and arrives intact", async () => {
+    const r = await rig({ wifiDown: true });
+    // "温" is E6 B8 A9: 700 of them are 2100 bytes on the board.
+    r.run(`alertmail.send({subject: "\\xe6\\xb8\\xa9 alarm", text: "\\xe6\\xb8\\xa9".repeat(700)})`);
+    const names = r.board.storage.names().filter((n) => n.startsWith("amq"));
+    expect(names).toHaveLength(1);
+    expect(r.board.storage.readBytes(names[0])!.length).toBeLessThan(1.4 * 2100);
+    r.board.wifiUp();
+    const [m] = await r.sink.waitForMessages(1, 20000);
+    expect(m.parsed.subject).toBe("温 alarm");
+    expect(m.parsed.text!.trim()).toBe("温".repeat(700));
+    await r.drained();
+    healthy(r.board);
+  });
+
   test("550: not retried, reported in the next mail", async () => {
     const r = await rig({ sink: { faults: { body: "550 5.7.1 message refused" } } });
     r.run(`alertmail.send({subject: "refused one", text: "x"})`);
