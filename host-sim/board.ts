@@ -61,6 +61,9 @@ export interface SimBoardOptions {
   totalVars?: number;
   /** Set the clock by "SNTP" once the firmware calls setSNTP with WiFi up (default true). */
   sntp?: boolean;
+  /** That SNTP step (1970 → today) fires every pending timer at once, intervals once, as on the board,
+   * where timers are time remaining reduced by how far the clock moved (jsiIdle). Default true. */
+  sntpJumpFiresTimers?: boolean;
   /** Plain sockets: hold the connect callback until the first data (default true, see net.ts). */
   dataBeforeConnect?: boolean;
   /** The bundle's source map (JSON text, e.g. firmware/app.js.map): errors and the deepest call
@@ -378,8 +381,12 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         if (opts.sntp === false) return;
         setTimeout(() => {
           if (dead() || !wifi.online() || clockOffset === 0) return;
+          const stepMs = -clockOffset;
           clockOffset = 0;
           note(`SNTP: clock set from ${server} (TZ ${tz})`);
+          if (opts.sntpJumpFiresTimers === false || stepMs <= 0) return;
+          const fired = timers.clockStepped(stepMs);
+          if (fired) note(`SNTP clock step of ${Math.round(stepMs / 86400000)} days: ${fired} pending timer(s) fired at once, as on the board`);
         }, 100);
       },
     });
