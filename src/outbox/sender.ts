@@ -123,7 +123,8 @@ export function createSender(
 
   function toMail(j: Job): OutgoingMail {
     const a = j.a;
-    const to = a.to && a.to.length ? a.to : cfg.smtp.to;
+    const sm = cfg.smtp;
+    const to = a.to && a.to.length ? a.to : sm.to;
     let body = a.b;
     if (j.notes) {
       const l = noteLines(j.notes);
@@ -132,13 +133,13 @@ export function createSender(
     const t = env.now();
     const date = clockSet(a.at) ? a.at : clockSet(t) ? t : undefined;
     return {
-      from: cfg.smtp.from.address,
-      to: a.e || addresses(to).concat(addresses(cfg.smtp.cc), addresses(cfg.smtp.bcc)),
+      from: sm.from.address,
+      to: a.e || addresses(to.concat(sm.cc, sm.bcc)),
       body: function () {
         return composeMessage({
-          from: cfg.smtp.from,
+          from: sm.from,
           to: to,
-          cc: cfg.smtp.cc,
+          cc: sm.cc,
           subject: a.s,
           text: a.h ? undefined : body,
           html: a.h ? body : undefined,
