@@ -192,3 +192,17 @@ test("nothing in src/ calls setTimeout or setInterval except src/platform/timers
   expect(offenders).toEqual([]);
   expect(readFileSync(join(root, "platform/timers.ts"), "utf8")).toMatch(/set: setTimeout, clear: clearTimeout/);
 });
+
+test("millis() and the limits stay steady when SNTP fires every timer at the step (whole firmware)", () => {
+  const b = bootFirmware({ start: 5000, config: testConfig((c) => (c.alerts[0].cooldownSeconds = 600)) });
+  b.clock.advance(10_000);
+  expect(b.api.millis()).toBe(10_000);
+  b.pins.edge("D4", true);
+  b.clock.sntp(TODAY);
+  b.clock.advance(5_000);
+  const m = b.api.millis();
+  expect(m).toBeGreaterThanOrEqual(10_000);
+  expect(m).toBeLessThanOrEqual(15_000);
+  b.pins.edge("D4", false); // within the 10 min cooldown by the steady clock
+  expect((b.api.status() as any).rules.door).toMatch(/^held: cooldown/);
+});
