@@ -3,7 +3,7 @@
 // (multi-char indexOf false positives, regexes that never match, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
 // unsynced clock, async Object.prototype.emit) are reproduced, so code that only works on Node fails here.
 import * as vm from "node:vm";
-import { rewriteScoping, type ScopingRewrite } from "./espruino-scoping.ts";
+import { LENGTH_GUARD, rewriteForEspruino, type EspruinoRewrite } from "./espruino-rewrite.ts";
 
 /** Globals V8 gives every context that Espruino does not have (espruino-features.txt rows 117–128, 372, 429, 460). */
 export const MISSING_GLOBALS = [
@@ -44,6 +44,8 @@ export interface RealmHost {
   defer(fn: () => void): void;
   /** Run a firmware function as an event callback (depth, uncaught errors). */
   call(fn: (...a: unknown[]) => unknown, args: unknown[]): void;
+  /** Set by createRealm: the global the rewritten code calls before writing a `.length`. */
+  lengthGuard?: string;
 }
 
 // Runs inside the context. Not firmware: its frames are not counted for call depth.
@@ -130,11 +132,12 @@ const PRELUDE = String.raw`(function (host) {
 
   // Trap 2: regexes using syntax the board's engine lacks silently never match (rows 301–336):
   // ?, {n}, (?:, lookaround, named groups, \b, \u, a quantified group, flag m. Backreferences throw.
-  var nExec = RegExp.prototype.exec, verdicts = {};
+  // And "." matches "\n" (and every other character), as with V8's s flag: such a regex runs as its s twin.
+  var nExec = RegExp.prototype.exec, NRegExp = RegExp, verdicts = {}, dotTwins = {};
   function boardRefuses(re) {
     var key = re.flags + "/" + re.source;
     if (verdicts[key] !== undefined) return verdicts[key];
-    var src = re.source, inClass = false, bad = nIndexOf.call(re.flags, "m") >= 0;
+    var src = re.source, inClass = false, bad = nIndexOf.call(re.flags, "m") >= 0, dot = false;
     for (var i = 0; i < src.length && !bad; i++) {
       var c = src.charAt(i), n = src.charAt(i + 1);
       if (c === "\\") {
@@ -145,15 +148,22 @@ const PRELUDE = String.raw`(function (host) {
         if (c === "]") inClass = false;
       } else if (c === "[") inClass = true;
       else if (c === "?") bad = true;
+      else if (c === ".") dot = true;
       else if (c === "{" && n >= "0" && n <= "9") bad = true;
       else if (c === ")" && (n === "*" || n === "+" || n === "{")) bad = true;
     }
     verdicts[key] = bad;
+    dotTwins[key] = dot && !re.dotAll ? new NRegExp(src, re.flags + "s") : null;
     return bad;
   }
   def(RegExp.prototype, "exec", function exec(s) {
     if (boardRefuses(this)) { this.lastIndex = 0; return null; }
-    return nExec.call(this, s);
+    var twin = dotTwins[this.flags + "/" + this.source];
+    if (!twin) return nExec.call(this, s);
+    twin.lastIndex = this.lastIndex;
+    var r = nExec.call(twin, s);
+    this.lastIndex = twin.lastIndex;
+    return r;
   });
 
   // The board clock: near 1970 until SNTP (Wifi.setSNTP) or setTime() sets it; an invalid date is 0.
@@ -227,6 +237,11 @@ const PRELUDE = String.raw`(function (host) {
   }
   def(InternalError.prototype, "toString", function () { return "InternalError: " + this.message; });
   def(G, "InternalError", InternalError);
+  // arr.length = n throws on the board (row 247); espruino-rewrite.ts routes every .length write here.
+  def(G, host.lengthGuard, function (o) {
+    if (Array.isArray(o)) throw new TypeError("Assignment to a constant");
+    return o;
+  });
   def(G, "global", G);
 })`;
 
@@ -244,7 +259,8 @@ export interface Realm {
   /** A fresh object whose prototype is the context's Object.prototype (has on/emit). */
   object<T extends object>(props: T): T;
   /** Runs code as a script with this file name (counted for call depth when it is the firmware), rewritten
-   * first so names are scoped as on Espruino: no hoisting, no per-iteration loop bindings (espruino-scoping.ts). */
+   * first so names are scoped as on Espruino (no hoisting, no per-iteration loop bindings) and `arr.length = n`
+   * throws (espruino-rewrite.ts). */
   run(code: string, filename: string): unknown;
   /** Where a (line, column) of the code last run under `filename` was before that rewrite (1-based). */
   original(filename: string, line: number, column: number): { line: number; column: number };
@@ -255,7 +271,7 @@ export function createRealm(host: RealmHost): Realm {
   const g = vm.runInContext("globalThis", context) as Record<string, any>;
   // Fetch before deleting: the prelude runs with the full intrinsics, then they go.
   const prelude = vm.runInContext(PRELUDE, context, { filename: "sim:prelude" }) as (h: RealmHost) => void;
-  prelude(host);
+  prelude({ ...host, lengthGuard: LENGTH_GUARD });
   for (const name of MISSING_GLOBALS) Reflect.deleteProperty(g, name);
   for (const [path, keys] of MISSING_MEMBERS) {
     const o = resolve(g, path);
@@ -263,7 +279,7 @@ export function createRealm(host: RealmHost): Realm {
     if (o) for (const k of keys) Reflect.deleteProperty(o, k);
   }
   const realmParse = g.JSON.parse as (s: string) => unknown;
-  const rewrites = new Map<string, ScopingRewrite>();
+  const rewrites = new Map<string, EspruinoRewrite>();
   const realmObject = g.Object as ObjectConstructor;
   return {
     context,
@@ -276,7 +292,7 @@ export function createRealm(host: RealmHost): Realm {
       return Object.assign(realmObject.create(realmObject.prototype), props) as T;
     },
     run(code, filename) {
-      const r = rewriteScoping(code);
+      const r = rewriteForEspruino(code);
       rewrites.set(filename, r);
       return vm.runInContext(r.code, context, { filename });
     },

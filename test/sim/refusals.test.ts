@@ -146,4 +146,17 @@ describe("regular expressions", () => {
     expect(ev(`/[?{]/.test("?")`)).toBe(true);
     expect(() => ev(`/(a)\\1/.test("aa")`)).toThrow(/Backreferences not supported/);
   });
+
+  it('match "\\n" with "." like the board, in test, exec, replace, split and global loops', async () => {
+    board = await bootFixture("wifi-up");
+    const ev = (c: string) => board!.eval(c);
+    expect(ev(`/a.b/.test("a\\nb")`)).toBe(true);
+    expect(ev(`/^(.*)$/.exec("x\\ny")[1]`)).toBe("x\ny");
+    expect(ev(`"1\\n2;3\\n4".replace(/.;./g, "|")`)).toBe("1\n|\n4");
+    expect(ev(`"a\\nb".split(/./).length`)).toBe(4);
+    expect(ev(`var re = /o./g, n = 0; while (re.exec("o\\no\\no!")) n++; n`)).toBe(3);
+    // Escaped or in a class, "." is a plain dot.
+    expect(ev(`/a\\.b/.test("a\\nb") || /a[.]b/.test("a\\nb")`)).toBe(false);
+    expect(ev(`/a\\.b/.test("a.b")`)).toBe(true);
+  });
 });

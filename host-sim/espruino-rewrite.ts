@@ -1,17 +1,22 @@
-// Rewrites code so V8 scopes names the way Espruino 2v29 does (shared/espruino.md §1 traps 3 and 4):
-// no hoisting (a function or `var` used before its declaration has run throws) and no per-iteration
-// binding (closures made in `for (let …)`, `for (const x of …)`, `for (const k in …)` all see the
-// last value). Every edit stays on its line and a position map gives back the original line and
-// column, so stack traces still resolve through the bundle's source map.
+// Rewrites code so V8 runs it the way Espruino 2v29 does where no global can make it (shared/espruino.md
+// §1): no hoisting (trap 3: a function or `var` used before its declaration has run throws), no
+// per-iteration binding (trap 4: closures made in `for (let …)`, `for (const x of …)`,
+// `for (const k in …)` all see the last value), and `arr.length = n` throwing. Every edit stays on its
+// line and a position map gives back the original line and column, so stack traces still resolve
+// through the bundle's source map.
 //   function f(){…}          → let f=function f(){…};   (var f=… at script level: global property)
 //   var a=1,b;  (function body, declared once)  → let a=1,b;
 //   for(let i=0,j;…)B         → {let i,j;for(    i=0,j;…)B}
 //   for(const x of a)B        → {let x;for(      x of a)B}
+//   a.length=n, a.length++    → __simLength((a)).length=n  (throws "Assignment to a constant" for an array)
 import { parse, type Node } from "acorn";
 
 type AnyNode = Node & Record<string, any>;
 
-export interface ScopingRewrite {
+/** The realm's global that refuses writing the length of an array (realm.ts defines it). */
+export const LENGTH_GUARD = "__simLength";
+
+export interface EspruinoRewrite {
   code: string;
   /** The original (line, column) of a (line, column) in `code`; both 1-based, as in V8 stack traces. */
   original(line: number, column: number): { line: number; column: number };
@@ -101,7 +106,7 @@ function lineStarts(s: string): number[] {
 }
 
 /** Rewrites `code` (a script); code acorn cannot parse comes back unchanged (the syntax gate reports it). */
-export function rewriteScoping(code: string): ScopingRewrite {
+export function rewriteForEspruino(code: string): EspruinoRewrite {
   let ast: AnyNode;
   try {
     ast = parse(code, { ecmaVersion: "latest", sourceType: "script", allowHashBang: true }) as AnyNode;
@@ -146,6 +151,8 @@ export function rewriteScoping(code: string): ScopingRewrite {
     }
     if (n.type === "ForStatement" && n.init?.type === "VariableDeclaration" && n.init.kind !== "var") loopBinding(n, n.init);
     if ((n.type === "ForInStatement" || n.type === "ForOfStatement") && n.left.type === "VariableDeclaration" && n.left.kind !== "var") loopBinding(n, n.left);
+    if (n.type === "AssignmentExpression") lengthWrite(n.left);
+    if (n.type === "UpdateExpression") lengthWrite(n.argument);
     for (const c of childNodes(n)) visit(c, fn, n, false);
   };
 
@@ -185,6 +192,17 @@ export function rewriteScoping(code: string): ScopingRewrite {
     inserts.push({ at: loop.start, text: `{let ${names.join(",")};`, order: 1 });
     replaces.push([decl.start, " ".repeat(decl.kind.length)]);
     inserts.push({ at: loop.end, text: "}", order: 0 });
+  };
+
+  /** `x.length` as an assignment target: x goes through the guard, which throws for an array. */
+  const lengthWrite = (target: AnyNode) => {
+    if (target.type !== "MemberExpression" || target.object.type === "Super") return;
+    const p = target.property;
+    const isLength = target.computed ? p.type === "Literal" && p.value === "length" : p.type === "Identifier" && p.name === "length";
+    if (!isLength) return;
+    // Double parentheses: a parenthesised comma expression stays one argument.
+    inserts.push({ at: target.object.start, text: `${LENGTH_GUARD}((`, order: 1 });
+    inserts.push({ at: target.object.end, text: "))", order: 0 });
   };
 
   visit(ast, { params: new Set(), vars: new Map(), topFunctions: new Map(), strict: false }, null, false);

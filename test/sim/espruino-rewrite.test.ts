@@ -1,11 +1,11 @@
-// Names are scoped as on Espruino 2v29 (shared/espruino.md traps 3 and 4): no hoisting of functions
-// or vars, and one binding per loop instead of one per iteration. The simulator rewrites the code it
-// runs (host-sim/espruino-scoping.ts); errors are still located through the bundle's source map.
+// What the simulator makes V8 do like Espruino 2v29 by rewriting the code it runs (host-sim/espruino-rewrite.ts):
+// no hoisting of functions or vars (trap 3), one binding per loop instead of one per iteration (trap 4),
+// `arr.length = n` throwing (row 247). Errors are still located through the bundle's source map.
 import { readFileSync } from "node:fs";
 import { parse } from "acorn";
 import { fullAncestor } from "acorn-walk";
 import { afterEach, describe, expect, it } from "vitest";
-import { rewriteScoping } from "../../host-sim/espruino-scoping.ts";
+import { LENGTH_GUARD, rewriteForEspruino as rewriteScoping } from "../../host-sim/espruino-rewrite.ts";
 import type { SimBoard } from "../../host-sim/board.ts";
 import { APP_JS } from "../../tools/build.ts";
 import { bootFixture } from "./helpers.ts";
@@ -61,6 +61,29 @@ describe("no per-iteration binding (trap 4)", () => {
   });
 });
 
+describe("writing an array's length (row 247)", () => {
+  it("throws TypeError like the board, located in the source; splice and an object's own length work", async () => {
+    board = await bootFixture("array-length", { case: "write" });
+    await board.waitForOutput(/^fixture: object length 5$/, 5000);
+    expect(board.output).toContain("fixture: spliced 1");
+    await board.waitForOutput(/^Uncaught TypeError: Assignment to a constant$/, 5000);
+    const at = await board.waitForOutput(/^sim: uncaught error at /, 5000);
+    expect(at).toMatch(/test\/sim\/fixtures\/array-length\.js:10:\d+/);
+    expect(board.output.some((l) => l.startsWith("fixture: after"))).toBe(false);
+  });
+
+  it("refuses every kind of length write on the console, and reading lengths still works", async () => {
+    board = await bootFixture("array-length");
+    await board.waitForOutput(/^fixture: after 1$/, 5000);
+    board.eval("var xs = [1, 2, 3]");
+    for (const write of ["xs.length = 1", "xs.length++", "xs.length -= 1", 'xs["length"] = 0', "(0, xs).length = 0"]) {
+      expect(() => board!.eval(write), write).toThrow(/Assignment to a constant/);
+    }
+    expect(board.eval('xs.length + "ab".length + [].length')).toBe(5);
+    expect(board.eval("var f = {length: 1}; f.length += 1; f.length")).toBe(2);
+  });
+});
+
 describe("the rewrite", () => {
   const cases: [string, string][] = [
     ['"use strict";(()=>{f();function f(){}})()', '"use strict";(()=>{f();let f=function f(){};})()'],
@@ -68,6 +91,7 @@ describe("the rewrite", () => {
     ["(function(){for(const x of a)g(x);for(const k in o)g(k)})", "(function(){{let x;for(      x of a)g(x);}{let k;for(      k in o)g(k)}})"],
     // Script level: var, so the global object keeps the property (and console input may repeat it).
     ["function top(){}", "var top=function top(){};"],
+    ["a.b.length=0;(x,y).length++", "__simLength((a.b)).length=0;(__simLength((x,y))).length++"],
   ];
   it.each(cases)("rewrites %s", (src, out) => {
     expect(rewriteScoping(src).code).toBe(out);
@@ -95,6 +119,8 @@ describe("the rewrite", () => {
     const wrong: string[] = [];
     fullAncestor(parse(r.code, { ecmaVersion: "latest", locations: true }), (n: any, _s, ancestors: any[], type) => {
       if (type !== "Identifier" && type !== "MemberExpression" && type !== "CallExpression") return;
+      if (type === "Identifier" && n.name === LENGTH_GUARD) return; // the .length guard is new text too
+      if (type === "CallExpression" && n.callee.name === LENGTH_GUARD) return;
       const parent = ancestors[ancestors.length - 2];
       if (parent?.type === "VariableDeclarator" && parent.id === n) return; // the names a rewrite declares are new text
       const text = type === "Identifier" ? n.name : r.code.slice(n.start, n.end).split("\n")[0]!.slice(0, 12);
