@@ -361,7 +361,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       Uint8Array: g.Uint8Array,
       stringify: (v) => g.JSON.stringify(v),
     });
-    const timers = createSimTimers(kernel);
+    const timers = createSimTimers(kernel, note);
     const pins = createSimPins(kernel, world);
     const env = { ...DEFAULT_ENV, ...(opts.env ?? {}) };
     const modulesList = String(env.MODULES ?? "").split(",");

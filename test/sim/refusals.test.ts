@@ -92,6 +92,20 @@ describe("timers", () => {
     expect(() => board!.eval("var t; clearInterval(t)")).toThrow(expect.objectContaining({ message: expect.stringContaining("clearInterval(undefined)") }));
     expect(board.eval("var id = setTimeout(function () {}, 1000); clearTimeout(id); typeof id")).toBe("number");
   });
+
+  it("reuse ids like the board: one more than the highest pending, 1 when none is, a firing timeout still pending", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval("clearTimeout()");
+    const f = "function () {}";
+    expect(board.eval(`var a = setTimeout(${f}, 1000), b = setInterval(${f}, 1000); clearInterval(b); [a, b, setTimeout(${f}, 1000)].join()`)).toBe("1,2,2");
+    board.eval("clearTimeout()");
+    expect(board.eval(`setTimeout(${f}, 1000)`)).toBe(1);
+    board.eval("clearTimeout()");
+    // jsiIdle removes a timeout after its callback: inside it, its own id is still taken.
+    board.eval(`var own = setTimeout(function () { console.log("fixture: inner " + own + " " + setTimeout(${f}, 1000)); }, 1)`);
+    await board.waitForOutput(/^fixture: inner 1 2$/, 2000);
+    expect(board.eval(`setTimeout(${f}, 1000)`)).toBe(3); // own (1) is gone, inner (2) still pending
+  });
 });
 
 describe("sockets", () => {
