@@ -122,30 +122,30 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     inserts.push({ at: f.end, text: ";", order: 0 });
   };
 
-  /** Walks statements; `fn` is the enclosing function's scope, `blockFns` counts function names of the current block. */
-  const visit = (n: AnyNode, fn: FnScope, parent: AnyNode | null, isFnBody: boolean) => {
+  /** Walks the tree; `fn` is the enclosing function's scope. */
+  const visit = (n: AnyNode, fn: FnScope): void => {
     if (n.type === "Program" || FUNCTION_TYPES.has(n.type)) {
       const body: AnyNode[] = n.type === "Program" ? n.body : n.body.type === "BlockStatement" ? n.body.body : [];
       const scope = scopeOf(n, body, fn.strict);
       if (n.type !== "Program") {
-        for (const p of n.params) visit(p, scope, n, false);
-        if (n.body.type !== "BlockStatement") return visit(n.body, scope, n, false);
+        for (const p of n.params) visit(p, scope);
+        if (n.body.type !== "BlockStatement") return visit(n.body, scope);
       }
-      const list = n.type === "Program" ? n : n.body;
-      for (const s of body) statement(s, scope, list, n.type === "Program" ? "program" : "function");
+      for (const s of body) statement(s, scope, n.type === "Program" ? "program" : "function");
       return;
     }
-    if (n.type === "BlockStatement" && !isFnBody) {
-      blockList(n.body, fn, n);
+    if (n.type === "BlockStatement") {
+      const names = blockFunctionNames(n.body);
+      for (const s of n.body) statement(s, fn, "block", names);
       return;
     }
     if (n.type === "SwitchStatement") {
-      visit(n.discriminant, fn, n, false);
+      visit(n.discriminant, fn);
       const all: AnyNode[] = n.cases.flatMap((c: AnyNode) => c.consequent);
       const names = blockFunctionNames(all);
       for (const c of n.cases) {
-        if (c.test) visit(c.test, fn, c, false);
-        for (const s of c.consequent) statement(s, fn, c, "block", names);
+        if (c.test) visit(c.test, fn);
+        for (const s of c.consequent) statement(s, fn, "block", names);
       }
       return;
     }
@@ -153,7 +153,7 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     if ((n.type === "ForInStatement" || n.type === "ForOfStatement") && n.left.type === "VariableDeclaration" && n.left.kind !== "var") loopBinding(n, n.left);
     if (n.type === "AssignmentExpression") lengthWrite(n.left);
     if (n.type === "UpdateExpression") lengthWrite(n.argument);
-    for (const c of childNodes(n)) visit(c, fn, n, false);
+    for (const c of childNodes(n)) visit(c, fn);
   };
 
   const blockFunctionNames = (list: AnyNode[]) => {
@@ -162,13 +162,8 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     return m;
   };
 
-  const blockList = (list: AnyNode[], fn: FnScope, owner: AnyNode) => {
-    const names = blockFunctionNames(list);
-    for (const s of list) statement(s, fn, owner, "block", names);
-  };
-
   /** A statement directly in a statement list: where declarations may become `let`. */
-  const statement = (s: AnyNode, fn: FnScope, owner: AnyNode, where: "program" | "function" | "block", blockFns?: Map<string, number>) => {
+  const statement = (s: AnyNode, fn: FnScope, where: "program" | "function" | "block", blockFns?: Map<string, number>) => {
     if (s.type === "FunctionDeclaration" && s.id && !s.async && !s.generator) {
       const name: string = s.id.name;
       if (where === "program") fnDecl(s, "var");
@@ -182,7 +177,7 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
       );
       if (safe && code.slice(s.start, s.start + 3) === "var") replaces.push([s.start, "let"]);
     }
-    visit(s, fn, owner, false);
+    visit(s, fn);
   };
 
   /** One binding for the whole loop, declared in a block around it; the keyword in the head becomes spaces. */
@@ -205,7 +200,7 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     inserts.push({ at: target.object.end, text: "))", order: 0 });
   };
 
-  visit(ast, { params: new Set(), vars: new Map(), topFunctions: new Map(), strict: false }, null, false);
+  visit(ast, { params: new Set(), vars: new Map(), topFunctions: new Map(), strict: false });
   if (!inserts.length && !replaces.length) return { code, original: (line, column) => ({ line, column }), edits: 0 };
 
   let chars = code.split("");
