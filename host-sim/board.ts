@@ -319,6 +319,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     if (start.kind === "power") clockOffset = -Date.now(); // the ESP32 clock starts at 1970 after a chip reset
     const queue: (() => void)[] = [];
     let scheduled = false;
+    /** Set once the timers exist: an idle pass runs the due timers before the queued events (jsiIdle). */
+    let runDueTimers = () => {};
     const dead = () => gen !== generation || halted;
 
     const kernel: Kernel = {
@@ -337,6 +339,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         scheduled = true;
         setImmediate(function drain() {
           scheduled = false;
+          runDueTimers();
           const batch = queue.splice(0);
           for (const f of batch) {
             if (dead()) return;
@@ -362,6 +365,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       stringify: (v) => g.JSON.stringify(v),
     });
     const timers = createSimTimers(kernel, note);
+    runDueTimers = timers.runDue;
     const pins = createSimPins(kernel, world);
     const env = { ...DEFAULT_ENV, ...(opts.env ?? {}) };
     const modulesList = String(env.MODULES ?? "").split(",");

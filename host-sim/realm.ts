@@ -229,6 +229,81 @@ const PRELUDE = String.raw`(function (host) {
     else delete this["#on" + ev];
   });
 
+  // Promises as the board has them (rows 129-145): then-callbacks are queued events of the idle loop,
+  // not microtasks, so the timers due in a pass run first (row 141: a setTimeout(0) before p1, p2);
+  // no finally/race/allSettled/any.
+  function BoardPromise(executor) {
+    if (!new.target) throw new TypeError("Promise must be called with new");
+    if (typeof executor !== "function") throw new TypeError("Executor function required in promise constructor");
+    def(this, "#state", 0);
+    def(this, "#value", undefined);
+    def(this, "#reactions", []);
+    var self = this, done = false;
+    try {
+      executor(function (v) { if (!done) { done = true; adopt(self, v); } }, function (e) { if (!done) { done = true; settle(self, 2, e); } });
+    } catch (e) {
+      if (!done) { done = true; settle(self, 2, e); }
+    }
+  }
+  function adopt(p, v) {
+    if (v === p) return settle(p, 2, new TypeError("Promise resolved with itself"));
+    if (v !== null && (typeof v === "object" || typeof v === "function")) {
+      var then;
+      try { then = v.then; } catch (e) { return settle(p, 2, e); }
+      if (typeof then === "function") {
+        var called = false;
+        try {
+          then.call(v, function (x) { if (!called) { called = true; adopt(p, x); } }, function (e) { if (!called) { called = true; settle(p, 2, e); } });
+        } catch (e) {
+          if (!called) { called = true; settle(p, 2, e); }
+        }
+        return;
+      }
+    }
+    settle(p, 1, v);
+  }
+  function settle(p, state, v) {
+    if (p["#state"]) return;
+    p["#state"] = state;
+    p["#value"] = v;
+    var rs = p["#reactions"];
+    p["#reactions"] = null;
+    for (var i = 0; i < rs.length; i++) react(p, rs[i]);
+  }
+  function react(p, r) {
+    host.defer(function () {
+      var ok = p["#state"] === 1, cb = ok ? r.ok : r.err, x;
+      if (typeof cb !== "function") return ok ? adopt(r.p, p["#value"]) : settle(r.p, 2, p["#value"]);
+      try { x = cb(p["#value"]); } catch (e) { return settle(r.p, 2, e); }
+      adopt(r.p, x);
+    });
+  }
+  def(BoardPromise.prototype, "then", function then(ok, err) {
+    var np = new BoardPromise(function () {});
+    var r = { ok: ok, err: err, p: np };
+    if (this["#state"]) react(this, r);
+    else this["#reactions"].push(r);
+    return np;
+  });
+  def(BoardPromise.prototype, "catch", function (err) { return this.then(undefined, err); });
+  def(BoardPromise, "resolve", function resolve(v) {
+    if (v instanceof BoardPromise) return v;
+    return new BoardPromise(function (res) { res(v); });
+  });
+  def(BoardPromise, "reject", function reject(e) { return new BoardPromise(function (res, rej) { rej(e); }); });
+  def(BoardPromise, "all", function all(list) {
+    return new BoardPromise(function (res, rej) {
+      var n = list.length, out = new Array(n);
+      if (!n) return res(out);
+      for (var i = 0; i < list.length; i++) {
+        (function (i) {
+          BoardPromise.resolve(list[i]).then(function (v) { out[i] = v; if (--n === 0) res(out); }, rej);
+        })(i);
+      }
+    });
+  });
+  def(G, "Promise", BoardPromise);
+
   // Espruino's own error type for interpreter failures (row 429).
   function InternalError(message) {
     if (!new.target) return new InternalError(message);

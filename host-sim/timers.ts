@@ -18,6 +18,9 @@ export interface SimTimers {
   /** The system clock jumped forward by stepMs (SNTP): every timer due within the step fires now,
    * intervals once. Returns how many fired. */
   clockStepped(stepMs: number): number;
+  /** Runs the timers that are due now, most overdue first: jsiIdle does this before it runs the
+   * queued events of the same pass (so a setTimeout(0) runs before a then-callback queued with it). */
+  runDue(): void;
 }
 
 interface Timer {
@@ -61,16 +64,29 @@ export function createSimTimers(k: Kernel, note: (line: string) => void = () => 
     t.handle = setTimeout(() => {
       if (k.dead()) return;
       if (left > MAX_HOST_MS) return schedule(id, t);
-      const handle = t.handle;
-      t.fn();
-      if (timers.get(id) !== t) return; // cleared by its own callback
-      if (!t.interval) timers.delete(id); // removed after its callback (jsiIdle)
-      else if (t.handle === handle) {
-        // time = time + interval, as jsiIdle does (unless the callback called changeInterval)
-        t.due += t.ms;
-        schedule(id, t);
-      }
+      fire(id, t);
     }, Math.min(left, MAX_HOST_MS));
+  }
+  /** One run of a due timer, as jsiIdle makes it. */
+  function fire(id: number, t: Timer) {
+    stopHost(t);
+    const handle = t.handle;
+    t.fn();
+    if (timers.get(id) !== t) return; // cleared by its own callback
+    if (!t.interval) timers.delete(id); // removed after its callback (jsiIdle)
+    else if (t.handle === handle) {
+      // time = time + interval, as jsiIdle does (unless the callback called changeInterval)
+      t.due += t.ms;
+      schedule(id, t);
+    }
+  }
+  function runDue() {
+    const now = Date.now();
+    const due = [...timers.entries()].filter(([, t]) => !t.catchingUp && t.due <= now).sort((a, b) => a[1].due - b[1].due);
+    for (const [id, t] of due) {
+      if (k.dead()) return;
+      if (timers.get(id) === t && !t.catchingUp && t.due <= now) fire(id, t);
+    }
   }
   function stopHost(t: Timer) {
     if (t.catchingUp) clearImmediate(t.handle as unknown as NodeJS.Immediate);
@@ -154,5 +170,6 @@ export function createSimTimers(k: Kernel, note: (line: string) => void = () => 
     clearAll,
     pending: () => timers.size,
     clockStepped,
+    runDue,
   };
 }

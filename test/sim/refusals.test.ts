@@ -2,7 +2,7 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimBoard } from "../../host-sim/board.ts";
-import { bootFixture, bootRawFixture } from "./helpers.ts";
+import { bootFixture, bootRawFixture, until } from "./helpers.ts";
 
 let board: SimBoard | undefined;
 afterEach(() => board?.stop());
@@ -105,6 +105,30 @@ describe("timers", () => {
     board.eval(`var own = setTimeout(function () { console.log("fixture: inner " + own + " " + setTimeout(${f}, 1000)); }, 1)`);
     await board.waitForOutput(/^fixture: inner 1 2$/, 2000);
     expect(board.eval(`setTimeout(${f}, 1000)`)).toBe(3); // own (1) is gone, inner (2) still pending
+  });
+});
+
+describe("promises", () => {
+  it("run then-callbacks as idle-loop events, after the timers due in the same pass (row 141)", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval(`var order = []; setTimeout(function () { order.push("t0"); }, 0);
+      Promise.resolve().then(function () { order.push("p1"); }).then(function () { order.push("p2"); }); order.push("sync")`);
+    await until(() => board!.eval("order.length") === 4, 2000, "four entries");
+    expect(board.eval("order.join()")).toBe("sync,t0,p1,p2");
+  });
+
+  it("resolve, reject, catch, adopt thenables and Promise.all; there is no finally, race, allSettled or any", async () => {
+    board = await bootFixture("wifi-up");
+    board.eval(`var out = [];
+      Promise.all([1, Promise.resolve(2), new Promise(function (r) { setTimeout(r, 5, 3); })]).then(function (v) { out.push(v.join("+")); });
+      Promise.reject(new Error("no")).catch(function (e) { out.push(e.message); });
+      new Promise(function () { throw "thrown"; }).then(null, function (e) { out.push(e); });
+      Promise.resolve({ then: function (ok) { ok("thenable"); } }).then(function (v) { out.push(v); });
+      Promise.resolve(1).then(function () { throw "in then"; }).then(null, function (e) { out.push(e); });`);
+    await until(() => board!.eval("out.length") === 5, 2000, "five results");
+    expect((board.eval("out") as string[]).slice().sort()).toEqual(["1+2+3", "in then", "no", "thenable", "thrown"]);
+    expect(board.eval("[typeof Promise.prototype.finally, typeof Promise.race, typeof Promise.allSettled, typeof Promise.any].join()")).toBe("undefined,undefined,undefined,undefined");
+    expect(board.eval("Promise.resolve(1) instanceof Promise")).toBe(true);
   });
 });
 
