@@ -4,7 +4,7 @@
 // certificate check and no SNI, a clean TLS close as error -30848 then close(true), a failed
 // handshake as end + close(false) with no error. Sockets have on/write/end only.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import * as nodeNet from "node:net";
 import * as nodeTls from "node:tls";
 import { boardError } from "./board-error.ts";
@@ -62,26 +62,73 @@ export interface NetModules {
 
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost"]);
 
-/** Is something listening on 127.0.0.1:port? Read synchronously from /proc (no probe connection). */
-export function isLocalPortListening(port: number): boolean {
-  const files = ["/proc/net/tcp", "/proc/net/tcp6"].filter((f) => existsSync(f));
-  if (files.length === 0) return probeSync("127.0.0.1", port) === "ok";
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  const okAddrs = new Set([
-    "0100007F", // 127.0.0.1
-    "00000000", // 0.0.0.0
-    "00000000000000000000000000000000", // ::
-    "0000000000000000FFFF00000100007F", // ::ffff:127.0.0.1
-  ]);
-  for (const f of files) {
-    for (const line of readFileSync(f, "utf8").split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 4 || cols[3] !== "0A") continue; // 0A = LISTEN
-      const [addr, p] = cols[1].split(":");
-      if (p === hexPort && okAddrs.has(addr)) return true;
-    }
+/** Addresses a connect to 127.0.0.1 reaches, as Node reports a listening server's address. */
+const LOOPBACK_LISTEN = new Set(["127.0.0.1", "0.0.0.0", "::", "::ffff:127.0.0.1"]);
+/** The same addresses as /proc/net/tcp{,6} spell them (hex, host byte order). */
+const LOOPBACK_PROC = new Set([
+  "0100007F", // 127.0.0.1
+  "00000000", // 0.0.0.0
+  "00000000000000000000000000000000", // ::
+  "0000000000000000FFFF00000100007F", // ::ffff:127.0.0.1
+]);
+const PROC_FILES = ["/proc/net/tcp", "/proc/net/tcp6"];
+const procBuf = Buffer.alloc(1 << 16);
+
+/** Is one of this process's own (referenced) servers listening on 127.0.0.1:port? Exact and
+ * ~µs: the sink, the bench proxy and test servers all run in the simulator's process. */
+function inProcessListening(port: number): boolean {
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  for (const h of handles) {
+    if (!(h instanceof nodeNet.Server) || !h.listening) continue;
+    const a = h.address();
+    if (a && typeof a === "object" && a.port === port && LOOPBACK_LISTEN.has(a.address)) return true;
   }
   return false;
+}
+
+/** Does a /proc/net/tcp{,6} table have a LISTEN row for a loopback address and this port?
+ * Each read() of these files costs milliseconds in some kernels (the table is generated per
+ * read), so the rows are checked after every read and the file is read to its end only when
+ * the port is not found: one read for a listening port, the whole file for a closed one. */
+function procHasListener(file: string, port: number): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch {
+    return false;
+  }
+  const needle = ":" + port.toString(16).toUpperCase().padStart(4, "0") + " ";
+  let buf = procBuf;
+  let len = 0;
+  try {
+    for (;;) {
+      if (len === buf.length) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+      const n = readSync(fd, buf, len, buf.length - len, null);
+      if (n === 0) return false;
+      len += n;
+      const text = buf.toString("latin1", 0, len);
+      for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+        const start = text.lastIndexOf("\n", i) + 1;
+        const end = text.indexOf("\n", i);
+        if (end < 0) break; // row not complete yet: the next read has it
+        const cols = text.slice(start, end).trim().split(/\s+/);
+        if (cols.length < 4 || cols[3] !== "0A") continue; // 0A = LISTEN
+        const [addr, p] = cols[1].split(":");
+        if (":" + p + " " === needle && LOOPBACK_PROC.has(addr)) return true;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Is something listening on 127.0.0.1:port? Answered synchronously, with no probe connection:
+ * from this process's own servers, else from the kernel's socket tables in /proc. */
+export function isLocalPortListening(port: number): boolean {
+  if (inProcessListening(port)) return true;
+  const files = PROC_FILES.filter((f) => existsSync(f));
+  if (files.length === 0) return probeSync("127.0.0.1", port) === "ok";
+  return files.some((f) => procHasListener(f, port));
 }
 
 /** Blocking DNS lookup + TCP connect in a child process, like the board's blocking connect. */

@@ -1,9 +1,10 @@
 // net/tls in the simulator behave like the board's: bytes on the wire, ≤ 536-byte data events,
 // data before the connect callback, a clean TLS close as -30848, a failed handshake without error.
+import { spawn } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimBoard } from "../../host-sim/board.ts";
-import { createNetModules, MAX_DATA_EVENT, TLS_PEER_CLOSE_NOTIFY, type NetHost } from "../../host-sim/net.ts";
+import { createNetModules, isLocalPortListening, MAX_DATA_EVENT, TLS_PEER_CLOSE_NOTIFY, type NetHost } from "../../host-sim/net.ts";
 import { startSmtpSink, type SmtpSink } from "../../host-sim/smtp-sink.ts";
 import { bootFixture, until } from "./helpers.ts";
 
@@ -133,5 +134,35 @@ describe("net in the simulator", () => {
     const { closed } = record(sock as never);
     await closed;
     expect(() => (sock.write as (s: string) => void)("x")).toThrow();
+  });
+});
+
+describe("the simulator's synchronous 'is the port listening' check", () => {
+  it("sees a server of its own process while it listens, and not once it is closed", async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as { port: number }).port;
+    expect(isLocalPortListening(port)).toBe(true);
+    await new Promise((r) => srv.close(r));
+    expect(isLocalPortListening(port)).toBe(false);
+  });
+
+  it("sees a server listening in another process (read from the kernel's tables), and not once it exits", async () => {
+    const child = spawn(process.execPath, [
+      "-e",
+      'const s=require("net").createServer().listen(0,"127.0.0.1",()=>process.stdout.write(String(s.address().port)+"\\n"));process.stdin.on("end",()=>s.close()).resume()',
+    ]);
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once("data", (b: Buffer) => resolve(Number(String(b).trim())));
+      child.once("error", reject);
+    });
+    try {
+      expect(isLocalPortListening(port)).toBe(true);
+    } finally {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.stdin.end();
+      await exited;
+    }
+    expect(isLocalPortListening(port)).toBe(false);
   });
 });
