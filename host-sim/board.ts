@@ -203,26 +203,32 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     }
   }
 
-  /** Frames of firmware code on the stack right now. */
+  /** Frames of firmware code on the stack right now (counted in a loop: this runs at every API call). */
+  const asCallSites = (_e: Error, cs: NodeJS.CallSite[]) => cs;
   function measureDepth(): number {
     const prevPrepare = Error.prepareStackTrace;
     const prevLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 1000;
-    Error.prepareStackTrace = (_e, cs) => cs;
+    Error.prepareStackTrace = asCallSites;
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder);
     const cs = holder.stack ?? [];
     Error.prepareStackTrace = prevPrepare;
     Error.stackTraceLimit = prevLimit;
-    const fw = cs.filter((c) => {
-      const f = c.getFileName();
-      return f === CODE_FILE || f === CONSOLE_FILE;
-    });
-    if (fw.length > maxCallDepth) {
-      maxCallDepth = fw.length;
+    let n = 0;
+    for (let i = 0; i < cs.length; i++) {
+      const f = cs[i].getFileName();
+      if (f === CODE_FILE || f === CONSOLE_FILE) n++;
+    }
+    if (n > maxCallDepth) {
+      const fw = cs.filter((c) => {
+        const f = c.getFileName();
+        return f === CODE_FILE || f === CONSOLE_FILE;
+      });
+      maxCallDepth = n;
       deepestStack = fw.map((c) => whereRan(c.getFileName() ?? "", c.getLineNumber() ?? 0, c.getColumnNumber() ?? 0)).join(" < ");
     }
-    return fw.length;
+    return n;
   }
 
   /** The hardware watchdog: survives a halted interpreter (that is what it is for), not a reboot. */

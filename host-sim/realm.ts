@@ -46,6 +46,11 @@ export interface RealmHost {
   call(fn: (...a: unknown[]) => unknown, args: unknown[]): void;
   /** Set by createRealm: the global the rewritten code calls before writing a `.length`. */
   lengthGuard?: string;
+  /** Set by createRealm: string helpers run with the host's own (unpatched, fast) intrinsics. */
+  upperAscii?(s: string): string;
+  lowerAscii?(s: string): string;
+  escapeHighBytes?(s: string): string;
+  makeRegExp?(source: string, flags: string): RegExp;
 }
 
 // Runs inside the context. Not firmware: its frames are not counted for call depth.
@@ -74,8 +79,11 @@ const PRELUDE = String.raw`(function (host) {
     var s = String(this);
     if (pattern instanceof RegExp) {
       // "$&" is not supported on the board: it stays literal (row 273).
-      if (typeof repl === "string") repl = nReplace.call(repl, /\$&/g, "$$$$&");
-      return nReplace.call(s, pattern, repl);
+      if (typeof repl === "string" && nIndexOf.call(repl, "$&") >= 0) repl = nSplit.call(repl, "$&").join("$$&");
+      var inf = regexInfo(pattern);
+      if (inf.refused) { pattern.lastIndex = 0; return s; }
+      var t = borrowTwin(inf, pattern);
+      try { return nReplace.call(s, t, repl); } finally { returnTwin(inf, pattern, t); }
     }
     pattern = String(pattern);
     var i = boardIndexOf(s, pattern, 0);
@@ -85,7 +93,17 @@ const PRELUDE = String.raw`(function (host) {
     return nSlice.call(s, 0, i) + r + nSlice.call(s, i + pattern.length);
   });
   // The limit argument is ignored (row 266).
-  def(String.prototype, "split", function split(sep) { return nSplit.call(String(this), sep); });
+  def(String.prototype, "split", function split(sep) {
+    var s = String(this);
+    if (!(sep instanceof RegExp)) return nSplit.call(s, sep);
+    var inf = regexInfo(sep);
+    if (inf.refused) return [s];
+    var t = borrowTwin(inf, sep), parts;
+    try { parts = nSplit.call(s, t); } finally { returnTwin(inf, sep, t); }
+    var out = []; // the twin's realm made that array: hand back one of the board's
+    for (var i = 0; i < parts.length; i++) out.push(parts[i]);
+    return out;
+  });
   // Strings are bytes: character codes keep their low 8 bits (trap 7, row 461).
   var nFromCharCode = String.fromCharCode;
   def(String, "fromCharCode", function fromCharCode() {
@@ -95,18 +113,15 @@ const PRELUDE = String.raw`(function (host) {
   });
   // Case mapping touches ASCII letters only (row 469): V8 would remap latin1 bytes of UTF-8 text.
   var nUpper = String.prototype.toUpperCase, nLower = String.prototype.toLowerCase;
-  def(String.prototype, "toUpperCase", function toUpperCase() {
-    return nReplace.call(String(this), /[a-z]+/g, function (m) { return nUpper.call(m); });
-  });
-  def(String.prototype, "toLowerCase", function toLowerCase() {
-    return nReplace.call(String(this), /[A-Z]+/g, function (m) { return nLower.call(m); });
-  });
+  // (host.upperAscii/lowerAscii do it with the host's regexes, which keep V8's fast paths.)
+  def(String.prototype, "toUpperCase", function toUpperCase() { return host.upperAscii(String(this)); });
+  def(String.prototype, "toLowerCase", function toLowerCase() { return host.lowerAscii(String(this)); });
   // JSON: non-ASCII bytes come out as \u00XX; replacer and reviver are ignored (rows 342–347).
   var nStringify = JSON.stringify, nParse = JSON.parse;
   def(JSON, "stringify", function stringify(v, replacer, indent) {
     var out = nStringify(v, undefined, indent);
     if (out === undefined) return out;
-    return nReplace.call(out, /[\x80-\xff]/g, function (c) { return "\\u00" + c.charCodeAt(0).toString(16).toUpperCase(); });
+    return host.escapeHighBytes(out);
   });
   def(JSON, "parse", function parse(s) { return nParse(s); });
   // Descriptors: enumerable:false and writable:false are ignored on the board (rows 208, 210).
@@ -133,11 +148,15 @@ const PRELUDE = String.raw`(function (host) {
   // Trap 2: regexes using syntax the board's engine lacks silently never match (rows 301–336):
   // ?, {n}, (?:, lookaround, named groups, \b, \u, a quantified group, flag m. Backreferences throw.
   // And "." matches "\n" (and every other character), as with V8's s flag: such a regex runs as its s twin.
-  var nExec = RegExp.prototype.exec, NRegExp = RegExp, verdicts = {}, dotTwins = {};
-  function boardRefuses(re) {
-    var key = re.flags + "/" + re.source;
-    if (verdicts[key] !== undefined) return verdicts[key];
-    var src = re.source, inClass = false, bad = nIndexOf.call(re.flags, "m") >= 0, dot = false;
+  // Verdicts are kept per flags + source (and for the regex last seen), so the check costs a
+  // lookup per call, not a scan of the source. (A WeakMap or a hidden property per regex costs
+  // more: most regexes are literals, a new object at every evaluation.)
+  // replace and split run a "twin" made by the host (same source and flags, plus s when "." is
+  // used): its RegExp.prototype is untouched, so V8 keeps its fast paths instead of calling the
+  // exec below once per match. exec, test and match go through the exec below.
+  var nExec = RegExp.prototype.exec, NRegExp = RegExp, byKey = Object.create(null), lastRe = null, lastInfo = null;
+  function analyse(re) {
+    var src = re.source, flags = re.flags, inClass = false, bad = nIndexOf.call(flags, "m") >= 0, dot = false;
     for (var i = 0; i < src.length && !bad; i++) {
       var c = src.charAt(i), n = src.charAt(i + 1);
       if (c === "\\") {
@@ -152,13 +171,46 @@ const PRELUDE = String.raw`(function (host) {
       else if (c === "{" && n >= "0" && n <= "9") bad = true;
       else if (c === ")" && (n === "*" || n === "+" || n === "{")) bad = true;
     }
-    verdicts[key] = bad;
-    dotTwins[key] = dot && !re.dotAll ? new NRegExp(src, re.flags + "s") : null;
-    return bad;
+    var twinFlags = dot && !re.dotAll ? flags + "s" : flags;
+    return {
+      refused: bad,
+      dotTwin: dot && !re.dotAll ? new NRegExp(src, twinFlags) : null,
+      source: src,
+      twinFlags: twinFlags,
+      hostTwin: null,
+      busy: 0,
+    };
+  }
+  function regexInfo(re) {
+    if (re === lastRe) return lastInfo;
+    var key = re.flags + "/" + re.source;
+    var inf = byKey[key];
+    if (!inf) inf = byKey[key] = analyse(re);
+    lastRe = re;
+    lastInfo = inf;
+    return inf;
+  }
+  // RegExp.prototype.compile changes a regex in place: forget what was known about it.
+  var nCompile = RegExp.prototype.compile;
+  if (nCompile) def(RegExp.prototype, "compile", function compile() {
+    lastRe = null;
+    return nCompile.apply(this, arguments);
+  });
+  function borrowTwin(inf, re) {
+    // A replace callback may use the same regex again: a nested use gets a twin of its own.
+    var t = inf.busy ? host.makeRegExp(inf.source, inf.twinFlags) : inf.hostTwin || (inf.hostTwin = host.makeRegExp(inf.source, inf.twinFlags));
+    inf.busy++;
+    t.lastIndex = re.lastIndex;
+    return t;
+  }
+  function returnTwin(inf, re, t) {
+    inf.busy--;
+    re.lastIndex = t.lastIndex;
   }
   def(RegExp.prototype, "exec", function exec(s) {
-    if (boardRefuses(this)) { this.lastIndex = 0; return null; }
-    var twin = dotTwins[this.flags + "/" + this.source];
+    var inf = regexInfo(this);
+    if (inf.refused) { this.lastIndex = 0; return null; }
+    var twin = inf.dotTwin;
     if (!twin) return nExec.call(this, s);
     twin.lastIndex = this.lastIndex;
     var r = nExec.call(twin, s);
@@ -320,6 +372,18 @@ const PRELUDE = String.raw`(function (host) {
   def(G, "global", G);
 })`;
 
+const HIGH_BYTE = /[\x80-\xff]/;
+/** What the prelude hands to the host: the same work done with the host realm's intrinsics. */
+const HOST_STRING_HELPERS = {
+  // Case mapping touches ASCII letters only (row 469).
+  upperAscii: (s: string) => (HIGH_BYTE.test(s) ? s.replace(/[a-z]+/g, (m) => m.toUpperCase()) : s.toUpperCase()),
+  lowerAscii: (s: string) => (HIGH_BYTE.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s.toLowerCase()),
+  // JSON.stringify: non-ASCII bytes come out as \u00XX (row 342).
+  escapeHighBytes: (s: string) =>
+    HIGH_BYTE.test(s) ? s.replace(/[\x80-\xff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).toUpperCase()) : s,
+  makeRegExp: (source: string, flags: string) => new RegExp(source, flags),
+};
+
 function resolve(g: Record<string, any>, path: string): any {
   if (path === "Object.getPrototypeOf(Uint8Array)") return Object.getPrototypeOf(g.Uint8Array);
   return path.split(".").reduce((o, k) => (o == null ? o : o[k]), g as any);
@@ -346,7 +410,7 @@ export function createRealm(host: RealmHost): Realm {
   const g = vm.runInContext("globalThis", context) as Record<string, any>;
   // Fetch before deleting: the prelude runs with the full intrinsics, then they go.
   const prelude = vm.runInContext(PRELUDE, context, { filename: "sim:prelude" }) as (h: RealmHost) => void;
-  prelude({ ...host, lengthGuard: LENGTH_GUARD });
+  prelude({ ...host, lengthGuard: LENGTH_GUARD, ...HOST_STRING_HELPERS });
   for (const name of MISSING_GLOBALS) Reflect.deleteProperty(g, name);
   for (const [path, keys] of MISSING_MEMBERS) {
     const o = resolve(g, path);
