@@ -407,3 +407,93 @@ export function renderChart(rows: LatencyRow[]): string {
 }
 
 export { newConns };
+
+/** The lines that fence the bench's summary in README.md; everything between them is rewritten. */
+export const README_START = "<!-- bench:start -->";
+export const README_END = "<!-- bench:end -->";
+
+/**
+ * The README's short summary of a run (Markdown between the markers): one table of the headline
+ * numbers, each with its target from issue 8 (or the build's budget) and whether it was met, then a
+ * link to RESULTS.md. Same data, same verdicts (checkTargets) as RESULTS.md.
+ */
+export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; resultsLink?: string }): string {
+  const checks = checkTargets(r);
+  const verdictOf = (prefix: string) => checks.find((c) => c.target.startsWith(prefix))?.verdict ?? "not measured";
+  const rows: string[][] = [];
+  const mid = (s: Summary | null) => (s ? String(s.median) : "—");
+  const msOf = (s: Side) => {
+    const v = medianMs(s);
+    return s.skipped ? "not run" : v == null ? "—" : `${v.toFixed(0)} ms`;
+  };
+  const coldRow = (label: string, offers: string, flightTarget: string, flightVerdict: string, ratioTarget: string, ratioVerdict: string) => {
+    const x = r.cold.find((c) => c.offers === offers && c.delayMs === 50);
+    if (!x) {
+      rows.push([`cold alert, ${label}, 50 ms one-way`, "not in this run", "", "", "", "not measured"]);
+      return;
+    }
+    rows.push([`cold alert, ${label}, 50 ms: flights after TLS`, mid(flightsAfterTls(x.alertmail)), mid(flightsAfterTls(x.nodemailer)), "", flightTarget, flightVerdict]);
+    rows.push([`cold alert, ${label}, 50 ms: trigger→250`, msOf(x.alertmail), msOf(x.nodemailer), fmtRatio(ratio(medianMs(x.alertmail), medianMs(x.nodemailer))), ratioTarget, ratioVerdict]);
+  };
+  coldRow("smtp-server sink (PIPELINING)", "PIPELINING", "≤ 4 flights", verdictOf("≤ 4 flights"), "none (same turns as nodemailer)", "—");
+  coldRow("Postfix (PIPELINING, CHUNKING)", "PIPELINING, CHUNKING", "≤ 3 flights", verdictOf("≤ 3 flights"), "≤ 0.85×", verdictOf("cold, CHUNKING, 50 ms"));
+  const w50 = r.warm.filter((x) => x.delayMs === 50);
+  const w = w50.find((x) => x.offers.includes("CHUNKING")) ?? w50[0];
+  if (w) {
+    const who = `${w.server} (${w.offers})`;
+    const chunking = w.offers.includes("CHUNKING");
+    rows.push([`warm alert, ${who}, 50 ms: flights`, mid(flights(w.alertmail)), `${mid(flights(w.nodemailer))} (pool)`, "", chunking ? "1 flight" : "none without CHUNKING", chunking ? verdictOf("1 flight on a warm") : "—"]);
+    rows.push([`warm alert, ${who}, 50 ms: trigger→250`, msOf(w.alertmail), `${msOf(w.nodemailer)} (pool)`, fmtRatio(ratio(medianMs(w.alertmail), medianMs(w.nodemailer))), "≤ 0.5×", verdictOf("warm, 50 ms")]);
+  } else {
+    rows.push(["warm alert, 50 ms one-way", "not in this run", "", "", "≤ 0.5×", "not measured"]);
+  }
+  for (const t of r.throughput) {
+    const rate = (x: TpSide) => {
+      const v = tpRate(x);
+      return "skipped" in x ? "not run" : v == null ? "—" : `${v.toFixed(1)} msg/s`;
+    };
+    rows.push([`throughput, ${t.messages} × ${t.payload}, one connection`, rate(t.alertmail), `${rate(t.nodemailer)} (pool)`, fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer))), "≥ 1×", verdictOf(`throughput ≥ nodemailer (${t.payload})`)]);
+  }
+  const b = r.board;
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
+  rows.push([
+    "firmware/app.js",
+    b.bytes == null ? "—" : `${b.bytes} bytes (${kb(b.bytes)})`,
+    "",
+    "",
+    `≤ ${kb(opts.budgetBytes)} (tools/budget.ts)`,
+    b.bytes == null ? "not measured" : b.bytes <= opts.budgetBytes ? "met" : "NOT met",
+  ]);
+  const vars = (label: string, v: number | null) =>
+    rows.push([
+      `variables, code run from ${label}`,
+      v == null ? "—" : `${v} (${Math.round((v / b.esp32Variables) * 100)}% of ${b.esp32Variables})`,
+      "",
+      "",
+      `< ${b.esp32Variables} (an ESP32's whole heap)`,
+      v == null ? "not measured" : v < b.esp32Variables ? "met" : "NOT met",
+    ]);
+  vars("RAM", b.variablesFromRam);
+  vars("Storage", b.variablesFromStorage);
+  const lw = b.largestWrite;
+  rows.push(["largest socket write, 20 KB HTML alert", "skipped" in lw ? lw.skipped : `${lw.max} bytes`, "", "", "≤ 2048 bytes", verdictOf("largest socket write")]);
+  const link = opts.resultsLink ?? "bench/RESULTS.md";
+  return [
+    `Last run: ${r.info.date.slice(0, 10)}, ${r.info.versions.alertmail ?? "alertmail"} against nodemailer ${r.info.versions.nodemailer ?? "?"}, ${r.info.trialsPerCell} trials per cell; medians, ratio = alertmail / nodemailer.`,
+    "",
+    table(["measure", "alertmail", "nodemailer", "ratio", "target", "verdict"], rows),
+    "",
+    `Every row, its spread and the method: [${link}](${link}).`,
+  ].join("\n");
+}
+
+/** README text with the block between the markers replaced by `summary`; every other byte kept. */
+export function replaceReadmeBlock(readme: string, summary: string): string {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < 0 || end < start || readme.indexOf(README_START, start + 1) >= 0 || readme.indexOf(README_END, end + 1) >= 0) {
+    throw new Error(`README.md needs exactly one ${README_START} line followed by one ${README_END} line`);
+  }
+  const head = readme.slice(0, start + README_START.length);
+  return `${head}\n${summary.replace(/\n+$/, "")}\n${readme.slice(end)}`;
+}

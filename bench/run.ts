@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { startSmtpSink } from "../host-sim/smtp-sink.ts";
 import { postfixUnavailable, startPostfix } from "../tools/postfix/postfix.ts";
 import { buildFirmware } from "../tools/build.ts";
+import { FIRMWARE_BUDGET_BYTES } from "../tools/budget.ts";
 import { isLocalPortListening } from "../host-sim/net.ts";
 import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./alertmail-side.ts";
 import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
@@ -17,7 +18,7 @@ import { quiesce, trial, withTimeout } from "./measure.ts";
 import { profileShares } from "./cpu-share.ts";
 import { alertText, htmlOfBytes, textOfBytes } from "./messages.ts";
 import { coldNodemailer, pooledNodemailer, type Content, type SmtpTarget } from "./nodemailer-side.ts";
-import { renderChart, renderMarkdown, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow, type TpRun } from "./report.ts";
+import { renderChart, renderMarkdown, renderReadmeSummary, replaceReadmeBlock, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow, type TpRun } from "./report.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
@@ -435,6 +436,15 @@ async function main() {
     writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderMarkdown(results));
     writeFileSync(join(ROOT, "bench", "chart.svg"), renderChart(cold));
     progress("wrote bench/RESULTS.md and bench/chart.svg");
+    // The README's summary comes from the same data; only the block between its markers changes.
+    const readmePath = join(ROOT, "README.md");
+    try {
+      const readme = readFileSync(readmePath, "utf8");
+      writeFileSync(readmePath, replaceReadmeBlock(readme, renderReadmeSummary(results, { budgetBytes: FIRMWARE_BUDGET_BYTES })));
+      progress("rewrote the summary between the bench markers in README.md");
+    } catch (e) {
+      console.error(`README.md summary not written: ${errText(e)}`);
+    }
     for (const t of checkTargets(results)) console.log(`  ${t.verdict.padEnd(12)} ${t.target}: ${t.measured}`);
   } finally {
     for (const s of servers) await s.stop();
