@@ -2,7 +2,7 @@
 // it survives simulated reboots. Stricter than the board where the board corrupts silently: names
 // over 28 characters throw (the board truncates them and may overwrite another file).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { boardError } from "./board-error.ts";
 
 /** Espruino's Storage file name limit (STORAGE_FILENAME_MAX… 28 chars on the ESP32). */
@@ -22,6 +22,16 @@ export interface SimStorageOptions {
   /** JSON.stringify of the context (non-ASCII as \u00XX like the board). */
   stringify?: (v: unknown) => string | undefined;
 }
+
+/**
+ * Flash used per Storage folder, shared by every SimStorage of this process on that folder: the
+ * cost of each host file, valid while the folder's mtime and number of files are the ones recorded
+ * (a file created or deleted by anyone else changes them, and the table is read again). Stat-ing
+ * every file at every write made an outbox of n files cost O(n) stats per write. A file of the
+ * folder overwritten in place by another program is not noticed until the next create or delete.
+ */
+const usageByDir = new Map<string, { dirMtime: bigint; costs: Map<string, number>; total: number }>();
+const costOf = (bytes: number) => HEADER_BYTES + Math.ceil(bytes / 4) * 4;
 
 /** Converts what the firmware passes (string, typed array, array of bytes) to a byte string. */
 export function toByteString(data: unknown): string {
@@ -76,16 +86,50 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     const f = fileFor(dir, name);
     return existsSync(f) ? readFileSync(f) : undefined;
   }
+  /** The folder's usage table, read again when the folder changed behind this process's back. */
+  function usage() {
+    const mtime = statSync(dir, { bigint: true }).mtimeNs;
+    let u = usageByDir.get(dir);
+    // The entry count too: where the clock behind mtime is coarse, a change can keep the same mtime.
+    if (!u || u.dirMtime !== mtime || readdirSync(dir).length !== u.costs.size) {
+      const costs = new Map<string, number>();
+      let total = 0;
+      for (const f of readdirSync(dir)) {
+        const c = costOf(statSync(join(dir, f)).size);
+        costs.set(f, c);
+        total += c;
+      }
+      u = { dirMtime: mtime, costs, total };
+      usageByDir.set(dir, u);
+    }
+    return u;
+  }
+  /** Records a file this process just wrote (bytes) or deleted (null) in a table validated just before. */
+  function changed(u: ReturnType<typeof usage>, file: string, bytes: number | null) {
+    const key = basename(file);
+    u.total -= u.costs.get(key) ?? 0;
+    if (bytes == null) u.costs.delete(key);
+    else {
+      u.costs.set(key, costOf(bytes));
+      u.total += costOf(bytes);
+    }
+    u.dirMtime = statSync(dir, { bigint: true }).mtimeNs;
+  }
   function used(): number {
-    let n = 0;
-    for (const f of readdirSync(dir)) n += HEADER_BYTES + Math.ceil(statSync(join(dir, f)).size / 4) * 4;
-    return n;
+    return usage().total;
   }
   function writeBytes(name: string, data: Buffer) {
-    const old = readBytes(name);
-    const oldCost = old ? HEADER_BYTES + Math.ceil(old.length / 4) * 4 : 0;
-    if (used() - oldCost + HEADER_BYTES + data.length > capacity) throw boardError("Error", "Not enough free space in Storage");
-    writeFileSync(fileFor(dir, name), data);
+    const f = fileFor(dir, name);
+    const u = usage();
+    const oldCost = u.costs.get(basename(f)) ?? 0;
+    if (u.total - oldCost + HEADER_BYTES + data.length > capacity) throw boardError("Error", "Not enough free space in Storage");
+    writeFileSync(f, data);
+    changed(u, f, data.length);
+  }
+  function eraseFile(f: string) {
+    const u = usage();
+    if (existsSync(f)) unlinkSync(f);
+    changed(u, f, null);
   }
 
   /** Storage.write(name, data, offset, size) — offset/size write into a file of fixed size (filled with 0xFF). */
@@ -140,8 +184,7 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     const chunk = name + "\u0001";
     if (mode !== "r" && mode !== "w" && mode !== "a") throw boardError("Error", 'Invalid mode: "r", "w" or "a"');
     if (mode === "w") {
-      const f = fileFor(dir, chunk);
-      if (existsSync(f)) unlinkSync(f);
+      eraseFile(fileFor(dir, chunk));
     }
     let pos = 0;
     const content = () => (readBytes(chunk) ?? Buffer.alloc(0)).toString("latin1");
@@ -174,8 +217,7 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
         return content().length;
       },
       erase() {
-        const f = fileFor(dir, chunk);
-        if (existsSync(f)) unlinkSync(f);
+        eraseFile(fileFor(dir, chunk));
       },
     };
   }
@@ -204,11 +246,10 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     },
     list,
     erase(name: unknown) {
-      const f = fileFor(dir, checkName(name));
-      if (existsSync(f)) unlinkSync(f);
+      eraseFile(fileFor(dir, checkName(name)));
     },
     eraseAll() {
-      for (const f of readdirSync(dir)) unlinkSync(join(dir, f));
+      for (const f of readdirSync(dir)) eraseFile(join(dir, f));
     },
     getFree() {
       return capacity - used();
