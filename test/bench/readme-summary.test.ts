@@ -4,16 +4,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { README_END, README_START, renderReadmeSummary, replaceReadmeBlock, type LatencyRow, type Results, type Side } from "../../bench/report.ts";
-import type { Trial } from "../../bench/measure.ts";
+import { side, t } from "./trials.ts";
 
-const t = (ms: number, flightsAfterTls: number, newConnections = 1): Trial => ({
-  ms,
-  flightsAfterTls,
-  newConnections,
-  flights: flightsAfterTls + 2 * newConnections,
-  connectMs: newConnections ? 5 : null,
-});
-const side = (trials: Trial[]): Side => ({ trials, errors: [] });
 const row = (server: string, offers: string, delayMs: number, am: Side, nm: Side): LatencyRow => ({ server, offers, delayMs, alertmail: am, nodemailer: nm });
 
 const sample: Results = {

@@ -4,16 +4,8 @@ import { checkTargets, renderChart, renderMarkdown, type LatencyRow, type Result
 import { median, summarize } from "../../bench/stats.ts";
 import { moduleShares, variablesFor } from "../../bench/board-cost.ts";
 import { htmlOfBytes, textOfBytes } from "../../bench/messages.ts";
-import type { Trial } from "../../bench/measure.ts";
+import { side, t } from "./trials.ts";
 
-const t = (ms: number, flightsAfterTls: number, newConnections = 1): Trial => ({
-  ms,
-  flightsAfterTls,
-  newConnections,
-  flights: flightsAfterTls + 2 * newConnections,
-  connectMs: newConnections ? 5 : null,
-});
-const side = (trials: Trial[]): Side => ({ trials, errors: [] });
 const skipped = (why: string): Side => ({ trials: [], errors: [], skipped: why });
 
 function results(over: Partial<Results> = {}): Results {
