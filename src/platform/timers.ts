@@ -6,6 +6,8 @@ export interface Timers {
   set(fn: () => void, ms: number): any;
   /** Cancels a timer; undefined/null ids are ignored. */
   clear(id: any): void;
+  /** The wall clock timers are measured against (ms); Date.now when absent. */
+  now?(): number;
 }
 
 /** A wall-clock step bigger than this is SNTP setting the clock (1970 → today), not time passing. */
@@ -21,6 +23,7 @@ export const CLOCK_STEP_MS = 60000;
  */
 export function steadyTimers(raw: Timers, now: () => number): Timers {
   return {
+    now: now,
     set: function (fn, ms) {
       const h: { i?: any } = {};
       const arm = function () {
@@ -37,8 +40,10 @@ export function steadyTimers(raw: Timers, now: () => number): Timers {
     },
     clear: function (h) {
       // The guard clearTimeout needs (clearTimeout(undefined) throws on the board).
-      if (h && h.i !== undefined) raw.clear(h.i);
-      if (h) h.i = undefined;
+      if (h) {
+        if (h.i !== undefined) raw.clear(h.i);
+        h.i = undefined;
+      }
     },
   };
 }

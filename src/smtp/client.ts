@@ -63,13 +63,19 @@ const EENVELOPE = "EENVELOPE";
 
 export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers): SmtpClient {
   const secure = opts.security == "tls";
-  let sock: Socket | null = null;
+  // Variables set before their first use (by connect(), send() or the body setup) have no initializer:
+  // every byte of the bundle is RAM on the board.
+  let sock: Socket | null | undefined;
   /** Id of the current connection: events of older sockets are ignored. */
   let conn = 0;
+  // The connection's one timer (undefined = none): it runs onDue at wall time `due`. Moving the
+  // deadline later costs no timer call; the timer, when it fires early, sleeps for the rest.
   let timer: any;
-  let idleTimer: any;
+  let due: number;
+  let onDue: (() => void) | undefined;
+  const now = timers.now || Date.now;
   /** EHLO keywords (upper case) → their parameters. */
-  let ext: { [k: string]: string[] } = {};
+  let ext: { [k: string]: string[] };
   let pipe = false;
   let chunking = false;
   let greeted = false;
@@ -85,33 +91,45 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let inflight = 0;
   // The one body being written: the final reply's handler (null = none), its piece source, bytes
   // ready (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer.
-  let body: OnReply | null = null;
+  let body: OnReply | null | undefined;
   let bodySrc: () => string | null;
-  let bodyCur = "";
-  let bodyEof = false;
-  let bodyStuff: ((piece: string | null) => string) | null = null;
+  let bodyCur: string;
+  let bodyEof: boolean;
+  let bodyStuff: ((piece: string | null) => string) | null;
   let drainWait = false;
   /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
   let closing = 0;
-  let waitClose = false;
   // The batch.
   let mails: OutgoingMail[] = [];
   let results: MailResult[] = [];
   /** Mails whose commands were queued (or that failed before); mails with a result. */
   let started = 0;
   let answered = 0;
-  let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null = null;
+  let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null | undefined;
 
   function disarm() {
     if (timer !== undefined) timers.clear(timer);
+    timer = onDue = undefined;
+  }
+  function fire() {
     timer = undefined;
+    const left = due - now();
+    if (left > 0) timer = timers.set(fire, left);
+    else onDue!();
+  }
+  /** Runs fn ms from now instead of what was due; the timer is set again only to fire earlier. */
+  function arm(ms: number, fn: () => void) {
+    const t = now() + ms;
+    if (t < due) disarm();
+    due = t;
+    onDue = fn;
+    if (timer === undefined) timer = timers.set(fire, ms);
+  }
+  function timedOut() {
+    fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", names[0]));
   }
   function armReply() {
-    disarm();
-    timer = timers.set(function () {
-      timer = undefined;
-      fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", names[0]));
-    }, opts.timeoutSeconds * 1000);
+    arm(opts.timeoutSeconds * 1000, timedOut);
   }
   function write(s: string) {
     // Writing after close throws on the board; the close event (or the timer) then ends the session.
@@ -130,7 +148,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   }
   /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
   function flush() {
-    const n = pipe ? pend.length : inflight ? 0 : Math.min(1, pend.length);
+    const n = pipe ? pend.length : inflight ? 0 : pend.length && 1;
     if (!n) return;
     inflight += n;
     write(pend.splice(0, n).join(""));
@@ -139,9 +157,6 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function drop() {
     const old = conn++;
     disarm();
-    waitClose = false;
-    if (idleTimer !== undefined) timers.clear(idleTimer);
-    idleTimer = undefined;
     const s = sock;
     sock = null;
     waits = [];
@@ -155,20 +170,17 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       if (s) s.end();
     } catch (x) {}
   }
+  function reopen() {
+    closing = 0;
+    connect();
+  }
   /**
    * Connects once the socket we ended last has closed: the board holds one TLS session at a time
    * (~39 KB, shared/espruino.md §2). Waits at most 2 s for that close.
    */
   function open() {
     if (!closing) return connect();
-    waitClose = true;
-    disarm();
-    timer = timers.set(function () {
-      timer = undefined;
-      closing = 0;
-      waitClose = false;
-      connect();
-    }, 2000);
+    arm(2000, reopen);
   }
   /** Ends the batch: done() runs from a fresh timer, never inside a socket event or send(). */
   function finish(e: SmtpError | null) {
@@ -207,8 +219,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     fn(code, text);
     if (id !== conn) return;
     flush();
+    // Nothing owed and no body: the batch is over and advance() armed the keep-alive wait instead.
     if (inflight || body) armReply();
-    else disarm();
   }
 
   function connect() {
@@ -245,11 +257,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         close: function () {
           if (id === closing) {
             closing = 0;
-            if (waitClose) {
-              waitClose = false;
-              disarm();
-              connect();
-            }
+            // open() is waiting for this close (drop() disarms that wait).
+            if (onDue === reopen) connect();
           }
           if (id !== conn) return;
           sock = null;
@@ -321,11 +330,10 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!quitSent) {
       if (opts.keepAliveSeconds > 0) {
         finish(null);
-        idleTimer = timers.set(function () {
-          idleTimer = undefined;
+        arm(opts.keepAliveSeconds * 1000, function () {
           write("QUIT\r\n");
           drop();
-        }, opts.keepAliveSeconds * 1000);
+        });
       } else {
         quitSent = true;
         cmd("QUIT", onQuit);
@@ -469,8 +477,6 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return finish(smtpError(ECONFIG, "password needs TLS or trustedRelay"));
       }
       if (!sock) return open();
-      if (idleTimer !== undefined) timers.clear(idleTimer);
-      idleTimer = undefined;
       reused = true;
       advance();
       flush();
