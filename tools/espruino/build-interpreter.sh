@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds Espruino's own interpreter for Linux in the ESP32's variable format (14-byte variables, a fixed
+# pool, 32-bit, no unicode, the ESP32's libraries minus the radio), from an Espruino source tree you
+# point it at. Nothing is downloaded. Usage:
+#   bash tools/espruino/build-interpreter.sh /path/to/Espruino [OUT_DIR]
+#   (or ESPRUINO_SRC=/path/to/Espruino bash tools/espruino/build-interpreter.sh)
+# The source tree needs Makefile make/ boards/ scripts/ src/ libs/ gen/ targets/ (targetlibs/ is not
+# needed). It is copied into OUT_DIR (default: .espruino/ in this project, git-ignored) and built there;
+# the source tree itself is left untouched. Needs gcc-multilib and g++-multilib (Debian) for -m32.
+# Prints the binary's path at the end: export ESPRUINO=<that path> to run the real-interpreter lane.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+src="${1:-${ESPRUINO_SRC:-}}"
+if [ -z "$src" ] || [ ! -f "$src/Makefile" ] || [ ! -d "$src/src" ] || [ ! -d "$src/boards" ]; then
+  echo "usage: bash tools/espruino/build-interpreter.sh /path/to/Espruino-source [OUT_DIR]" >&2
+  echo "  (a checkout of github.com/espruino/Espruino: Makefile, make/, boards/, scripts/, src/, libs/, gen/, targets/)" >&2
+  exit 2
+fi
+src="$(cd "$src" && pwd)"
+out="${2:-$here/.espruino}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+tree="$out/tree"
+if ! echo 'int main(){return 0;}' | gcc -m32 -x c - -o /dev/null 2>/dev/null; then
+  echo "a 32-bit C toolchain is missing: install gcc-multilib g++-multilib (apt-get install gcc-multilib g++-multilib)" >&2
+  exit 3
+fi
+echo "copying $src -> $tree"
+rm -rf "$tree"; mkdir -p "$tree"
+for d in Makefile make boards scripts src libs gen targets tests bin; do
+  [ -e "$src/$d" ] && cp -a "$src/$d" "$tree/"
+done
+mkdir -p "$tree/bin"
+# Its Makefile asks git for a version: one empty commit is enough.
+if [ ! -d "$tree/.git" ]; then
+  git -C "$tree" init -q
+  git -C "$tree" -c user.name=build -c user.email=build@localhost commit -q --allow-empty -m build
+fi
+# The board file: LINUX.py with the ESP32's fixed pool of 16383 variables, -m32, no unicode, and the
+# ESP32's libraries without the radio. Its name starts with ESP32 because process.env.BOARD is the
+# board file's name; the flash tool still asks for --allow-sim to flash it (see tools/flash.ts).
+python3 - "$tree/boards/LINUX.py" "$tree/boards/ESP32SIM_LINUX.py" <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+s = s.replace("'variables' :  0,", "'variables' : 16383,")
+s = re.sub(r"'libraries' : \[.*?\]", "'libraries' : ['NET','GRAPHICS','FILESYSTEM','CRYPTO','SHA256','SHA512','TLS','TELNET']", s, flags=re.S)
+s = s.replace("#     'CFLAGS+=-m32'", "     'CFLAGS+=-m32'")
+s = s.replace("     'DEFINES+=-DESPR_UNICODE_SUPPORT=1',\n", "")
+for need in ["'variables' : 16383", "     'CFLAGS+=-m32'"]:
+    if need not in s: sys.exit("could not adapt boards/LINUX.py (looked for %r): has its layout changed?" % need)
+if "ESPR_UNICODE_SUPPORT" in s: sys.exit("could not drop ESPR_UNICODE_SUPPORT from boards/LINUX.py")
+open(sys.argv[2], "w").write(s)
+PY
+jobs="$(nproc 2>/dev/null || echo 2)"
+echo "building (make -j$jobs BOARD=ESP32SIM_LINUX RELEASE=1), about 30 s on 2 cores"
+make -C "$tree" -j"$jobs" BOARD=ESP32SIM_LINUX RELEASE=1 > "$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; echo "build failed: $out/build.log" >&2; exit 4; }
+bin="$tree/bin/espruino"
+[ -x "$bin" ] || bin="$tree/espruino"
+[ -x "$bin" ] || { echo "build finished but no espruino binary was found under $tree" >&2; exit 4; }
+# A kernel without 32-bit support (no IA32 emulation) cannot run it directly: then ESPRUINO names a
+# two-line wrapper that runs it under qemu-i386 user-mode emulation (Debian: qemu-user-static).
+# Memory figures are the same; times are slower than a native run.
+rm -f "$out/espruino" "$out/espruino-i386"
+if echo 'int main(){return 0;}' | gcc -m32 -x c - -o "$out/.probe32" 2>/dev/null && "$out/.probe32" 2>/dev/null; then
+  cp "$bin" "$out/espruino"
+else
+  qemu="$(command -v qemu-i386-static || command -v qemu-i386 || true)"
+  [ -n "$qemu" ] || { echo "this kernel cannot run 32-bit programs: install qemu-user-static (apt-get install qemu-user-static) and run again" >&2; exit 5; }
+  cp "$bin" "$out/espruino-i386"
+  printf '#!/bin/sh\n# the interpreter is 32-bit and this kernel runs no 32-bit programs: run it under qemu user-mode emulation\nexec %s "$(dirname "$0")/espruino-i386" "$@"\n' "$qemu" > "$out/espruino"
+  chmod +x "$out/espruino"
+  echo "note: this kernel cannot run 32-bit programs; $out/espruino runs the interpreter under $qemu"
+fi
+rm -f "$out/.probe32"
+echo "check: $(cd "$out" && printf 'print(JSON.stringify([process.env.VERSION,process.env.BOARD,process.memory().total,process.memory().blocksize]))\n' > check.js && timeout 20 ./espruino check.js 2>/dev/null </dev/null | grep -a '^\[' | tail -1; rm -f check.js espruino.flash)"
+echo "built: $out/espruino"
+echo "export ESPRUINO=$out/espruino"
