@@ -199,9 +199,9 @@ describe("board.local.json overlay", () => {
     expect(expectOk(loadBoardConfig({ file, localFile: other, env: {} })).wifi.ssid).toBe("chosen");
   });
 
-  test("its errors are reported like board.json's, with the key path", () => {
+  test("its errors are reported like board.json's, with the key path, and name board.local.json", () => {
     const errors = expectErrors(load(minimal(), {}, { smtp: { prot: 2525 } }));
-    expect(errors).toEqual([expect.stringMatching(/^smtp\.prot: unknown key; did you mean "port"\?/)]);
+    expect(errors).toEqual([expect.stringMatching(/^board\.local\.json: smtp\.prot: unknown key; did you mean "port"\?/)]);
   });
 });
 

@@ -1,7 +1,8 @@
-// CLI: `tsx tools/config/check.ts [board.json]` prints OK or every error; exit status 1 on errors.
-import { resolve } from "node:path";
+// CLI: `npm run check [-- board.json]` (tools/config/check.ts) prints OK or every error; exit status 1 on errors.
+import { existsSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_BOARD_FILE, loadBoardConfig } from "./load.ts";
+import { DEFAULT_BOARD_FILE, loadBoardConfig, localFileFor } from "./load.ts";
 import { configToStorageString } from "./storage-string.ts";
 
 export function checkBoardFile(file: string, env: NodeJS.ProcessEnv = process.env): { ok: boolean; lines: string[] } {
@@ -9,7 +10,10 @@ export function checkBoardFile(file: string, env: NodeJS.ProcessEnv = process.en
   if (!r.ok) {
     return {
       ok: false,
-      lines: [`${file}: ${r.errors.length} error${r.errors.length === 1 ? "" : "s"}`, ...r.errors.map((e) => `  ${e}`)],
+      lines: [
+        `${file}${existsSync(localFileFor(file)) ? ` + ${basename(localFileFor(file))}` : ""}: ${r.errors.length} error${r.errors.length === 1 ? "" : "s"}`,
+        ...r.errors.map((e) => `  ${e}`),
+      ],
     };
   }
   const bytes = Buffer.byteLength(configToStorageString(r.config), "utf8");

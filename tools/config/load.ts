@@ -51,6 +51,7 @@ export function loadBoardConfig(
   let merged = base.value;
 
   const localFile = opts.localFile ?? localFileFor(file);
+  let localValue: unknown;
   if (existsSync(localFile)) {
     const local = readJsonFile(localFile);
     if (!local.ok) return { ok: false, errors: [local.error] };
@@ -58,6 +59,7 @@ export function loadBoardConfig(
       return { ok: false, errors: [`${basename(localFile)}: expected an object overlaying board.json`] };
     }
     merged = deepMerge(merged, local.value);
+    localValue = local.value;
   }
 
   const secrets = resolveSecrets(merged, opts.env ?? process.env);
@@ -68,5 +70,20 @@ export function loadBoardConfig(
   });
   if (result.ok && secrets.errors.length === 0) return result;
   // Secret errors first: an unresolved ${NAME} often explains the rest.
-  return { ok: false, errors: [...secrets.errors, ...(result.ok ? [] : result.errors)] };
+  const errors = [...secrets.errors, ...(result.ok ? [] : result.errors)];
+  const local = basename(localFile);
+  return { ok: false, errors: localValue === undefined ? errors : errors.map((e) => (setBy(localValue, e) ? `${local}: ${e}` : e)) };
+}
+
+/** Whether the error's key path ("alerts[0].pin: …") holds a value the overlay wrote (it replaces arrays and scalars whole). */
+function setBy(overlay: unknown, error: string): boolean {
+  const m = /^([A-Za-z$][\w$]*(?:\.[\w$]+|\[\d+\])*): /.exec(error);
+  if (!m) return false;
+  let v = overlay;
+  for (const seg of m[1].match(/[^.[\]]+/g) ?? []) {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return true;
+    if (!Object.prototype.hasOwnProperty.call(v, seg)) return false;
+    v = (v as Record<string, unknown>)[seg];
+  }
+  return true;
 }

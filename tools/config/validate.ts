@@ -1,5 +1,6 @@
 // Validates a parsed board.json against spec.ts and the rules the board needs, reporting EVERY error at
 // once as "<key path>: found …; expected …", and returns the normalised DeviceConfig (defaults filled).
+import { isIPv4, isIPv6 } from "node:net";
 import type { AlertRule, DeviceConfig, Mailbox } from "../../src/config.ts";
 import { parseMailbox } from "./address.ts";
 import { didYouMean } from "./did-you-mean.ts";
@@ -47,6 +48,51 @@ function isHostName(s: string): boolean {
 
 function isIpLiteral(s: string): boolean {
   return IPV4.test(s) || /^[0-9A-Fa-f:.]+$/.test(s) && s.includes(":");
+}
+
+/**
+ * "UTC+1", "GMT-3", "UTC+05:30": valid POSIX TZ strings whose sign means the opposite of what most people
+ * mean (POSIX.1-2017 §8.3: the offset is what to ADD to local time to get UTC, so "UTC+1" is one hour
+ * WEST of UTC and mails would say -0100). Returns the explanation, or undefined for anything else.
+ */
+export function reversedUtcOffset(tz: string): string | undefined {
+  const m = /^(UTC|GMT)([+-])(\d{1,2})(?::(\d{2}))?$/i.exec(tz.trim());
+  if (!m || (Number(m[3]) === 0 && !Number(m[4] ?? 0))) return undefined;
+  const h = Number(m[3]);
+  const min = Number(m[4] ?? 0);
+  const amount = `${h} hour${h === 1 ? "" : "s"}${min ? ` ${min} minutes` : ""}`;
+  const asWritten = m[2] === "+" ? "WEST" : "EAST";
+  const meant = m[2] === "+" ? "east" : "west";
+  const hhmm = `${String(h).padStart(2, "0")}${min ? String(min).padStart(2, "0") : ""}`;
+  const meantSign = m[2] === "+" ? "+" : "-";
+  const mailSign = m[2] === "+" ? "-" : "+";
+  const posixMeant = `<${meantSign}${hhmm}>${meantSign === "+" ? "-" : ""}${h}${min ? `:${String(min).padStart(2, "0")}` : ""}`;
+  const etc = min ? "" : `"Etc/GMT${meantSign === "+" ? "-" : "+"}${h}" (IANA's Etc names are reversed too), `;
+  return (
+    `POSIX TZ signs are reversed: "${tz}" means ${amount} ${asWritten} of UTC, mails would say ` +
+    `${mailSign}${String(h).padStart(2, "0")}${String(min).padStart(2, "0")}. For ${amount} ${meant} of UTC write an IANA zone ` +
+    `such as "Europe/Paris" (daylight saving included), ${etc}or the POSIX "${posixMeant}"`
+  );
+}
+
+/** "Paris" → "Europe/Paris", "new york" → "America/New_York": the zone whose city part matches. */
+function cityZone(tz: string): string | undefined {
+  const want = tz.trim().toLowerCase().replace(/[\s-]+/g, "_");
+  if (!want || want.includes("/")) return undefined;
+  const zones = ianaZoneNames();
+  const cities = zones.map((z) => z.slice(z.lastIndexOf("/") + 1).toLowerCase());
+  const exact = cities.indexOf(want);
+  if (exact >= 0) return zones[exact];
+  const near = didYouMean(want, cities);
+  return near === undefined ? undefined : zones[cities.indexOf(near)];
+}
+
+/** An SMTP address literal (RFC 5321 §4.1.3): [IPv4] or [IPv6:…], each a real address. */
+function isAddressLiteral(s: string): boolean {
+  const m = /^\[(.*)\]$/.exec(s);
+  if (!m) return false;
+  if (/^IPv6:/i.test(m[1])) return isIPv6(m[1].slice(5));
+  return isIPv4(m[1]);
 }
 
 /** Every IANA zone Node knows (Intl.supportedValuesOf is ES2022; tsconfig's lib is older). */
@@ -253,7 +299,9 @@ class Checker {
 
   string(f: Field & { type: "string" }, v: unknown, path: string): unknown {
     if (typeof v !== "string") {
-      this.wrong(path, v, expectation(f));
+      // "pin": 4 is the most common slip: Espruino names GPIO 4 "D4".
+      const hint = typeof v === "number" && /\.pin$/.test(path) ? `write "D${v}"` : "";
+      this.wrong(path, v, expectation(f), undefined, hint);
       return v;
     }
     if (hasLoneSurrogate(v)) {
@@ -346,11 +394,14 @@ function checkRules(c: Checker, cfg: Record<string, any>, opts: ValidateOptions)
   const smtp = cfg.smtp ?? {};
 
   // device.timezone → POSIX TZ.
-  if (typeof device.timezone === "string" && ok("device.timezone")) {
+  const reversed = typeof device.timezone === "string" ? reversedUtcOffset(device.timezone) : undefined;
+  if (reversed && ok("device.timezone")) {
+    c.wrong("device.timezone", device.timezone, 'an IANA time zone like "Europe/Paris" or a POSIX TZ', undefined, reversed);
+  } else if (typeof device.timezone === "string" && ok("device.timezone")) {
     const tz = toPosixTz(device.timezone, opts.year);
     if (tz.ok) device.timezone = tz.posix;
     else {
-      const guess = didYouMean(device.timezone, ianaZoneNames());
+      const guess = didYouMean(device.timezone, ianaZoneNames()) ?? cityZone(device.timezone);
       c.wrong(
         "device.timezone",
         device.timezone,
@@ -415,8 +466,8 @@ function checkRules(c: Checker, cfg: Record<string, any>, opts: ValidateOptions)
       .slice(0, 63)
       .replace(/-+$/, "");
     smtp.helo = `${label || "alertmail"}.local`;
-  } else if (typeof smtp.helo === "string" && ok("smtp.helo") && !isHostName(smtp.helo) && !/^\[[0-9A-Fa-f:.]+\]$/.test(smtp.helo)) {
-    c.wrong("smtp.helo", smtp.helo, "a host name like garage.local or an address literal like [192.168.1.20] (RFC 5321 §4.1.1.1)");
+  } else if (typeof smtp.helo === "string" && ok("smtp.helo") && !isHostName(smtp.helo) && !isAddressLiteral(smtp.helo)) {
+    c.wrong("smtp.helo", smtp.helo, "a host name like garage.local or an address literal like [192.168.1.20] or [IPv6:2001:db8::1] (RFC 5321 §4.1.3)");
   }
 
   // Alerts.
@@ -508,9 +559,22 @@ export function validateBoard(raw: unknown, opts: ValidateOptions = {}): Validat
   config.alerts = config.alerts as AlertRule[];
   const size = utf8Bytes(JSON.stringify(config));
   if (size > MAX_CONFIG_BYTES) {
+    // Name the values that make it too big (key paths, largest first), not the whole file.
+    const leaves: { path: string; bytes: number }[] = [];
+    const walk = (v: unknown, path: string) => {
+      if (typeof v === "string") leaves.push({ path, bytes: utf8Bytes(v) });
+      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    };
+    walk(config, "");
+    leaves.sort((a, b) => b.bytes - a.bytes);
+    const big = leaves.filter((l, i) => i === 0 || l.bytes >= 1024);
+    const why = `the whole configuration is ${size} bytes as JSON; expected at most ${MAX_CONFIG_BYTES} (it is read into the board's RAM)`;
     return {
       ok: false,
-      errors: [`(top level): the configuration is ${size} bytes as JSON; expected at most ${MAX_CONFIG_BYTES} (it is read into the board's RAM): shorten templates or remove rules`],
+      errors: big.length
+        ? sortErrors(big.map((l) => `${l.path}: found text of ${l.bytes} bytes; ${why}: shorten it`))
+        : [`(top level): ${why}: shorten templates or remove rules`],
     };
   }
   return { ok: true, config };
