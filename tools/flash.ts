@@ -6,12 +6,14 @@ import { flashBoard } from "./flash/flash-board.ts";
 const USAGE = `usage: npm run flash -- --port PORT [options]
   --port PORT        serial device (/dev/ttyUSB0, /dev/cu.usbserial-…, COM3) or tcp://IP[:port] (telnet console, port 23)
   --config-only      write only the configuration (alertmail.json), keep the code
-  --out FILE         write the exact bytes that would be sent into FILE; no board needed
+  --out FILE         write the exact bytes that would be sent into FILE; no board needed. The file holds the
+                     configuration WITH ITS PASSWORDS (WiFi, SMTP), base64-encoded, not encrypted: keep it private
   --board FILE       board.json to use (default board.json)
   --local FILE       overlay (default board.local.json)
   --chunk N          bytes per Storage.write line (default 384)
   --no-build         flash firmware/app.js as it is (default: build it first)
   --app FILE         flash this bundle instead of firmware/app.js (not built)
+  --allow-sim        also flash a PC build of Espruino (board ESP32SIM_LINUX, tools/espruino/) for a test run
 See docs/flashing.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
         chunk: { type: "string" },
         "no-build": { type: "boolean" },
         app: { type: "string" },
+        "allow-sim": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -61,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       chunkBytes: args.chunk ? Number(args.chunk) : undefined,
       noBuild: args["no-build"],
       appFile: args.app,
+      allowSim: args["allow-sim"],
       log: (line) => {
         endLine();
         console.error(`flash: ${line}`);
@@ -80,7 +84,15 @@ async function main(argv: string[]): Promise<number> {
     });
     endLine();
     const sizes = r.files.map((f) => `${f.name} ${f.bytes} B`).join(", ");
-    if (args.out) console.log(`flash: wrote ${r.wireBytes} bytes (${sizes}) to ${args.out}; nothing was sent`);
+    if (args.out) {
+      console.log(`flash: wrote ${r.wireBytes} bytes (${sizes}) to ${args.out}; nothing was sent`);
+      if (!args["config-only"] || r.files.length) {
+        console.log(
+          `flash: ${args.out} holds the configuration WITH ITS PASSWORDS (WiFi and SMTP, base64-encoded, not encrypted): ` +
+            `anyone who reads it can log in to your mailbox; keep it private and delete it when done`,
+        );
+      }
+    }
     else console.log(`flash: done (${sizes}); the board says: ${r.bootLine}`);
     return 0;
   } catch (e) {

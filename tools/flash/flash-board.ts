@@ -43,6 +43,9 @@ export interface FlashOptions {
   /** Flash this bundle file instead of firmware/app.js (never built). */
   appFile?: string;
   chunkBytes?: number;
+  /** Also accept a PC build of Espruino (process.env.BOARD like "ESP32SIM_LINUX": the ESP32's variable format
+   * on Linux, tools/espruino/build-interpreter.sh) for a test run. Never implied: `--allow-sim` on the command line. */
+  allowSim?: boolean;
   /** Per probe attempt (default 3000), and how many attempts (default 2). */
   probeTimeoutMs?: number;
   probeAttempts?: number;
@@ -105,7 +108,18 @@ export async function planFlash(opts: FlashOptions): Promise<{ files: StorageFil
   return { files, steps: flashSteps(files, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) };
 }
 
-function checkProbe(p: ProbeResult, files: StorageFile[], link: Link): void {
+/** A PC build of Espruino (a board file named like ESP32SIM_LINUX), not a chip: no WiFi, no pins. */
+export function isPcBuild(board: string | undefined): boolean {
+  return /SIM|LINUX/i.test(board ?? "");
+}
+
+function checkProbe(p: ProbeResult, files: StorageFile[], link: Link, allowSim: boolean): void {
+  if (isPcBuild(p.board) && !allowSim)
+    throw new FlashError(
+      "EBOARD",
+      `${link.name} runs Espruino ${p.version} for board "${p.board}", a build of Espruino for a PC, not an ESP32. ` +
+        `To flash it for a test run, say so with --allow-sim (a board never needs it); nothing was written.`,
+    );
   if (!/^ESP32/.test(p.board ?? ""))
     throw new FlashError(
       "EBOARD",
@@ -218,7 +232,8 @@ async function talk(session: ConsoleSession, link: Link, files: StorageFile[], s
       result.probe = reply.value as ProbeResult;
       const p = result.probe;
       opts.log?.(`connected to ${link.name}: Espruino ${p.version} on ${p.board}, ${p.free} bytes of Storage free`);
-      checkProbe(p, files, link);
+      checkProbe(p, files, link, !!opts.allowSim);
+      if (isPcBuild(p.board)) opts.log?.(`--allow-sim: flashing a PC build of Espruino (${p.board}) for a test run`);
     } else if (step.kind === "compact") {
       if (reply.value === "compacted") opts.log?.("compacted Storage first, so the old code stays intact until the restart");
     } else if (step.kind === "write") {
