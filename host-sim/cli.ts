@@ -18,6 +18,7 @@ import { createSimBoard, type SimBoard } from "./board.ts";
 import { startConsoleServer } from "./console-server.ts";
 import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
+import { parseWebPort, prepareWeb } from "./web/run.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -36,6 +37,10 @@ export interface CliOptions {
   runDir?: string;
   /** Serve the Espruino-like TCP console on this port of 127.0.0.1 (0: any free port) and stay up until Ctrl-C. */
   console?: number;
+  /** --web [PORT]: serve the board, its log and the inbox on http://127.0.0.1:PORT (0: any free port) until Ctrl-C. */
+  web?: number;
+  /** Receives each SMTP session's lines from the embedded server (the --web page's transcripts). */
+  transcript?: (session: string, line: string) => void;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -54,8 +59,13 @@ export function parseArgs(argv: string[]): CliOptions {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--console needs a TCP port number, not ${argv[i]}`);
       o.console = port;
     }
+    else if (a === "--web") {
+      const port = parseWebPort(argv[i + 1]); // the PORT is optional
+      o.web = port ?? 0;
+      if (port !== undefined) i++;
+    }
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--console PORT] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
+      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--console PORT] [--web [PORT]] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -151,7 +161,7 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
   let sink: SmtpSink | null = null;
   if (!opts.real) {
     const users = config.smtp.user ? [{ user: config.smtp.user, password: config.smtp.password }] : [];
-    sink = await startSmtpSink({ users, tls: true, dir: join(runDir, "mail") });
+    sink = await startSmtpSink({ users, tls: true, dir: join(runDir, "mail"), transcript: opts.transcript });
     const was = `${config.smtp.host}:${config.smtp.port} (${config.smtp.security})`;
     config = { ...config, smtp: { ...config.smtp, host: "127.0.0.1", port: sink.port, security: "tls" } };
     say(`embedded SMTP server on 127.0.0.1:${sink.port} (implicit TLS, AUTH ${users.length ? `as ${users[0].user}` : "off"}, never relays)`);
@@ -192,12 +202,18 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
 
 export async function main(argv: string[], say: (s?: string) => void = (s = "") => console.log(s)): Promise<number> {
   const opts = parseArgs(argv);
+  const web = opts.web === undefined ? null : prepareWeb(opts);
   const run = await setUpRun(opts, say);
   if (!run) return 1;
   const { board, sink } = run;
   const con = opts.console === undefined ? null : await startConsoleServer(board, opts.console);
   if (con) {
     say(`sim: console on tcp://127.0.0.1:${con.port} (like the ESP32's telnet console; npm run flash -- --port tcp://127.0.0.1:${con.port})`);
+  }
+  if (web) {
+    await web.serve(run, say); // until Ctrl-C
+    await con?.close();
+    return finish(run, 0, say);
   }
   let ok = true;
   if (!run.ready && !opts.interactive && !con) return finish(run, 1, say);

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { format } from "node:util";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
 import { getSimCert } from "./cert.ts";
@@ -66,6 +67,21 @@ export interface SmtpSinkOptions {
   onMessage?: (m: ReceivedMail) => void;
   /** Server-side transcript lines (commands and faults), for debugging. */
   log?: (line: string) => void;
+  /** Every session's protocol lines as smtp-server logs them ("C: …", "S: …", "C: <n bytes of DATA>",
+   * "· Connection closed …"; AUTH arguments redacted by smtp-server), keyed by its session id. */
+  transcript?: (session: string, line: string) => void;
+}
+
+/** A bunyan-style logger for smtp-server that passes each session's protocol lines to `out`. */
+function transcriptLogger(out: (session: string, line: string) => void) {
+  const protocol = ["command", "send", "data"];
+  const notes = ["connection", "close", "auth"];
+  const pass = (data: { cid?: string; tnx?: string } | undefined, msg: string, ...args: unknown[]) => {
+    if (!data?.cid || !data.tnx) return;
+    if (protocol.includes(data.tnx)) out(data.cid, format(msg, ...args));
+    else if (notes.includes(data.tnx)) out(data.cid, `· ${format(msg, ...args)}`);
+  };
+  return { trace: pass, debug: pass, info: pass, warn: pass, error: pass, fatal: pass };
 }
 
 export interface SmtpSink {
@@ -153,7 +169,7 @@ export async function startSmtpSink(opts: SmtpSinkOptions = {}): Promise<SmtpSin
     allowInsecureAuth: true,
     disabledCommands: users.length === 0 ? ["AUTH", "STARTTLS"] : ["STARTTLS"],
     hidePIPELINING: opts.pipelining === false,
-    logger: false,
+    logger: opts.transcript ? transcriptLogger(opts.transcript) : false,
     disableReverseLookup: true,
     onConnect(session, cb) {
       events.push("connect");
