@@ -97,7 +97,9 @@ export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
   const lines: string[] = [];
   const arrived: number[] = [];
   const waiters = new Set<() => void>();
-  const push = (l: string) => {
+  const push = (raw: string) => {
+    // Espruino redraws its prompt with ANSI escapes (ESC [ J) around printed lines.
+    const l = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
     lines.push(l);
     arrived.push(performance.now());
     o.log?.(l);
