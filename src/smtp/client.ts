@@ -194,6 +194,12 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     reused = false;
     drop();
     if (!cb) return;
+    // Replies out of step: which mail a 250 belonged to is unknown, so none of the batch counts as sent
+    // (a resend carries the same Message-ID).
+    if (e.code === EPROTOCOL) {
+      results = [];
+      answered = 0;
+    }
     if (retry) {
       started = 0;
       open();
@@ -340,7 +346,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       }
     }
   }
-  function onQuit() {
+  function onQuit(code: number, text: string) {
+    // RFC 5321 §4.1.1.10: QUIT is answered 221; anything else was a reply meant for an earlier command.
+    if (code !== 221) return fail(smtpError(EPROTOCOL, "replies out of step: " + text, 0, text, "QUIT"));
     drop();
     finish(null);
   }
@@ -403,7 +411,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     };
     if (chunking) start(null);
     else cmd("DATA", function (c, t) {
-      if (c !== 354) return end(c, t);
+      // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
+      if (c !== 354) return c < 400 ? fail(smtpError(EPROTOCOL, "replies out of step: DATA got " + t, 0, t, "DATA")) : end(c, t);
       // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
       if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA");
       start(createDataStuffer());
