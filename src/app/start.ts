@@ -14,6 +14,8 @@ import { fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../template.
 
 export interface Board extends SenderBoard {
   store: Store;
+  /** CRC-32 of a byte string (E.CRC32). */
+  crc(s: string): number;
   pins: Pins;
   /** Does this Espruino build have the tls module? */
   tls: boolean;
@@ -58,7 +60,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
 
   const tz = tzOffsetMinutes(cfg.device.timezone);
   const link: WifiLink = { ip: "", up: false };
-  const queue = openQueue(b.store, cfg.outbox.max);
+  const queue = openQueue(b.store, cfg.outbox.max, b.crc);
   const sender = createSender(cfg, queue, b.smtp(smtp), b, link, function (name, line) {
     const st = rules.states[name];
     if (st) st.result = line;

@@ -23,7 +23,10 @@ export interface QueuedAlert {
   at: number;
   /** Message-ID without <>, fixed at raise time so a resend after a lost 250 keeps it. */
   id: string;
-  /** Torn-write guard: s.length + b.length, checked on read with the JSON parse (a cut body is shorter). */
+  /**
+   * Torn-write guard: CRC-32 of the body (E.CRC32 through platform/). The board writes a file's header
+   * with its full size first, then the data, so a power cut leaves a full-length file ending in 0xFF.
+   */
   k: number;
 }
 
@@ -40,6 +43,8 @@ export interface Notes {
 export const QUEUE_PREFIX = "amq";
 export const NOTES_FILE = "amnotes";
 const MAX_NOTE_LINES = 5;
+/** A note line is cut here: a server's 4 KB reply must not grow every later mail (issue 17 defect 8). */
+const MAX_NOTE_CHARS = 200;
 
 export interface Queue {
   notes: Notes;
@@ -60,7 +65,21 @@ function seqOf(name: string): number {
   return +name.slice(QUEUE_PREFIX.length);
 }
 
-export function openQueue(store: Store, max: number): Queue {
+function isStr(v: any): boolean {
+  return typeof v == "string";
+}
+
+/** Does a parsed header have every field of a QueuedAlert with its type? (A record of another shape is damage.) */
+function valid(a: any): boolean {
+  return (
+    a && isStr(a.r) && isStr(a.s) && typeof a.h == "number" && typeof a.at == "number" && isStr(a.id) &&
+    (a.g === undefined || typeof a.g == "number") &&
+    (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
+    (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
+  );
+}
+
+export function openQueue(store: Store, max: number, crc: (s: string) => number): Queue {
   let notes: Notes = { d: 0, c: 0, f: [] };
   try {
     const n = JSON.parse(store.read(NOTES_FILE) || "{}");
@@ -72,7 +91,7 @@ export function openQueue(store: Store, max: number): Queue {
 
   function names(): string[] {
     return store
-      .list(/^amq\d/) // QUEUE_PREFIX and a sequence number
+      .list(/^amq\d+$/) // QUEUE_PREFIX and a sequence number, nothing else
       .sort(function (a, b) {
         return seqOf(a) - seqOf(b);
       });
@@ -87,7 +106,7 @@ export function openQueue(store: Store, max: number): Queue {
     sending: [],
     names: names,
     add: function (a) {
-      a.k = a.s.length + a.b.length;
+      a.k = crc(a.b);
       const all = names();
       // Full: drop the oldest, but never one the batch in flight carries (it is delivered, not lost);
       // while a batch holds them all the outbox may exceed max by that batch.
@@ -113,20 +132,23 @@ export function openQueue(store: Store, max: number): Queue {
       try {
         const i = raw.indexOf("\n");
         const a = JSON.parse(raw.slice(0, i));
-        a.s = atob(a.s);
         a.b = raw.slice(i + 1);
-        if (i > 0 && a.k === a.s.length + a.b.length) return a;
+        if (i > 0 && valid(a) && a.k === crc(a.b)) {
+          a.s = atob(a.s);
+          return a;
+        }
       } catch (e) {}
-      store.erase(name);
+      // Counted (and saved) before the erase: a power cut between the two never loses the report.
       q.notes.c++;
       saveNotes();
+      store.erase(name);
       return null;
     },
     remove: function (name) {
       store.erase(name);
     },
     note: function (line) {
-      q.notes.f.push(line);
+      q.notes.f.push(line.slice(0, MAX_NOTE_CHARS));
       if (q.notes.f.length > MAX_NOTE_LINES) q.notes.f.splice(0, 1);
       saveNotes();
     },

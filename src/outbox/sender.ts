@@ -160,34 +160,39 @@ export function createSender(
     wait(ms);
   }
 
+  /** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
+  function firstLine(t: string): string {
+    return oneLine(t.split("\n")[0]).slice(0, 120);
+  }
+
+  // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
+  // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
   function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
     s.busy = false;
-    queue.sending = [];
     let retry = false;
     jobs.forEach(function (j, i) {
       const r = results[i];
-      const subj = '"' + j.a.s + '"';
+      const subj = '"' + j.a.s.slice(0, 80) + '"';
       const say = function (line: string) {
         env.log(line);
         report(j.a.r, line);
       };
       if (r && !r.error && r.accepted.length) {
-        j.files.forEach(queue.remove);
         s.sent++;
         say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
         if (j.notes) {
           queue.notes.d -= j.notes.d;
           queue.notes.c -= j.notes.c;
           queue.notes.f.splice(0, j.notes.f.length);
-          queue.saveNotes();
         }
-        // RFC 5321 §4.2.1: a 4xx to RCPT is "try again later": a copy (same Message-ID and headers) goes
-        // later to those recipients only; a 5xx is final and reported in the next mail.
+        // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
+        // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
         const later: string[] = [];
         r.rejected.forEach(function (x) {
-          if (x.response.charAt(0) == "4") later.push(x.address);
-          else queue.note(x.address + " for " + subj + ": " + x.response);
+          if (x.response.charAt(0) == "5") queue.note(x.address + " for " + subj + ": " + firstLine(x.response));
+          else later.push(x.address);
         });
+        queue.saveNotes();
         if (later.length) {
           retry = true;
           try {
@@ -197,13 +202,14 @@ export function createSender(
             queue.note(later.join(",") + " for " + subj + ": " + x);
           }
         }
+        j.files.forEach(queue.remove);
       } else {
         const e = r && r.error;
-        const why = oneLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
+        const why = firstLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
         s.lastError = why;
         if (r && (!e || !e.transient)) {
-          j.files.forEach(queue.remove);
           queue.note(subj + ": " + why);
+          j.files.forEach(queue.remove);
           say("failed " + subj + " permanently: " + why);
         } else {
           retry = true;
@@ -211,6 +217,7 @@ export function createSender(
         }
       }
     });
+    queue.sending = [];
     const f = fresh;
     fresh = false;
     if (retry) {

@@ -40,6 +40,7 @@ export function espruinoBoard(sketch: Board["sketch"]): Board {
     },
     now: Date.now,
     random: Math.random,
+    crc: E.CRC32,
     memory: process.memory,
     // Whole names: the official ESP32 build has "tls" in MODULES, ESP32_IDF4 does not.
     // bundle-check-ok: needle-indexOf (an Array: exact match)

@@ -1,5 +1,5 @@
 // Types for the Espruino globals the firmware touches; only src/platform/ may use them.
-declare function require(name: "net" | "tls" | "Wifi" | "Storage" | "ESP32" | "crypto"): any;
+declare function require(name: "net" | "tls" | "Wifi" | "Storage" | "ESP32" | "crypto" | "http"): any;
 declare function setWatch(fn: (e: { state: boolean; time: number; lastTime?: number }) => void, pin: any, opts: { repeat?: boolean; edge?: "rising" | "falling" | "both"; debounce?: number }): number;
 declare function clearWatch(id?: number): void;
 declare function digitalRead(pin: any): number;
@@ -13,6 +13,7 @@ declare const E: {
   setBootCode(code: string, alwaysFlash?: boolean): void;
   enableWatchdog(seconds: number, isAuto?: boolean): void;
   kickWatchdog(): void;
+  CRC32(s: string): number;
   toString(...args: any[]): string;
   toUint8Array(...args: any[]): Uint8Array;
   reboot(): void;

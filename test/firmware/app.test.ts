@@ -3,7 +3,7 @@ import { simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
 import { escapeHtml } from "../../src/mime/html-escape.ts";
 import { openQueue } from "../../src/outbox/queue.ts";
-import { fakeStore } from "./fakes.ts";
+import { crc32, fakeStore } from "./fakes.ts";
 import { bootFirmware, testConfig } from "./harness.ts";
 
 /** Header block of a raw message. */
@@ -251,7 +251,7 @@ describe("outbox", () => {
 
   test("a corrupted outbox file: boot continues, the rest is sent and the damage reported", () => {
     const store = fakeStore();
-    const q = openQueue(store, 20);
+    const q = openQueue(store, 20, crc32);
     const a = q.add({ r: "", s: "good one", b: "x", h: 0, at: 1, id: "1@x", k: 0 });
     const bad = q.add({ r: "", s: "torn one", b: "x", h: 0, at: 1, id: "2@x", k: 0 });
     store.files[bad] = store.files[bad].slice(0, 17);

@@ -1,9 +1,13 @@
 // Fakes for the firmware's injected board facilities: a manual clock with timers, a Storage map, pins, WiFi, SMTP.
+import { crc32 as zlibCrc32 } from "node:zlib";
 import type { Store } from "../../src/platform/storage.ts";
 import type { Timers } from "../../src/platform/timers.ts";
 import type { Pins } from "../../src/platform/pins.ts";
 import type { WifiModule } from "../../src/platform/wifi.ts";
 import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../../src/smtp/client.ts";
+
+/** E.CRC32 as the board computes it: over the bytes of a byte string. */
+export const crc32 = (s: string) => zlibCrc32(Buffer.from(s, "latin1"));
 
 /** Timers on a manual clock: nothing runs until advance(). */
 export function fakeClock(start = 1_750_000_000_000) {

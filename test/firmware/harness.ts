@@ -4,7 +4,7 @@ import { CONFIG_FILE } from "../../src/config.ts";
 import { startFirmware } from "../../src/app/start.ts";
 import type { AlertmailConsole, SketchApi } from "../../src/console-api.ts";
 import { steadyTimers } from "../../src/platform/timers.ts";
-import { fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
+import { crc32, fakeClock, fakePins, fakeSmtp, fakeStore, fakeWifi } from "./fakes.ts";
 
 /** A JS string as the board holds it: UTF-8 bytes, one char each. */
 export const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
@@ -75,6 +75,7 @@ export function bootFirmware(o: { store?: ReturnType<typeof fakeStore>; config?:
     log: (s) => log.push(s),
     now: clock.now,
     random: () => 0.5,
+    crc: crc32,
     memory: () => ({ free: o.freeVars ? o.freeVars() : 2000, total: 3400 }),
     tls: o.hasTls ?? true,
     watchdog: (s) => watchdog.push(s),

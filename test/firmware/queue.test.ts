@@ -1,7 +1,7 @@
 // The outbox in Storage: one file per alert, oldest dropped when full, damaged records skipped and counted.
 import { afterEach, expect, test, vi } from "vitest";
 import { NOTES_FILE, openQueue, type QueuedAlert } from "../../src/outbox/queue.ts";
-import { fakeStore } from "./fakes.ts";
+import { crc32, fakeStore } from "./fakes.ts";
 
 function alert(s: string): QueuedAlert {
   return { r: "door", s, b: "body of " + s, h: 0, at: 1, id: s + "@x", k: 0 };
@@ -9,7 +9,7 @@ function alert(s: string): QueuedAlert {
 
 test("each alert is a file of its own, read back oldest first, names within 28 characters", () => {
   const store = fakeStore();
-  const q = openQueue(store, 20);
+  const q = openQueue(store, 20, crc32);
   for (let i = 0; i < 12; i++) q.add(alert("a" + i));
   const names = q.names();
   expect(names).toHaveLength(12);
@@ -19,28 +19,28 @@ test("each alert is a file of its own, read back oldest first, names within 28 c
 
 test("a reopened queue continues the sequence after the files it finds", () => {
   const store = fakeStore();
-  openQueue(store, 20).add(alert("first"));
-  const q = openQueue(store, 20);
+  openQueue(store, 20, crc32).add(alert("first"));
+  const q = openQueue(store, 20, crc32);
   q.add(alert("second"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["first", "second"]);
 });
 
 test("when full the oldest is dropped and counted, and the count survives a reboot", () => {
   const store = fakeStore();
-  const q = openQueue(store, 3);
+  const q = openQueue(store, 3, crc32);
   for (let i = 0; i < 5; i++) q.add(alert("a" + i));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a2", "a3", "a4"]);
   expect(q.notes.d).toBe(2);
-  expect(openQueue(store, 3).notes.d).toBe(2);
+  expect(openQueue(store, 3, crc32).notes.d).toBe(2);
 });
 
 test("a torn or corrupted record is skipped, erased and counted; the rest load", () => {
   const store = fakeStore();
-  const q = openQueue(store, 20);
+  const q = openQueue(store, 20, crc32);
   const names = [q.add(alert("one")), q.add(alert("two")), q.add(alert("three"))];
   store.files[names[0]] = store.files[names[0]].slice(0, 20); // power cut mid-write
   store.files[names[1]] = store.files[names[1]].replace("body of two", "body of tw\xff\xff\xff"); // bytes flipped
-  const q2 = openQueue(store, 20);
+  const q2 = openQueue(store, 20, crc32);
   const loaded = q2.names().map((n) => q2.load(n));
   expect(loaded.map((a) => a && a.s)).toEqual([null, null, "three"]);
   expect(q2.notes.c).toBe(2);
@@ -50,21 +50,21 @@ test("a torn or corrupted record is skipped, erased and counted; the rest load",
 
 test("a damaged notes file does not stop the queue and is itself counted", () => {
   const store = fakeStore({ [NOTES_FILE]: '{"d":3,' });
-  const q = openQueue(store, 20);
+  const q = openQueue(store, 20, crc32);
   expect(q.notes).toEqual({ d: 0, c: 1, f: [] });
   q.add(alert("x"));
   expect(q.names()).toHaveLength(1);
 });
 
 test("refusal notes keep only the newest few lines", () => {
-  const q = openQueue(fakeStore(), 20);
+  const q = openQueue(fakeStore(), 20, crc32);
   for (let i = 0; i < 8; i++) q.note("line " + i);
   expect(q.notes.f).toEqual(["line 3", "line 4", "line 5", "line 6", "line 7"]);
 });
 
 test("when full it never drops a file of the batch being sent: the oldest other one goes, or the outbox grows by that batch", () => {
   const store = fakeStore();
-  const q = openQueue(store, 3);
+  const q = openQueue(store, 3, crc32);
   const names = [q.add(alert("a0")), q.add(alert("a1")), q.add(alert("a2"))];
   q.sending = [names[0], names[1]];
   q.add(alert("a3"));
@@ -94,28 +94,28 @@ const utf8 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
 test("a 2 KB CJK alert costs about its own size in Storage, not 6× (the board's JSON.stringify escapes every non-ASCII byte)", () => {
   boardStringify();
   const store = fakeStore();
-  const q = openQueue(store, 20);
+  const q = openQueue(store, 20, crc32);
   const body = utf8("温度センサーが異常値を検出しました。".repeat(40)).slice(0, 2040);
   const subject = utf8("冷凍庫の温度警報 à");
   const name = q.add({ r: utf8("冷凍庫"), s: subject, b: body, h: 0, to: [{ name: utf8("Müller"), address: "m@example.com" }], at: 1, id: "x@y", k: 0 });
   expect(body.length).toBeGreaterThan(2000);
   expect(store.files[name].length).toBeLessThan(1.4 * body.length);
-  const back = openQueue(store, 20).load(name)!;
+  const back = openQueue(store, 20, crc32).load(name)!;
   expect(back).toMatchObject({ r: utf8("冷凍庫"), s: subject, b: body, to: [{ name: utf8("Müller") }] });
 });
 
 test("a record cut anywhere (a power cut mid-write) is detected, whatever its bytes", () => {
   const store = fakeStore();
-  const q = openQueue(store, 20);
+  const q = openQueue(store, 20, crc32);
   const name = q.add({ r: "door", s: utf8("Tür offen"), b: utf8("Die Tür ist offen.\nZeile zwei — ende"), h: 0, at: 1, id: "x@y", k: 0 });
   const whole = store.files[name];
   for (let cut = 0; cut < whole.length; cut++) {
     store.files[name] = whole.slice(0, cut);
-    const q2 = openQueue(store, 20);
+    const q2 = openQueue(store, 20, crc32);
     expect(q2.load(name)).toBeNull();
     expect(q2.notes.c).toBe(1);
     store.files.amnotes = "{}";
   }
   store.files[name] = whole;
-  expect(openQueue(store, 20).load(name)!.b).toBe(utf8("Die Tür ist offen.\nZeile zwei — ende"));
+  expect(openQueue(store, 20, crc32).load(name)!.b).toBe(utf8("Die Tür ist offen.\nZeile zwei — ende"));
 });

@@ -11,6 +11,7 @@ import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { APP_JS } from "../../tools/build.ts";
 import { storageFiles } from "../../tools/flash/payload.ts";
 import { makeStorage } from "../sim/helpers.ts";
+import { crc32 } from "./fakes.ts";
 import { testConfig } from "./harness.ts";
 
 /** The bundle under test: firmware/app.js as built by test/global-setup.ts (overridable while developing). */
@@ -353,8 +354,8 @@ describe("outbox", () => {
   });
 
   test("a corrupted outbox file: boot continues, the rest is delivered and the damage reported", async () => {
-    // An outbox file: a JSON line (subject in base64, body "") then the body bytes; k = subject + body length.
-    const good = JSON.stringify({ r: "", s: btoa("survivor"), b: "", h: 0, at: 1, id: "1.a@garage.local", k: 9 }) + "\nx";
+    // An outbox file: a JSON line (subject in base64, body "") then the body bytes; k = CRC-32 of the body.
+    const good = JSON.stringify({ r: "", s: btoa("survivor"), b: "", h: 0, at: 1, id: "1.a@garage.local", k: crc32("x") }) + "\nx";
     const r = await rig({ files: { amq1: good.slice(0, 30), amq2: "\xff".repeat(64), amq3: good } });
     expect(r.board.output).toContain("alertmail: ready");
     const [m] = await r.sink.waitForMessages(1, 20000);
