@@ -3,6 +3,7 @@
 // trap 2; also: no "|" inside a group or a class, no "^" in an alternative, no range across \x7f/\x80 —
 // test/mime/espruino-regex.ts models it).
 import type { Mailbox } from "../config.ts";
+import { isAddress } from "./address.ts";
 
 /** RFC 2047 §2: a line holding an encoded word is at most 76 characters (RFC 5322 §2.2.3 asks 78). */
 const FOLD_AT = 76;
@@ -52,9 +53,9 @@ export function headerWords(s: string, phrase: boolean): string[] {
   return words;
 }
 
-/** An addr-spec the board may write: ASCII, one "@", no spaces, brackets or separators (RFC 5322 §3.4.1). */
+/** An addr-spec the board may write (mime/address.ts, the one definition), or an error naming the field. */
 function checkAddress(a: string, field: string): string {
-  if (a.length > 254 || !/^[-\w\.!#$%&'*+\/=?^`{\|}~]+@[-\w\.]+$/.test(a)) {
+  if (!isAddress(a)) {
     const e: any = new Error("bad address in " + field);
     e.code = "EMESSAGE";
     e.field = field;

@@ -1,5 +1,6 @@
 // Parses the user's "Name <addr@example.com>" / "addr@example.com" strings into Mailbox objects.
 import type { Mailbox } from "../../src/config.ts";
+import { isAddress } from "../../src/mime/address.ts";
 
 // RFC 5322 §3.2.3 atext, for a dot-atom local part.
 const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+$/;
@@ -35,6 +36,8 @@ export function addrSpecProblem(address: string): string | null {
     return literal.slice(1).every((n) => Number(n) <= 255) ? null : `"${domain}" is not an IPv4 address literal`;
   }
   if (!domain.split(".").every((label) => LABEL.test(label))) return `"${domain}" is not a valid domain`;
+  // The firmware's own definition (src/mime/address.ts) has the last word: what it refuses is refused here.
+  if (!isAddress(address)) return "the board cannot write this address";
   return null;
 }
 
