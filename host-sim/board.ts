@@ -9,6 +9,7 @@ import { createChipModules } from "./chip.ts";
 import type { Kernel } from "./kernel.ts";
 import { findUnsupportedSyntax } from "./syntax-gate.ts";
 import { createNetModules, type NetModules, type NetStats } from "./net.ts";
+import { createHttpModule } from "./api/http-module.ts";
 import { createPinWorld, createSimPins, pinName, type SimPins } from "./pins.ts";
 import { createRealm, type Realm } from "./realm.ts";
 import { createSimStorage, toByteString, type SimStorage } from "./storage.ts";
@@ -434,6 +435,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     const modules: Record<string, unknown> = {
       net: realm.object(wrapMethods({ connect: net.net.connect })),
       tls: realm.object(wrapMethods({ connect: net.tls.connect })),
+      http: realm.object(wrapMethods(createHttpModule({ connect: (secure, o) => (secure ? net.tls : net.net).connect(o), call: kernel.call, defer: kernel.defer }))),
       Wifi: wrapMethods(wifi.module),
       Storage: realm.object(wrapMethods(storage.module)),
       ESP32,

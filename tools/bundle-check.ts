@@ -14,7 +14,7 @@ import { addSources } from "./bundle-sources.ts";
 import { MISSING_GLOBALS, MISSING_METHODS, MISSING_STATICS, own, PREFIX_TRAP_METHODS } from "./bundle-tables.ts";
 
 /** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
-export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto"];
+export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto", "http"];
 
 export interface BundleHit {
   /** Rule id, e.g. "global-Map" or "regex-optional". */

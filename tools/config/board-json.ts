@@ -1,4 +1,5 @@
 // The shape of board.json as the user writes it: friendly strings, optional keys (defaults in spec.ts).
+import type { BoardApi } from "./api-spec.ts";
 
 /** A mailbox as written by the user: "a@b.example" or "Display Name <a@b.example>". */
 export type AddressString = string;
@@ -11,6 +12,8 @@ export interface BoardJson {
   alerts?: BoardAlert[];
   outbox?: BoardOutbox;
   sketch?: BoardSketch;
+  /** Send through an email provider's HTTPS API instead of SMTP (tools/config/api-spec.ts). */
+  api?: BoardApi;
 }
 
 export interface BoardDevice {

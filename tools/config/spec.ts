@@ -12,6 +12,7 @@ import type {
   BoardSmtp,
   BoardWifi,
 } from "./board-json.ts";
+import { API_FIELD } from "./api-spec.ts";
 
 interface FieldBase {
   description: string;
@@ -436,6 +437,7 @@ const top: Keys<BoardJson> = {
   },
   outbox: obj("The persistent queue of alerts waiting to be sent.", outbox, { default: {} }),
   sketch: obj("The Arduino-style sketch in src/sketch.ts.", sketch, { default: {} }),
+  api: API_FIELD,
 };
 
 /** The whole board.json. */

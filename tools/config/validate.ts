@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from "node:net";
 import type { AlertRule, DeviceConfig, Mailbox } from "../../src/config.ts";
 import { parseMailbox } from "./address.ts";
+import { checkApi, fillApiSmtpHost } from "./api-spec.ts";
 import { didYouMean } from "./did-you-mean.ts";
 import { BOARD_SPEC, PLACEHOLDERS, type AlertsField, type Field, type ObjectField } from "./spec.ts";
 import { toPosixTz } from "./timezone.ts";
@@ -551,8 +552,10 @@ export function sortErrors(errors: string[]): string[] {
 /** Checks a parsed (and secret-resolved) board.json; on success returns the DeviceConfig the board reads. */
 export function validateBoard(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const c = new Checker(opts);
+  fillApiSmtpHost(raw);
   const cfg = c.object(BOARD_SPEC, raw, "");
   if (cfg) checkRules(c, cfg, opts);
+  if (cfg && !c.errors.length) checkApi(cfg, (path, message) => c.error(path, message));
   if (c.errors.length || !cfg) return { ok: false, errors: sortErrors(c.errors) };
   delete cfg.$schema;
   const config = cfg as unknown as DeviceConfig;
