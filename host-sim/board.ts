@@ -20,11 +20,28 @@ import { createAirWorld, createSimWifi, type SimWifi } from "./wifi.ts";
 export const DEFAULT_MAX_DEPTH = 25;
 /** Variables of an ESP32 without PSRAM (shared/espruino.md §4). */
 export const TOTAL_VARS = 3400;
-/** Variables per KB of code run from Storage (§4), and what the interpreter itself holds at boot. */
-export const VARS_PER_KB_FROM_STORAGE = 57;
-export const BASE_VARS = 106;
+/**
+ * process.memory() estimate, calibrated on Espruino's own interpreter in the ESP32's variable format
+ * (test/real/fixtures/memory.json, written by the real-interpreter lane; test/real/calibration.test.ts
+ * holds it within 15%): the interpreter at boot, the code run from Storage, the parsed configuration
+ * (its rules arm closures, timers and watches: it weighs more than its bytes), and while a connection
+ * is open the SMTP session plus the message it holds (the largest outbox piece read and not erased yet).
+ */
+export const BASE_VARS = 39;
+export const VARS_PER_KB_FROM_STORAGE = 52.9;
+export const VARS_PER_CONFIG_BYTE = 0.569;
+export const SESSION_VARS = 307;
+export const VARS_PER_HELD_BYTE = 0.0614;
+
+/** The estimate itself, from what the simulator can see. */
+export function estimateVariables(o: { codeBytes: number; configBytes: number; connectionOpen: boolean; heldBytes: number }): number {
+  const rest = BASE_VARS + (o.codeBytes / 1024) * VARS_PER_KB_FROM_STORAGE + o.configBytes * VARS_PER_CONFIG_BYTE;
+  return Math.round(rest + (o.connectionOpen ? SESSION_VARS + o.heldBytes * VARS_PER_HELD_BYTE : 0));
+}
 /** File names the firmware's frames carry in stack traces. */
 const CODE_FILE = ".bootcde";
+/** The configuration file (src/config.ts CONFIG_FILE). */
+const CONFIG_FILE = "alertmail.json";
 /** E.setBootCode(code, true): run at every start, reset() included, instead of .bootcde (jsflash.c). */
 const RESET_CODE_FILE = ".bootrst";
 /** Run before the boot code at every start (jsfLoadBootCodeFromFlash). */
@@ -437,7 +454,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       tls: realm.object(wrapMethods({ connect: net.tls.connect })),
       http: realm.object(wrapMethods(createHttpModule({ connect: (secure, o) => (secure ? net.tls : net.net).connect(o), call: kernel.call, defer: kernel.defer }))),
       Wifi: wrapMethods(wifi.module),
-      Storage: realm.object(wrapMethods(storage.module)),
+      Storage: realm.object(wrapMethods(tracked(storage.module))),
       ESP32,
       crypto,
     };
@@ -546,10 +563,35 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     });
   }
 
+  /** Outbox files (amq…) the running firmware read and has not erased: the longest piece read of each. */
+  const held = new Map<string, number>();
+  function tracked(m: Record<string, unknown>): Record<string, unknown> {
+    held.clear();
+    const read = m.read as AnyFn;
+    const erase = m.erase as AnyFn;
+    return {
+      ...m,
+      read: (...a: unknown[]) => {
+        const v = read(...a);
+        const name = String(a[0]);
+        if (/^amq/.test(name) && v != null) held.set(name, Math.max(held.get(name) ?? 0, String(v).length));
+        return v;
+      },
+      erase: (...a: unknown[]) => {
+        held.delete(String(a[0]));
+        return erase(...a);
+      },
+    };
+  }
+
   function memory() {
-    const code = storage.readBytes(CODE_FILE);
-    const usage = BASE_VARS + Math.round(((code?.length ?? 0) / 1024) * VARS_PER_KB_FROM_STORAGE);
-    return { free: totalVars - usage, usage, total: totalVars, history: 0, gc: 0, gctime: 0, blocksize: 13 };
+    const usage = estimateVariables({
+      codeBytes: storage.readBytes(CODE_FILE)?.length ?? 0,
+      configBytes: storage.readBytes(CONFIG_FILE)?.length ?? 0,
+      connectionOpen: !!cur && cur.net.stats.open > 0,
+      heldBytes: Math.max(0, ...held.values()),
+    });
+    return { free: totalVars - usage, usage, total: totalVars, history: 0, gc: 0, gctime: 0, blocksize: 14 };
   }
 
   function waitForOutput(re: RegExp, timeoutMs: number): Promise<string> {

@@ -64,20 +64,20 @@ const apiProps: { [K in keyof BoardApi]-?: Field } = {
     type: "enum",
     values: PROVIDERS,
     required: true,
-    description: `Which API: ${PROVIDERS.map((p) => `"${p}" (${PRESET_HELP[p]})`).join("; ")}.`,
+    description: `Which provider's API. Each preset needs: ${PROVIDERS.map((p) => `"${p}": ${PRESET_REQUIRED[p].join(", ")}`).join("; ")} (the validator says what each one is).`,
   } as EnumField,
-  key: str('The API key or token. Write "${API_KEY}" and set API_KEY when you build or flash: it goes to the board\'s alertmail.json, never into firmware/app.js.', { secret: true, minLength: 1 }),
-  domain: str("mailgun: the sending domain registered with Mailgun (mg.example.com).", { examples: ["mg.example.com"] }),
+  key: str('The API key or token. Write "${API_KEY}" and set API_KEY when you build or flash: it goes to the board\'s alertmail.json, never into firmware/app.js.', { secret: true, minLength: 1, defaultNote: "none (required by every preset but generic)" }),
+  domain: str("mailgun: the sending domain registered with Mailgun (mg.example.com).", { examples: ["mg.example.com"], defaultNote: "none (required by mailgun)" }),
   region: { type: "enum", values: ["us", "eu"], default: "us", description: 'mailgun and sendgrid: "eu" for an account in the EU region.' } as EnumField,
   stream: str('postmark: the message stream ("outbound" is the default transactional stream).', { default: "outbound" }),
-  inbox: str("mailtrap: a sandbox inbox id, to send to Mailtrap's test inbox instead of real recipients."),
-  url: str("generic: the endpoint, https://host/path. Any preset: another endpoint of the same API (a test server, a regional host)."),
-  header: str('generic: the authentication header as "Name: value"; {{key}} stands for key (e.g. "Authorization: Bearer {{key}}").', { secret: true }),
+  inbox: str("mailtrap: a sandbox inbox id, to send to Mailtrap's test inbox instead of real recipients.", { defaultNote: "none (real sending)" }),
+  url: str("generic: the endpoint, https://host/path. Any preset: another endpoint of the same API (a test server, a regional host).", { defaultNote: "the preset's endpoint (required by generic)" }),
+  header: str('generic: the authentication header as "Name: value"; {{key}} stands for key (e.g. "Authorization: Bearer {{key}}").', { secret: true, defaultNote: "none (required by generic)" }),
   template: str(
     `generic: the JSON request body, with these placeholders: ${Object.entries(API_FIELDS)
       .map(([k, v]) => `{{${k}}} ${v}`)
       .join("; ")}.`,
-    { multiline: true },
+    { multiline: true, defaultNote: "none (required by generic)" },
   ),
   mailbox: {
     type: "enum",
@@ -91,6 +91,7 @@ const apiProps: { [K in keyof BoardApi]-?: Field } = {
 /** The api section of board.json (hooked into spec.ts). */
 export const API_FIELD: ObjectField = {
   type: "object",
+  defaultNote: "none: mails go out over SMTP",
   description:
     'Send through an email provider\'s HTTPS API instead of SMTP (one request per alert, port 443). smtp still names from, to, cc and bcc; its host, port and login are then unused (host may be left out). Every preset: 2xx = sent; 429, 5xx and network failures are retried with backoff; other answers (400, 401, 403, 422…) are reported with the provider\'s message and not retried.',
   props: apiProps,
@@ -244,7 +245,7 @@ export function compileApi(a: BoardApi, people: { path: string; box: Mailbox }[]
   const problems: ApiProblem[] = [];
   const p = a.provider;
   for (const k of PRESET_REQUIRED[p] ?? []) {
-    if (a[k] === undefined || a[k] === "") problems.push({ path: `api.${k}`, message: `missing; the "${p}" preset needs ${PRESET_REQUIRED[p].join(" and ")} (${PRESET_HELP[p]})` });
+    if (a[k] === undefined || a[k] === "") problems.push({ path: `api.${k}`, message: `missing; the "${p}" preset needs ${PRESET_REQUIRED[p].join(" and ")}: ${PRESET_HELP[p]}` });
   }
   const foreign = (Object.keys(apiProps) as (keyof BoardApi)[]).filter(
     (k) => a[k] !== undefined && !["provider", "timeoutSeconds", "url", "region", "stream", "mailbox", ...PRESET_REQUIRED[p]].includes(k) && !presetOptional(p).includes(k),

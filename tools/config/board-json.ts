@@ -6,6 +6,7 @@ export type AddressString = string;
 
 export interface BoardJson {
   $schema?: string;
+  $comment?: string;
   device: BoardDevice;
   wifi: BoardWifi;
   smtp: BoardSmtp;

@@ -420,6 +420,7 @@ function obj(description: string, props: Record<string, Field>, extra: Partial<O
 
 const top: Keys<BoardJson> = {
   $schema: { type: "string", description: 'Path of the JSON Schema for editors: "./board.schema.json".' },
+  $comment: { type: "string", description: "A note for people; ignored (the shipped board.json uses it to show how to switch to an email provider's API).", defaultNote: "none" },
   device: obj("The board itself.", device, { required: true }),
   wifi: obj("The WiFi network the board joins.", wifi, { required: true }),
   smtp: obj("The mail server and the people to tell.", smtp, { required: true }),

@@ -558,6 +558,7 @@ export function validateBoard(raw: unknown, opts: ValidateOptions = {}): Validat
   if (cfg && !c.errors.length) checkApi(cfg, (path, message) => c.error(path, message));
   if (c.errors.length || !cfg) return { ok: false, errors: sortErrors(c.errors) };
   delete cfg.$schema;
+  delete cfg.$comment;
   const config = cfg as unknown as DeviceConfig;
   config.alerts = config.alerts as AlertRule[];
   const size = utf8Bytes(JSON.stringify(config));
