@@ -60,58 +60,96 @@ export async function waitSent(b: RealBoard, subject: string, from: number, time
 
 /** Reads the sampled peak and stops the sampler. */
 const READ_PEAK = "(function(){var r={max:__rl.max,n:__rl.n};__rl.sample(0);return r})()";
+/** Console code: bytes of the largest outbox file (amq…) in Storage now. */
+const LARGEST_OUTBOX = `(function(){var S=require("Storage"),m=0;S.list(/^amq/).forEach(function(n){var l=S.read(n).length;if(l>m)m=l});return m})()`;
+
+export interface PeakRun {
+  /** What was sent: "alertmail.test()" or "alertmail.send({html}) of N bytes". */
+  scenario: string;
+  /** Highest process.memory(false).usage sampled every 5 ms from the trigger until the firmware logged
+   * "sent", minus the stand-ins. */
+  peak: number;
+  /** The largest outbox file in Storage while it was sent (the simulator's estimate uses it). */
+  outboxBytes: number;
+  samples: number;
+}
 
 export interface MemoryRun {
   security: "plain" | "tls";
+  /** "shipped rules" (board.json's alerts) or "no rules". */
+  rules: string;
   /** Interpreter alone (+ the harness's sampler object), at the start of .boot0. */
   bare: number;
   /** What the .boot0 stand-ins (Wifi module, analogRead, setWatch, sampler) cost: taken out below. */
   standIns: number;
-  /** process.memory().usage after boot, the boot alert sent, minus standIns. */
+  codeBytes: number;
+  /** alertmail.json in Storage. */
+  configBytes: number;
+  /** process.memory().usage after boot (and the boot alert sent), minus standIns. */
   rest: number;
-  /** Highest process.memory(false).usage sampled every 5 ms while sending, minus standIns. */
-  shortPeak: number;
-  htmlPeak: number;
-  /** HTML bytes of the big alert, as the firmware got them. */
-  htmlBytes: number;
-  /** Samples taken during the HTML alert (≥ 1 per 5 ms of interpreter idle time). */
-  samples: number;
+  peaks: PeakRun[];
 }
 
-/** Boots the shipped rules against `t`, then measures rest, a short alert and a 20 KB HTML alert. */
-export async function measureMemory(t: Target, log?: (s: string) => void): Promise<MemoryRun> {
-  const b = await startRealBoard({ board: boardFor(t), log: log && ((l) => log(`  | ${l}`)) });
+/** Boots `t` with the shipped board.json (or no rules), measures rest, then each send's sampled peak. */
+export async function measureMemory(
+  t: Target,
+  o: { noRules?: boolean; htmlKB?: number[]; short?: boolean; log?: (s: string) => void } = {},
+): Promise<MemoryRun> {
+  const log = o.log;
+  const b = await startRealBoard({ board: boardFor(t, o.noRules ? { alerts: [] } : {}), log: log && ((l) => log(`  | ${l}`)) });
   try {
     // The shipped board.json has a boot rule: at rest = once its mail is gone.
-    await b.waitForLine(/alertmail: (sent|failed) "Garage restarted"/, 120000);
+    if (!o.noRules) await b.waitForLine(/alertmail: (sent|failed) "Garage restarted"/, 120000);
     await new Promise((r) => setTimeout(r, 500));
-    const rl = await b.eval<{ m0: number; m1: number }>("({m0:__rl.m0,m1:__rl.m1})");
+    const rl = await b.eval<{ m0: number; m1: number; c: number; k: number }>(
+      `({m0:__rl.m0,m1:__rl.m1,c:require("Storage").read("alertmail.json").length,k:require("Storage").read(".bootcde").length})`,
+    );
     const standIns = rl.m1 - rl.m0;
-    const usage = await b.usage();
-    const rest = usage - standIns;
-
-    let from = b.lines.length;
-    await b.eval("__rl.sample(1),alertmail.test()");
-    await waitSent(b, "Garage: test mail", from);
-    const sp = await b.eval<{ max: number; n: number }>(READ_PEAK);
-    from = b.lines.length;
-    const html = htmlInInterpreter(20 * 1024);
-    const htmlBytes = await b.eval<number>(`(function(){var h=${html};alertmail.send({subject:"real 20 KB HTML",html:h});var n=h.length;h=undefined;__rl.sample(1);return n})()`);
-    await waitSent(b, "real 20 KB HTML", from);
-    const hp = await b.eval<{ max: number; n: number }>(READ_PEAK);
-    return { security: t.security, bare: rl.m0, standIns, rest, shortPeak: sp.max - standIns, htmlPeak: hp.max - standIns, htmlBytes, samples: hp.n };
+    const run: MemoryRun = {
+      security: t.security,
+      rules: o.noRules ? "no rules" : "shipped rules",
+      bare: rl.m0,
+      standIns,
+      codeBytes: rl.k,
+      configBytes: rl.c,
+      rest: (await b.usage()) - standIns,
+      peaks: [],
+    };
+    if (o.short !== false) {
+      const from = b.lines.length;
+      const ob = await b.eval<number>(`(__rl.sample(1),alertmail.test(),${LARGEST_OUTBOX})`);
+      await waitSent(b, "Garage: test mail", from);
+      const p = await b.eval<{ max: number; n: number }>(READ_PEAK);
+      run.peaks.push({ scenario: "alertmail.test()", peak: p.max - standIns, outboxBytes: ob, samples: p.n });
+    }
+    for (const kb of o.htmlKB ?? [20]) {
+      const from = b.lines.length;
+      const subject = `real ${kb} KB HTML`;
+      // The caller's string is gone before the first sample: the peak is the firmware's own.
+      const r = await b.eval<{ n: number; ob: number }>(
+        `(function(){var h=${htmlInInterpreter(kb * 1024)};alertmail.send({subject:${JSON.stringify(subject)},html:h});` +
+          `var n=h.length;h=undefined;var ob=${LARGEST_OUTBOX};__rl.sample(1);return {n:n,ob:ob}})()`,
+      );
+      await waitSent(b, subject, from);
+      const p = await b.eval<{ max: number; n: number }>(READ_PEAK);
+      run.peaks.push({ scenario: `alertmail.send({html}) of ${r.n} bytes`, peak: p.max - standIns, outboxBytes: r.ob, samples: p.n });
+    }
+    return run;
   } finally {
     await b.stop();
   }
 }
 
 export interface MemoryReport {
+  /** Plain relay, shipped rules: rest, a short alert, 10 and 20 KB HTML alerts. */
   plain: MemoryRun;
+  /** Plain relay, no rules: rest only (how the configuration weighs). */
+  plainNoRules: MemoryRun;
+  /** Implicit TLS with AUTH: on this build mbedtls takes its memory from the variables (not on an ESP32). */
   tls: MemoryRun;
-  bundleBytes: number;
 }
 
-/** Both runs against the embedded sink: plain (the firmware's own use) and TLS (adds mbedtls's heap on this build). */
+/** The three runs against the embedded sink (about 2 minutes under qemu). */
 export async function memoryReport(log?: (s: string) => void): Promise<MemoryReport> {
   const sinks: SmtpSink[] = [];
   try {
@@ -119,10 +157,11 @@ export async function memoryReport(log?: (s: string) => void): Promise<MemoryRep
     sinks.push(plain);
     const tls = await startSmtpSink({ tls: true, users: [{ user: USER, password: PASSWORD }] });
     sinks.push(tls);
+    const p = { port: plain.port, security: "plain" as const };
     return {
-      plain: await measureMemory({ port: plain.port, security: "plain" }, log),
-      tls: await measureMemory({ port: tls.port, security: "tls", user: USER, password: PASSWORD }, log),
-      bundleBytes: readFileSync(join(ROOT, "firmware", "app.js")).length,
+      plain: await measureMemory(p, { htmlKB: [10, 20], log }),
+      plainNoRules: await measureMemory(p, { noRules: true, short: false, htmlKB: [], log }),
+      tls: await measureMemory({ port: tls.port, security: "tls", user: USER, password: PASSWORD }, { htmlKB: [20], log }),
     };
   } finally {
     for (const s of sinks) await s.close();

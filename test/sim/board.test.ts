@@ -1,7 +1,7 @@
 // The simulated board: Storage survives reboots, the call-depth ceiling trips, WiFi does not
 // reconnect by itself, pins drive setWatch with edge/debounce/repeat, the watchdog reboots.
 import { afterEach, describe, expect, it } from "vitest";
-import { createSimBoard, type SimBoard } from "../../host-sim/board.ts";
+import { createSimBoard, estimateVariables, type SimBoard } from "../../host-sim/board.ts";
 import { crc32 } from "../../tools/flash/protocol.ts";
 import { bootFixture, buildFixture, makeStorage, until } from "./helpers.ts";
 
@@ -223,12 +223,13 @@ describe("board APIs", () => {
     await board.waitForOutput(/^fixture: new code$/, 5000);
   });
 
-  it("estimates process.memory() from the code size (57 variables per KB of .bootcde, of 3400)", async () => {
+  it("estimates process.memory() from the code size (no configuration, no connection open), of 3400", async () => {
     board = await bootFixture("wifi-up");
     const bytes = board.storage.readBytes(".bootcde")!.length;
     const m = board.eval("process.memory()") as { free: number; usage: number; total: number };
     expect(m.total).toBe(3400);
-    expect(m.usage).toBe(106 + Math.round((bytes / 1024) * 57));
+    // The calibrated estimate (host-sim/board.ts, held to the real interpreter by test/real/calibration.test.ts).
+    expect(m.usage).toBe(estimateVariables({ codeBytes: bytes, configBytes: 0, connectionOpen: false, heldBytes: 0 }));
     expect(m.free).toBe(m.total - m.usage);
   });
 
