@@ -139,6 +139,8 @@ export type Reply = "250" | "451" | "550" | "drop" | "535";
 export function fakeSmtp(timers: Timers) {
   const script: Reply[] = [];
   const delivered: { to: string[]; raw: string }[] = [];
+  /** Every message whose body was sent, with the reply it got ("250", "451", "550"), delivered or not. */
+  const attempts: { reply: Reply; raw: string }[] = [];
   const connections: number[] = [];
   /** RCPT refusals for the mails answered "250": address → reply (e.g. "450 4.2.1 busy"). */
   const refuse: Record<string, string> = {};
@@ -163,6 +165,7 @@ export function fakeSmtp(timers: Timers) {
           const src = m.body();
           let raw = "";
           for (let p = src(); p !== null; p = src()) raw += p;
+          attempts.push({ reply: r, raw });
           if (r === "250") {
             const accepted = m.to.filter((a) => !refuse[a]);
             const rejected = m.to.filter((a) => refuse[a]).map((a) => ({ address: a, response: refuse[a] }));
@@ -184,5 +187,5 @@ export function fakeSmtp(timers: Timers) {
     },
     close() {},
   };
-  return { client, script, delivered, connections, refuse };
+  return { client, script, delivered, attempts, connections, refuse };
 }
