@@ -2,6 +2,7 @@
 // input (board.setPin / board.setAnalog, as scenarios do), WiFi, reboot, power, server faults
 // (sink.inject, as scenarios do) and the console (board.eval, like typing on the board's console).
 import type { AlertRule, DeviceConfig } from "../../src/config.ts";
+import { isBoardError } from "../board-error.ts";
 import type { SimBoard } from "../board.ts";
 import type { SinkFault, SinkStep, SmtpSink } from "../smtp-sink.ts";
 
@@ -60,8 +61,10 @@ export interface BoardState {
   wifi: boolean;
   /** Rule name → digital level. */
   levels: Record<string, boolean>;
-  /** Rule name → scaled analog value. */
+  /** Rule name → scaled analog value set on the pin. */
   values: Record<string, number>;
+  /** Rule name → what the board's analogRead gives for it, scaled (its 12-bit ADC rounds). */
+  reads: Record<string, number>;
   /** A reboot waits for the server to see the next DATA command. */
   rebootAtData: boolean;
   faults: PendingFault[];
@@ -79,7 +82,7 @@ const round = (v: number) => Math.round(v * 100) / 100;
 
 export function createControls(board: SimBoard, sink: SmtpSink | null, config: DeviceConfig, changed: () => void): Controls {
   const rules = describeRules(config);
-  const state: BoardState = { power: true, wifi: true, levels: {}, values: {}, rebootAtData: false, faults: [] };
+  const state: BoardState = { power: true, wifi: true, levels: {}, values: {}, reads: {}, rebootAtData: false, faults: [] };
   let faultEvents = 0;
 
   // Where the inputs are now: read on the board's console, as a user would (digitalRead/analogRead).
@@ -98,6 +101,7 @@ export function createControls(board: SimBoard, sink: SmtpSink | null, config: D
       const a = config.alerts.find((x) => x.name === r.rule) as Extract<AlertRule, { kind: "analog" }>;
       const raw = Number(read(`analogRead(${JSON.stringify(r.pin)})`));
       state.values[r.rule] = round(Number.isFinite(raw) ? raw * a.scale + a.offset : (r.min! + r.max!) / 2);
+      if (Number.isFinite(raw)) state.reads[r.rule] = state.values[r.rule];
     }
   }
 
@@ -145,7 +149,16 @@ export function createControls(board: SimBoard, sink: SmtpSink | null, config: D
       }
       board.setAnalog(r.pin!, Math.min(1, Math.max(0, raw)));
       state.values[r.rule] = round(v);
-      return `analog ${r.pin} = ${round(v)}${unit} (raw ${Math.min(1, Math.max(0, raw)).toFixed(3)}, ${r.rule})`;
+      // What the firmware will see: read on the board's console (its ADC rounds to 12 bits).
+      let seen = "";
+      try {
+        const got = Number(board.eval(`analogRead(${JSON.stringify(r.pin)})`));
+        state.reads[r.rule] = round(got * rule.scale + rule.offset);
+        seen = `; analogRead gives ${got.toFixed(4)} = ${state.reads[r.rule]}${unit}`;
+      } catch {
+        delete state.reads[r.rule];
+      }
+      return `analog ${r.pin} = ${round(v)}${unit} (raw ${Math.min(1, Math.max(0, raw)).toFixed(3)}${seen}, ${r.rule})`;
     }
     throw new InputError(`${r.rule} is a ${r.kind} rule: it has no input pin (use fire)`);
   }
@@ -248,6 +261,7 @@ export function runConsole(board: SimBoard, on: boolean, code: unknown): { resul
     if (typeof r === "function") return { result: "=function () { … }" };
     return { result: `=${JSON.stringify(r, null, 2) ?? String(r)}` };
   } catch (e) {
+    if (isBoardError(e)) return { error: `Uncaught ${e.toString()}` };
     const err = e as { name?: unknown; message?: unknown } | null;
     if (typeof err?.message !== "string") return { error: `Uncaught ${String(e)}` };
     // Errors made in the board's context lost their name, as on the board; the constructor still knows.

@@ -34,7 +34,7 @@ export interface AlertPath {
   file: string;
   bytes: number;
   state: PathState;
-  /** Each attempt that failed, with the server's or the socket's reason. */
+  /** Each attempt that failed, with the server's or the socket's reason, and each restart meanwhile. */
   failures: { t: number; why: string }[];
   sentAt?: number;
   /** The server's reply to the message, e.g. "250 2.0.0 Ok: queued as …". */
@@ -174,8 +174,11 @@ export function createJournal(opts: { secrets: string[] }): Journal & { attach(b
   function follow(l: LogLine): boolean {
     const m = /^alertmail: (.*)$/.exec(l.text);
     if (!m) {
-      if (!/^sim: (reboot|boot #)/.test(l.text)) return false;
+      const r = /^sim: (reboot \((.*)\)|boot #)/.exec(l.text);
+      if (!r) return false;
       j.nextRetryAt = 0; // a new boot: the firmware's timers are gone, it sends what Storage holds when WiFi is up
+      // What waited (or was being sent) lives on in Storage: the path says the board restarted meanwhile.
+      if (r[2]) for (const p of j.paths) if (p.state === "stored" || p.state === "retrying") p.failures.push({ t: l.t, why: `board restarted (${r[2]}); the alert stays in Storage` });
       return true;
     }
     const msg = m[1];
@@ -224,7 +227,7 @@ export function createJournal(opts: { secrets: string[] }): Journal & { attach(b
     if ((x = /^failed "(.*)" permanently: (.*)$/.exec(msg))) {
       const p = open(x[1]);
       if (!p) return false;
-      p.failures.push({ t: l.t, why: x[2] });
+      p.failures.push({ t: l.t, why: `failed: ${x[2]}` });
       p.state = "dropped";
       p.dropped = `refused permanently: ${x[2]}`;
       return true;
@@ -232,7 +235,7 @@ export function createJournal(opts: { secrets: string[] }): Journal & { attach(b
     if ((x = /^failed "(.*)": (.*)$/.exec(msg))) {
       const p = open(x[1]);
       if (!p) return false;
-      p.failures.push({ t: l.t, why: x[2] });
+      p.failures.push({ t: l.t, why: `failed: ${x[2]}` });
       p.state = "retrying";
       return true;
     }

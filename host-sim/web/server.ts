@@ -82,6 +82,7 @@ export function snapshot(ctx: WebContext) {
     wifi: s.wifi,
     levels: s.levels,
     values: s.values,
+    reads: s.reads,
     rebootAtData: s.rebootAtData,
     faults: s.faults,
     memory: board.memory(),
@@ -161,6 +162,7 @@ export async function startWebServer(ctx: WebContext, port: number): Promise<Web
       const [file, type] = STATIC[path];
       return send(res, 200, type, readFileSync(join(PAGE_DIR, file)), { "Content-Security-Policy": PAGE_CSP });
     }
+    if (req.method === "GET" && path === "/favicon.ico") return send(res, 204, "image/x-icon", "");
     if (req.method === "GET" && path === "/api/board") {
       return json(res, 200, { device: config.device.name, rules: describeRules(config), faultSteps: FAULT_STEPS, runDir: ctx.runDir, smtp: sink ? `127.0.0.1:${sink.port}` : null });
     }

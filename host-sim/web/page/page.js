@@ -15,6 +15,8 @@
     return e;
   };
   const time = (t) => new Date(t).toLocaleTimeString([], { hour12: false });
+  /** "Name" <addr> → Name (the whole mailbox stays in the tooltip). */
+  const shortBox = (s) => s.split(/,\s*(?=["\w])/).map((b) => (/^"?([^"<]+?)"?\s*<[^>]+>$/.exec(b.trim()) || [])[1] || b).join(", ");
   const bytes = (n) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`);
   let board = null;
   let state = null;
@@ -83,7 +85,7 @@
         num.addEventListener("keydown", (e) => e.key === "Enter" && setNum());
         const when = [r.above !== null ? `above ${r.above}${unit}` : "", r.below !== null ? `below ${r.below}${unit}` : ""].filter(Boolean).join(" or ");
         div.append(
-          el("div", { class: "row" }, shown),
+          el("div", {}, shown, el("span", { class: "reads meta" })),
           range,
           el("div", { class: "meta", text: `${r.min} … ${r.max}${unit}; alarm ${when}, hysteresis ${r.hysteresis}` }),
           el("div", { class: "row" }, num, set),
@@ -112,7 +114,10 @@
         const v = state.values[r.rule];
         const range = div.querySelector("input[type=range]");
         if (document.activeElement !== range) range.value = String(v);
-        div.querySelector(".value").textContent = `${v}${r.unit ? ` ${r.unit}` : ""}`;
+        const unit = r.unit ? ` ${r.unit}` : "";
+        const seen = state.reads[r.rule];
+        div.querySelector(".value").textContent = `${v}${unit}`;
+        div.querySelector(".reads").textContent = seen === undefined || seen === v ? "" : ` (the board's 12-bit ADC reads ${seen}${unit})`;
       }
     }
     $("#power-state").textContent = state.power ? (state.halted ? "halted" : "power on") : "power OFF";
@@ -176,7 +181,7 @@
     if (!state.paths.length) ol.append(el("li", { class: "note", text: "no alert raised yet" }));
     for (const p of state.paths) {
       const steps = [`raised and stored ${time(p.raisedAt)}${p.file ? ` in ${p.file} (${bytes(p.bytes)})` : ""}`];
-      for (const f of p.failures) steps.push(`failed ${time(f.t)}: ${f.why}`);
+      for (const f of p.failures) steps.push(`${time(f.t)} ${f.why}`);
       if (p.state === "retrying") steps.push("waits in Storage for a retry");
       if (p.state === "sent") steps.push(`sent ${time(p.sentAt)}: ${p.reply} (${((p.sentAt - p.raisedAt) / 1000).toFixed(1)} s after it was raised)`);
       if (p.state === "dropped") steps.push(`dropped: ${p.dropped}`);
@@ -236,8 +241,8 @@
       const tr = el(
         "tr",
         { class: `mail${m.n === selected ? " selected" : ""}`, "data-mail": String(m.n) },
-        el("td", { text: m.from }),
-        el("td", { text: m.to }),
+        el("td", { text: shortBox(m.from), title: m.from }),
+        el("td", { text: shortBox(m.to), title: `${m.to}\nenvelope: ${m.envelopeTo.join(", ")}` }),
         el("td", { class: "subject", text: m.subject }),
         el("td", { text: m.date ? new Date(m.date).toLocaleString([], { hour12: false }) : "(no date)" }),
         el("td", { class: "size", text: bytes(m.size) }),
