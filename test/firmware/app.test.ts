@@ -1,7 +1,6 @@
 // The whole firmware on fakes: boot, outbox persistence, retries, permanent refusals, full outbox, damage, reboot.
 import { simpleParser } from "mailparser";
 import { describe, expect, test } from "vitest";
-import { escapeHtml } from "../../src/mime/html-escape.ts";
 import { openQueue } from "../../src/outbox/queue.ts";
 import { crc32, fakeStore } from "./fakes.ts";
 import { bootFirmware, testConfig } from "./harness.ts";
@@ -405,7 +404,7 @@ describe("messages", () => {
     const [html, text] = b.smtp.delivered.map((m) => m.raw);
     const parsed = await simpleParser(Buffer.from(html, "latin1"));
     expect(parsed.html).not.toContain("<b>r</b>age");
-    expect(parsed.html).toContain(escapeHtml('Ga<b>r</b>age & "Co"'));
+    expect(parsed.html).toContain("Ga&#60;b&#62;r&#60;/b&#62;age &#38; &#34;Co&#34;"); // & < > " as numeric references
     expect(parsed.subject).toBe('Ga<b>r</b>age & "Co": freezer at 0 °C');
     expect(headers(text)).not.toMatch(/^(Bcc|X-Evil):/im);
     expect((await simpleParser(Buffer.from(text, "latin1"))).subject).toBe("x Bcc: victim@example.com X-Evil: 1");
