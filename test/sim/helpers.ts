@@ -71,3 +71,19 @@ export function bootRawFixture(name: string, opts: Partial<SimBoardOptions> = {}
   board.boot();
   return board;
 }
+
+/**
+ * Resolves once the firmware can send nothing more: its outbox is empty, no send is under way and no
+ * socket is open (so every byte it sent has reached the server, and a duplicate would already be
+ * in the server's mailbox). Rejects with the outbox's state after timeoutMs.
+ */
+export async function quiescent(board: SimBoard, timeoutMs = 30000): Promise<void> {
+  const idle = () => {
+    const o = (board.eval("alertmail.status()") as { outbox: { queued: number; sending: boolean } }).outbox;
+    return o.queued === 0 && !o.sending && board.netStats.open === 0;
+  };
+  await until(idle, timeoutMs, "the outbox empty and the connection closed").catch((e: Error) => {
+    const o = (board.eval("alertmail.status()") as { outbox: unknown }).outbox;
+    throw new Error(`${e.message}: outbox ${JSON.stringify(o)}, open sockets ${board.netStats.open}`);
+  });
+}
