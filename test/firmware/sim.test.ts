@@ -10,7 +10,7 @@ import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from "../../host-s
 import type { DeviceConfig, Mailbox } from "../../src/config.ts";
 import { APP_JS } from "../../tools/build.ts";
 import { storageFiles } from "../../tools/flash/payload.ts";
-import { makeStorage } from "../sim/helpers.ts";
+import { makeStorage, quiescent, until } from "../sim/helpers.ts";
 import { crc32 } from "./fakes.ts";
 import { testConfig } from "./harness.ts";
 
@@ -260,16 +260,17 @@ describe("outbox", () => {
     const r = await rig({ port: proxy.port });
     r.sink = sink;
     r.run(`alertmail.send({subject: "mid-send", text: "x"})`);
-    const end = Date.now() + 20000;
-    while (!sink.events.some((e) => e.startsWith("mail")) && Date.now() < end) await sleep(5);
+    // The drop must come mid-send: the server has seen MAIL FROM and accepted nothing yet (else the test fails here).
+    await until(() => sink.events.some((e) => e.startsWith("mail")), 20000, "the server's MAIL FROM");
     expect(sink.messages).toHaveLength(0);
     r.board.wifiDown();
     await r.board.waitForOutput(/^alertmail: failed "mid-send"/, 20000);
     await sleep(500);
     r.board.wifiUp();
     await sink.waitForMessages(1, 30000);
-    await r.drained();
-    await sleep(300);
+    // Outbox empty, no socket on the board, every proxied connection closed: no duplicate can still come.
+    await quiescent(r.board);
+    await until(() => proxy.connections().every((c) => c.closedAt !== null), 10000, "the proxied connections closed");
     expect(sink.messages.map((m) => m.parsed.subject)).toEqual(["mid-send"]);
     healthy(r.board);
   });
@@ -369,11 +370,16 @@ describe("outbox", () => {
   test("alertmail.test() sends now and prints the server's reply", async () => {
     const r = await rig();
     await r.board.waitForOutput(/^sim: SNTP: clock set/, 15000);
+    const before = Math.floor(Date.now() / 1000) * 1000; // the Date header has whole seconds
     r.run("alertmail.test()");
-    const line = await r.board.waitForOutput(/^alertmail: sent "Garage: test mail" to 2 recipient\(s\): 250/, 20000);
-    expect(line).toBeTruthy();
-    expect(r.sink.messages[0].envelope.to).toEqual(["owner@example.com", "archive@example.com"]);
-    expect(r.sink.messages[0].parsed.headers.get("date")).toBeTruthy();
+    await r.board.waitForOutput(/^alertmail: sent "Garage: test mail" to 2 recipient\(s\): 250/, 20000);
+    const m = r.sink.messages[0];
+    expect(m.envelope.to).toEqual(["owner@example.com", "archive@example.com"]);
+    // The board's clock, in the configured zone (CET: +0100), between the call and the server's acceptance.
+    expect(/^Date: (.*)\r$/m.exec(m.raw.toString("latin1"))?.[1]).toMatch(/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d? [A-Z][a-z]{2} 20\d\d \d\d:\d\d:\d\d \+0100$/);
+    const date = (m.parsed.headers.get("date") as Date).getTime();
+    expect(date).toBeGreaterThanOrEqual(before);
+    expect(date).toBeLessThanOrEqual(m.acceptedAt);
     healthy(r.board);
   });
 });
