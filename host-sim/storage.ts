@@ -2,7 +2,7 @@
 // it survives simulated reboots. Stricter than the board where the board corrupts silently: names
 // over 28 characters throw (the board truncates them and may overwrite another file).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { boardError } from "./board-error.ts";
 
 /** Espruino's Storage file name limit (STORAGE_FILENAME_MAX… 28 chars on the ESP32). */
@@ -51,6 +51,84 @@ export function toByteString(data: unknown): string {
 /** Host file name for a Storage name (any byte can appear in a Storage name). */
 function fileFor(dir: string, name: string): string {
   return join(dir, encodeURIComponent(name).replace(/^\./, "%2E").replace(/\*/g, "%2A"));
+}
+
+/**
+ * Power cuts. On the board (jsflash.c) `Storage.write(name, data)` is up to three flash steps:
+ * an existing file of that name is erased first (jsfEraseFileInternal zeroes the first word of its
+ * name: a single word write), then jsfCreateFile writes the new header with the FULL size and the
+ * name, and only then jsfWriteFile writes the data (jshFlashWriteAligned). Erased flash reads 0xFF,
+ * so a cut between the header and the end of the data leaves a file of the full length whose tail
+ * (or all of it) is 0xFF bytes; a cut after the erase of the old file and before the new header
+ * leaves no file at all. `Storage.erase(name)` is that one word write: a cut leaves the file whole
+ * or gone, never half. (Compaction, when the flash is full, moves files and is not modelled.)
+ *
+ * A test arms a cut for a Storage folder; the simulator counts the firmware's Storage writes and
+ * erases in that folder (calls of `write` and `erase`, 1-based), and at the chosen point of the
+ * chosen call leaves the flash as the board would, stops every later flash change of that boot and
+ * calls onCut (which stops or reboots the board: nothing after a cut may reach the network either).
+ */
+export type CutPoint =
+  /** Before the call changes anything. */
+  | "before"
+  /** A write over an existing file: the old file erased, the new header not written (no file). */
+  | "after-erase"
+  /** Header written, no data: the full length, every byte 0xFF. */
+  | "after-header"
+  /** Header and the first `tornBytes` of the data (default: half, rounded down to a word). */
+  | "torn";
+
+export interface FlashOp {
+  /** 1-based index among the armed folder's writes and erases. */
+  n: number;
+  kind: "write" | "erase";
+  name: string;
+  /** Bytes of the new file (write) or of the erased one (erase; 0 when there was none). */
+  bytes: number;
+  /** A write over an existing, different file (it has an "after-erase" point). */
+  replaces: boolean;
+  /** The file already held exactly these bytes: the board writes nothing. */
+  same: boolean;
+}
+
+/** The cut points a flash op has (what a cut during it can leave). */
+export function cutPointsOf(op: FlashOp): CutPoint[] {
+  if (op.kind === "erase" || op.same) return ["before"];
+  return op.replaces ? ["before", "after-erase", "after-header", "torn"] : ["before", "after-header", "torn"];
+}
+
+export interface PowerCutPlan {
+  /** Which write/erase (1-based) to cut; omit to only record the ops. */
+  at?: number;
+  point?: CutPoint;
+  tornBytes?: number;
+  /** Runs at the cut (stop the board there). */
+  onCut?: (op: FlashOp) => void;
+}
+
+export interface PowerCutHandle {
+  /** Every write and erase counted so far (the cut one included). */
+  ops: FlashOp[];
+  /** The op the cut landed in, once it happened. */
+  cutAt: FlashOp | null;
+  /** Stops counting (a later board on the folder writes normally). */
+  disarm(): void;
+}
+
+const armed = new Map<string, { plan: PowerCutPlan; handle: PowerCutHandle }>();
+
+/** Arms a power cut (or just an op recorder) for the Storage folder `dir`. */
+export function armPowerCut(dir: string, plan: PowerCutPlan = {}): PowerCutHandle {
+  const key = resolve(dir);
+  const handle: PowerCutHandle = {
+    ops: [],
+    cutAt: null,
+    disarm() {
+      if (armed.get(key)?.handle === handle) armed.delete(key);
+    },
+  };
+  armed.set(key, { plan, handle });
+  return handle;
 }
 
 export interface SimStorage {
@@ -138,20 +216,63 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     const data = Buffer.from(toByteString(dataArg), "latin1");
     if (offset === undefined || offset === null) {
       if (data.length === 0) throw boardError("Error", "Can't create a zero-length file");
+      if (dead) return true;
+      const old = readBytes(name);
+      if (cutHere("write", name, old, data, true, 0, data.length)) return true;
       writeBytes(name, data);
       return true;
     }
     const off = Number(offset);
     let file = readBytes(name);
+    let created = false;
     if (off === 0 && size !== undefined) {
       const total = Number(size);
       if (!(total > 0)) throw boardError("Error", "Can't create a zero-length file");
+      created = true;
       file = Buffer.alloc(total, 0xff);
     }
     if (!file) throw boardError("Error", `Storage file "${name}" does not exist: give a size when writing at offset 0`);
     if (off < 0 || off + data.length > file.length) throw boardError("Error", "Too much data for file size");
-    data.copy(file, off);
-    writeBytes(name, file);
+    if (dead) return true;
+    const old = readBytes(name);
+    const next = Buffer.from(file);
+    data.copy(next, off);
+    // Writing into a file made earlier (offset > 0) erases nothing and writes no header.
+    if (cutHere("write", name, old, next, created, off, off + data.length)) return true;
+    writeBytes(name, next);
+    return true;
+  }
+
+  /** This boot's flash is gone (a power cut happened in it): later writes and erases do nothing. */
+  let dead = false;
+  /**
+   * Counts a write or erase of the armed folder and, when the cut falls in it, leaves the flash as
+   * the board would (see CutPoint) and returns true: the caller then changes nothing more.
+   * creates: the write makes the file anew (old one erased, header first); else it writes into an
+   * existing file. full: the file's bytes once complete; [from, to): what this call writes.
+   */
+  function cutHere(kind: "write" | "erase", name: string, old: Buffer | undefined, full?: Buffer, creates = true, from = 0, to = 0): boolean {
+    const a = armed.get(resolve(dir));
+    if (!a) return false;
+    const same = kind === "write" && old !== undefined && full !== undefined && old.equals(full);
+    const op: FlashOp = { n: a.handle.ops.length + 1, kind, name, bytes: kind === "erase" ? (old?.length ?? 0) : (full?.length ?? 0), replaces: kind === "write" && creates && old !== undefined && !same, same };
+    a.handle.ops.push(op);
+    if (a.plan.at !== op.n) return false;
+    const point = a.plan.point ?? "before";
+    if (kind === "write" && full && !same && point !== "before") {
+      if (op.replaces) eraseFile(fileFor(dir, name)); // the old file goes first
+      if (point !== "after-erase") {
+        // The header (full size) if the call makes the file, then part of this call's data; erased flash reads 0xFF.
+        const keep = point === "torn" ? Math.min(to - from, a.plan.tornBytes ?? Math.floor((to - from) / 8) * 4) : 0;
+        const base = creates ? Buffer.alloc(full.length, 0xff) : Buffer.from(old ?? full);
+        full.copy(base, from, from, from + keep);
+        if (creates || keep > 0) writeBytes(name, base);
+      }
+    }
+    dead = true;
+    a.handle.cutAt = op;
+    armed.delete(resolve(dir));
+    a.plan.onCut?.(op);
     return true;
   }
 
@@ -246,7 +367,11 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     },
     list,
     erase(name: unknown) {
-      eraseFile(fileFor(dir, checkName(name)));
+      const n = checkName(name);
+      if (dead) return;
+      // One word write (the name's first bytes zeroed): a cut leaves the file whole or gone.
+      if (cutHere("erase", n, readBytes(n))) return;
+      eraseFile(fileFor(dir, n));
     },
     eraseAll() {
       for (const f of readdirSync(dir)) eraseFile(join(dir, f));
