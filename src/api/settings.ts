@@ -30,3 +30,6 @@ export interface ApiSettings {
   kinds: string[];
   timeoutSeconds: number;
 }
+
+/** Storage file holding the API transport (src/api/module.ts), present only when the api section is. */
+export const API_MODULE = "amapi.js";

@@ -168,6 +168,30 @@ describe("the request body", () => {
     expect(whole(sg, mail("t")).personalizations[0]).toEqual({ to: [{ email: "b@example.com" }] });
   });
 
+  it("reads a body stored in the outbox piece by piece, twice (Content-Length, then the request)", () => {
+    const stored = Buffer.from("Zoë ".repeat(700) + "日本", "utf8").toString("latin1");
+    let opened = 0;
+    const m = mail("", {
+      text: undefined,
+      body: {
+        html: true,
+        open() {
+          opened++;
+          let o = 0;
+          return () => (o < stored.length ? stored.slice(o, (o += 1024)) : null);
+        },
+      },
+    });
+    const timers = manualTimers();
+    const { door, reqs } = fakeDoor();
+    const done = send(createApiClient(api, door, timers), [m], timers);
+    answer(reqs[0], 200, "{}");
+    expect(opened).toBe(2);
+    const sent = JSON.parse(Buffer.from(reqs[0].writes.join(""), "latin1").toString("utf8"));
+    expect(sent.HtmlBody).toBe("Zoë ".repeat(700) + "日本");
+    expect(done()[0].results[0].error).toBeNull();
+  });
+
   it("the provider's message: Postmark, SendGrid, Mailgun, Resend, Mailtrap, or the start of the body", () => {
     expect(providerMessage('{"ErrorCode":406,"Message":"You tried to send to a recipient that has been marked as inactive."}')).toBe("You tried to send to a recipient that has been marked as inactive.");
     expect(providerMessage('{"errors":[{"message":"The from email does not contain a valid address.","field":"from.email","help":null}]}')).toBe("The from email does not contain a valid address.");

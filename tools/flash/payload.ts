@@ -2,6 +2,7 @@
 import type { DeviceConfig } from "../../src/config.ts";
 import { CONFIG_FILE } from "../../src/config.ts";
 import { configToStorageString } from "../config/storage-string.ts";
+import { apiModuleFiles } from "../api-module.ts";
 
 /** Storage file the firmware runs from at boot; function bodies stay in flash (shared/espruino.md §3, §4). */
 export const BOOT_FILE = ".bootcde";
@@ -23,6 +24,8 @@ export function configBytes(config: DeviceConfig): Buffer {
 export function storageFiles(appJs: Buffer, config: DeviceConfig): StorageFile[] {
   return [
     { name: CONFIG_FILE, data: configBytes(config) },
+    // The API transport's own file, only when the configuration sends through an API (tools/api-module.ts).
+    ...apiModuleFiles(config),
     { name: BOOT_FILE, data: Buffer.from(appJs) },
   ];
 }
