@@ -50,6 +50,7 @@ export interface ApiSink {
   /** Every request, in order, with the status it got ("drop" = 0). */
   requests: ApiRequestRecord[];
   inject(f: ApiFault): void;
+  clearFaults(): void;
   waitForMessages(n: number, timeoutMs: number): Promise<ReceivedMail[]>;
   waitForRequests(n: number, timeoutMs: number): Promise<ApiRequestRecord[]>;
   close(): Promise<void>;
@@ -191,6 +192,9 @@ export async function startApiSink(opts: ApiSinkOptions): Promise<ApiSink> {
     requests,
     inject(f) {
       faults.push(f);
+    },
+    clearFaults() {
+      faults.splice(0);
     },
     waitForMessages: (k, t) => waitFor("message(s)", k, messages, t),
     waitForRequests: (k, t) => waitFor("request(s)", k, requests, t),
