@@ -95,7 +95,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
   const provider = (process.argv[2] ?? "postmark") as ProviderName;
   const n = Number(process.env.BENCH_N ?? 10);
   for (const delayMs of [0, 25, 50]) {
-    const r = await apiTrials({ provider, delayMs, n });
+    const r = await apiTrials({ provider, delayMs, n, appJs: process.env.API_FW_APP });
     const ms = median(r.trials.map((t) => t.ms));
     const fl = median(r.trials.map((t) => t.flightsAfterTls));
     console.log(`cold alert, ${provider} API mock (HTTPS), ${delayMs} ms: flights after TLS ${fl}, trigger→2xx ${ms.toFixed(0)} ms (median of ${r.trials.length}${r.errors.length ? `; ${r.errors.length} failed: ${r.errors[0]}` : ""})`);

@@ -13,8 +13,11 @@ const WRITE_BYTES = 1024;
 const KEEP_BYTES = 400;
 
 export interface ApiClient {
-  /** results[i] for every mail that got an answer; the batch stops at the first transient failure. */
-  send(mails: ApiMail[], done: (err: SmtpError | null, results: MailResult[]) => void): void;
+  /**
+   * The outbox's mails (smtp/client.ts OutgoingMail; only `content` is read here): results[i] for every
+   * mail that got an answer; the batch stops at the first transient failure.
+   */
+  send(mails: { content?: ApiMail }[], done: (err: SmtpError | null, results: MailResult[]) => void): void;
   close(): void;
 }
 
@@ -50,7 +53,7 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
       const next = function () {
         if (my != gen) return;
         if (n == mails.length) return finish(null);
-        const m = mails[n++];
+        const m = mails[n++].content!;
         const rcpt = m.to.concat(m.cc, m.bcc).map(function (b) {
           return b.address;
         });
@@ -76,7 +79,7 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
           const err = ok
             ? null
             : status
-              ? apiError("EMESSAGE", a.provider + " answered " + status + ": " + msg, status, body)
+              ? apiError("EMESSAGE", a.provider + " answered " + status + ": " + msg, status, a.provider + " " + status + ": " + msg)
               : apiError("ECONNECTION", "network error: " + (e ? e.message : "no response"), 0, "");
           results.push({ accepted: ok ? rcpt : [], rejected: [], response: status + " " + msg, error: err });
           if (err && err.transient) finish(err);

@@ -65,7 +65,7 @@ function fakeDoor(throwOnWrite?: string) {
 
 function send(client: ReturnType<typeof createApiClient>, mails: ApiMail[], timers: ReturnType<typeof manualTimers>) {
   const out: { err: SmtpError | null; results: MailResult[] }[] = [];
-  client.send(mails, (err, results) => out.push({ err, results }));
+  client.send(mails.map((m) => ({ content: m })), (err, results) => out.push({ err, results }));
   return () => {
     timers.fire();
     return out;
@@ -127,7 +127,7 @@ describe("the API client", () => {
     const timers = manualTimers();
     const { door, reqs } = fakeDoor();
     const out: MailResult[][] = [];
-    createApiClient({ ...api, timeoutSeconds: 5 }, door, timers).send([mail("x")], (_e, r) => out.push(r));
+    createApiClient({ ...api, timeoutSeconds: 5 }, door, timers).send([{ content: mail("x") }], (_e, r) => out.push(r));
     timers.fire(); // the request's timer
     timers.fire(); // done() is called from a fresh timer
     expect(out[0][0].error).toMatchObject({ transient: true, message: "network error: no answer in 5 s" });

@@ -14,7 +14,8 @@ import { storageFiles } from "../../tools/flash/payload.ts";
 import { ROOT } from "../../tools/build.ts";
 import { ACCENTS, CJK, EMOJI } from "./helpers.ts";
 
-const APP = join(ROOT, "firmware", "app.js");
+/** The bundle under test (API_FW_APP: another build of the firmware, e.g. a branch being integrated). */
+const APP = process.env.API_FW_APP ?? join(ROOT, "firmware", "app.js");
 const KEY = "fw-key-7";
 const TMP = join(ROOT, "test", ".tmp", "api");
 
@@ -42,7 +43,7 @@ const BODY = `${ACCENTS}\n${CJK}\n${EMOJI}\n{{name}} {{state}}`;
 function boardJson(api: BoardApi) {
   return {
     device: { name: "Garage", timezone: "UTC", watchdogSeconds: 0 },
-    wifi: { ssid: "sim-ap", password: "secret" },
+    wifi: { ssid: "sim-ap", password: "sim-secret" },
     smtp: { from: "Garage alarm <alarm@example.com>", to: ["Zoé Owner <owner@example.com>"], cc: ["cc@example.com"], bcc: ["Hidden <bcc@example.com>"] },
     alerts: [{ kind: "boot", name: "restart", subject: SUBJECT, body: BODY }],
     outbox: { retrySeconds: 1, maxRetrySeconds: 2, coalesceSeconds: 0 },
