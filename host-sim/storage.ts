@@ -76,7 +76,9 @@ export type CutPoint =
   /** Header written, no data: the full length, every byte 0xFF. */
   | "after-header"
   /** Header and the first `tornBytes` of the data (default: half, rounded down to a word). */
-  | "torn";
+  | "torn"
+  /** Header and all the data but its last word: a full-length file ending in 0xFF bytes. */
+  | "torn-tail";
 
 export interface FlashOp {
   /** 1-based index among the armed folder's writes and erases. */
@@ -94,7 +96,8 @@ export interface FlashOp {
 /** The cut points a flash op has (what a cut during it can leave). */
 export function cutPointsOf(op: FlashOp): CutPoint[] {
   if (op.kind === "erase" || op.same) return ["before"];
-  return op.replaces ? ["before", "after-erase", "after-header", "torn"] : ["before", "after-header", "torn"];
+  const torn: CutPoint[] = op.bytes > 4 ? ["torn", "torn-tail"] : ["torn"];
+  return op.replaces ? ["before", "after-erase", "after-header", ...torn] : ["before", "after-header", ...torn];
 }
 
 export interface PowerCutPlan {
@@ -263,7 +266,8 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
       if (op.replaces) eraseFile(fileFor(dir, name)); // the old file goes first
       if (point !== "after-erase") {
         // The header (full size) if the call makes the file, then part of this call's data; erased flash reads 0xFF.
-        const keep = point === "torn" ? Math.min(to - from, a.plan.tornBytes ?? Math.floor((to - from) / 8) * 4) : 0;
+        const len = to - from;
+        const keep = point === "torn" ? Math.min(len, a.plan.tornBytes ?? Math.floor(len / 8) * 4) : point === "torn-tail" ? Math.max(0, Math.ceil(len / 4) * 4 - 4) : 0;
         const base = creates ? Buffer.alloc(full.length, 0xff) : Buffer.from(old ?? full);
         full.copy(base, from, from, from + keep);
         if (creates || keep > 0) writeBytes(name, base);

@@ -125,7 +125,7 @@ interface Parsed {
 /**
  * Judges a run from what the server recorded. `alerts` are those the firmware had queued (an alert
  * whose own first write a power cut tore is not one). A pair may stay undelivered only if the server
- * sent a 5xx in a session naming that address and a later mail reported it ("Refused: …"): a
+ * sent a 5xx in a transaction naming that address and a later mail reported it ("Refused: …"): a
  * "damaged record" note excuses nothing, since an alert once queued must survive any single cut.
  */
 export async function judge(alerts: AlertSpec[], server: ScriptServer, extra: { carrier?: AlertSpec } = {}): Promise<Verdict> {
@@ -142,13 +142,17 @@ export async function judge(alerts: AlertSpec[], server: ScriptServer, extra: { 
     const i = m.text.lastIndexOf("\n-- \n");
     if (i >= 0) reports.push(...m.text.slice(i + 5).split("\n"));
   }
-  // Addresses a 5xx could apply to: those named in a session where the server sent one.
+  // Addresses a 5xx could apply to: those named in a transaction during which (or during the one
+  // before which) the server sent one.
   const refusable = new Set<string>();
-  let refusableAny = false;
+  // A transaction refused before any RCPT (a 5xx to MAIL without PIPELINING) names nobody: then a
+  // message-level report ('Refused: "subject": …') is enough.
+  let anonymous5xx = false;
   for (const s of server.sessions) {
-    if (!s.sent5xx) continue;
-    s.rcpts.forEach((r) => refusable.add(r));
-    if (!s.rcpts.length) refusableAny = true;
+    for (const t of s.txns) {
+      if (t.sent5xx) t.rcpts.forEach((r) => refusable.add(r));
+      if (t.sent5xx && !t.rcpts.length) anonymous5xx = true;
+    }
   }
   const all = extra.carrier ? [...alerts, extra.carrier] : alerts;
   for (const m of mails) {
@@ -172,9 +176,11 @@ export async function judge(alerts: AlertSpec[], server: ScriptServer, extra: { 
       const n = got.filter((m) => m.to.includes(r)).length;
       if (n > 1) v.duplicates += n - 1;
       if (n > 0) continue;
-      const reported = reports.some((l) => l.startsWith("Refused: ") && l.includes('"' + a.subject + '"') && (l.includes(r) || l.startsWith('Refused: "')));
+      const lines = reports.filter((l) => l.startsWith("Refused: ") && l.includes('"' + a.subject + '"'));
+      const messageLevel = lines.some((l) => l.startsWith('Refused: "'));
+      const reported = messageLevel || lines.some((l) => l.includes(r));
       const pair = `"${a.subject}" → ${r}`;
-      const was5xx = refusable.has(r) || refusableAny;
+      const was5xx = refusable.has(r) || (anonymous5xx && messageLevel);
       if (was5xx && reported) continue;
       v.lost.push(pair + (reported ? " (reported refused, but the server sent no 5xx for it)" : was5xx ? " (5xx, not reported)" : ""));
       if (was5xx && !reported) v.lostReports.push(pair);

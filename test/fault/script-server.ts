@@ -75,6 +75,9 @@ export interface SessionRecord {
   rcpts: string[];
   /** The server sent a reply line beginning with 5 (anywhere). */
   sent5xx: boolean;
+  /** Each transaction (from MAIL to its end, RSET or the next MAIL): the addresses it named and whether
+   * a 5xx went out during it, or during the one before (a reply out of step may land one later). */
+  txns: { rcpts: string[]; sent5xx: boolean }[];
   /** Last lines of the transcript (C:/S:), for failure messages. */
   transcript: string[];
   /** The connection has closed. */
@@ -106,7 +109,10 @@ export async function startScriptServer(o: ScriptServerOptions): Promise<ScriptS
 
   function handle(sock: Socket) {
     sockets.add(sock);
-    const rec: SessionRecord = { n: sessions.length + 1, rcpts: [], sent5xx: false, transcript: [], done: false };
+    const rec: SessionRecord = { n: sessions.length + 1, rcpts: [], sent5xx: false, txns: [], transcript: [], done: false };
+    /** The open transaction, and a 5xx that the next one inherits. */
+    let txn: { rcpts: string[]; sent5xx: boolean } | null = null;
+    let carry5xx = false;
     sock.on("close", () => {
       sockets.delete(sock);
       rec.done = true;
@@ -135,7 +141,11 @@ export async function startScriptServer(o: ScriptServerOptions): Promise<ScriptS
     };
     const send = (bytes: string) => {
       if (closed || !bytes) return;
-      for (const l of bytes.split("\n")) if (l.charAt(0) === "5") rec.sent5xx = true;
+      if (bytes.split("\n").some((l) => l.charAt(0) === "5")) {
+        rec.sent5xx = true;
+        if (txn) txn.sent5xx = true;
+        carry5xx = true;
+      }
       log("S: " + bytes.replace(/\r?\n$/, "").replace(/\r\n/g, "⏎"));
       sock.write(Buffer.from(bytes, "latin1"));
     };
@@ -196,6 +206,9 @@ export async function startScriptServer(o: ScriptServerOptions): Promise<ScriptS
           return;
         }
         case "MAIL": {
+          txn = { rcpts: [], sent5xx: carry5xx };
+          carry5xx = false;
+          rec.txns.push(txn);
           const r = answer("mail", line, "250 2.1.0 Ok\r\n");
           if (r.code >= 200 && r.code < 300) {
             reset();
@@ -206,6 +219,7 @@ export async function startScriptServer(o: ScriptServerOptions): Promise<ScriptS
         case "RCPT": {
           const addr = /<([^>]*)>/.exec(arg)?.[1] ?? "";
           rec.rcpts.push(addr);
+          txn?.rcpts.push(addr);
           const r = answer("rcpt", line, from === null ? "503 5.5.1 Error: need MAIL command\r\n" : "250 2.1.5 Ok\r\n");
           rcpts.push({ addr, ok: from !== null && (r.accept ?? (r.code >= 200 && r.code < 300)) });
           return;

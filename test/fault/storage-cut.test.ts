@@ -32,7 +32,7 @@ describe("power cuts in the simulator's Storage", () => {
       ["write", "b", false, false],
       ["erase", "a", false, false],
     ]);
-    expect(h.ops.map(cutPointsOf)).toEqual([["before"], ["before", "after-erase", "after-header", "torn"], ["before", "after-header", "torn"], ["before"]]);
+    expect(h.ops.map(cutPointsOf)).toEqual([["before"], ["before", "after-erase", "after-header", "torn", "torn-tail"], ["before", "after-header", "torn"], ["before"]]);
   });
 
   it("a cut after the header leaves a file of the full length, every byte 0xFF; torn leaves a prefix then 0xFF", () => {
@@ -44,6 +44,10 @@ describe("power cuts in the simulator's Storage", () => {
     armPowerCut(b.dir, { at: 1, point: "torn" });
     b.m.write("rec", "0123456789abcdef");
     expect(b.s.readBytes("rec")!.toString("latin1")).toBe("01234567" + "\xff".repeat(8));
+    const c = store();
+    armPowerCut(c.dir, { at: 1, point: "torn-tail" });
+    c.m.write("rec", "0123456789abcdefgh");
+    expect(c.s.readBytes("rec")!.toString("latin1")).toBe("0123456789abcdef" + "\xff".repeat(2));
   });
 
   it("a cut between erasing the old file and the new header leaves no file at all", () => {
