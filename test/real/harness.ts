@@ -71,6 +71,8 @@ export interface RealBoard {
   load(): Promise<void>;
   /** process.memory().usage (after a garbage collection). */
   usage(): Promise<number>;
+  /** Resolves once the outbox is empty, nothing is being sent and at least `sent` mails went out since boot. */
+  idle(sent?: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -284,6 +286,15 @@ export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
     flash,
     load,
     usage: () => evalExpr<number>("process.memory().usage"),
+    async idle(sent = 0, timeoutMs = 120000) {
+      const end = performance.now() + timeoutMs;
+      for (;;) {
+        const o = await evalExpr<{ queued: number; sending: boolean; sent: number }>("alertmail.status().outbox");
+        if (o.queued === 0 && !o.sending && o.sent >= sent) return;
+        if (performance.now() > end) throw new Error(`the outbox did not empty in ${timeoutMs} ms: ${JSON.stringify(o)}`);
+        await sleep(200);
+      }
+    },
     async stop() {
       sock?.destroy();
       kill();

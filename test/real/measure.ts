@@ -2,6 +2,7 @@
 // sending a short alert and a 20 KB HTML alert, on a plain relay and (reported apart) over TLS.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SourceMapConsumer } from "source-map-js";
 import { startSmtpSink, type SmtpSink } from "../../host-sim/smtp-sink.ts";
 import { startRealBoard, type RealBoard } from "./harness.ts";
 
@@ -99,7 +100,7 @@ export async function measureMemory(
   const b = await startRealBoard({ board: boardFor(t, o.noRules ? { alerts: [] } : {}), log: log && ((l) => log(`  | ${l}`)) });
   try {
     // The shipped board.json has a boot rule: at rest = once its mail is gone.
-    if (!o.noRules) await b.waitForLine(/alertmail: (sent|failed) "Garage restarted"/, 120000);
+    await b.idle(o.noRules ? 0 : 1);
     await new Promise((r) => setTimeout(r, 500));
     const rl = await b.eval<{ m0: number; m1: number; c: number; k: number }>(
       `({m0:__rl.m0,m1:__rl.m1,c:require("Storage").read("alertmail.json").length,k:require("Storage").read(".bootcde").length})`,
@@ -166,4 +167,89 @@ export async function memoryReport(log?: (s: string) => void): Promise<MemoryRep
   } finally {
     for (const s of sinks) await s.close();
   }
+}
+
+export interface BreakdownRow {
+  /** "firmware boot() scope", "bundle module scope" or "interpreter (timers, watches, modules)". */
+  where: string;
+  /** What it is: the source name (from the bundle's source map) or a description of the value. */
+  what: string;
+  /** Variables that only this holds (the total falls by this much without it). */
+  vars: number;
+}
+
+/**
+ * Console code: for each variable of the firmware's two scopes (the bundle's module scope and boot()'s,
+ * reached through alertmail.status's scope chain) and each of the interpreter's hidden root entries,
+ * the variables only it keeps alive: E.getSizeOf of everything reachable, with and without it.
+ */
+const BREAKDOWN = `(function(){var z=E.getSizeOf,s=alertmail.status["\\xFFsco"],h=global["\\xFF"],R=[global,s[0],s[1]],t=z(R),out=[];
+function ex(o,w){Object.keys(o).forEach(function(k){var v=o[k];o[k]=undefined;var d=t-z(R);o[k]=v;if(d>=1)out.push([w,k,d,typeof v,
+typeof v=="function"?(""+v).slice(0,160):(v&&typeof v=="object")?Object.keys(v).slice(0,6).join(","):""])})}
+ex(s[1],"boot");ex(s[0],"module");ex(h,"hidden");
+Object.keys(s[1]).forEach(function(k){var v=s[1][k];if(!v||typeof v!="object")return;var f;for(var p in v)if(typeof v[p]=="function"){f=v[p];break}
+var c=f&&f["\\xFFsco"];if(c&&c.length>1&&c[c.length-1]!==s[1])ex(c[c.length-1],"in:"+k)});return {t:t,rows:out,cfg:z(JSON.parse(require("Storage").read("alertmail.json")))}})()`;
+
+/** Source name of a bundle function from its text (Espruino prints a function from its code in Storage). */
+export function nameFunction(text: string, appJs: string, map: SourceMapConsumer): string {
+  const body = text.slice(text.indexOf("{") + 1).slice(0, 60);
+  const at = body.length >= 12 ? appJs.indexOf(body) : -1;
+  if (at < 0) return "a function";
+  const fnAt = appJs.lastIndexOf("function", at);
+  const before = appJs.slice(0, fnAt);
+  const line = before.split("\n").length;
+  const column = fnAt - before.lastIndexOf("\n") - 1;
+  const p = map.originalPositionFor({ line, column });
+  if (!p.source || !p.line) return "a function";
+  const src = p.source.replace(/^.*?(src\/)/, "$1");
+  let name = p.name ?? "";
+  if (!name) {
+    try {
+      const lineText = readFileSync(join(ROOT, src), "utf8").split("\n")[p.line - 1] ?? "";
+      name = /function\s+([\w$]+)/.exec(lineText)?.[1] ?? /([\w$]+)\s*[:=]\s*(?:function|\()/.exec(lineText)?.[1] ?? "";
+    } catch {
+      /* source not here */
+    }
+  }
+  return `${name || "function"} (${src}:${p.line})`;
+}
+
+/** Where the variables go at rest, largest first (rows under `minVars` dropped; the bundle's functions summed). */
+export async function variableBreakdown(
+  b: RealBoard,
+  minVars = 10,
+  appFile = join(ROOT, "firmware", "app.js"),
+): Promise<{ total: number; rows: BreakdownRow[]; functions: { count: number; vars: number }; configObject: number; unattributed: number }> {
+  const r = await b.eval<{ t: number; cfg: number; rows: [string, string, number, string, string][] }>(BREAKDOWN, 60000);
+  const appJs = readFileSync(appFile, "latin1");
+  const map = new SourceMapConsumer(JSON.parse(readFileSync(`${appFile}.map`, "utf8")));
+  const where: Record<string, string> = { boot: "firmware boot() scope", module: "bundle module scope", hidden: "interpreter" };
+  const describe = (k: string) => {
+    const o = r.rows.find(([w, key]) => w === "boot" && key === k);
+    return o ? `{${o[4]}}` : `\`${k}\``;
+  };
+  const moduleFns = r.rows.filter(([w, , , type]) => w === "module" && type === "function");
+  const rows = r.rows
+    .filter(([w, , vars, type]) => vars >= minVars && !(w === "module" && type === "function"))
+    .map(([w, k, vars, type, hint]) => ({
+      where: where[w] ?? (w.startsWith("in:") ? `inside the boot() object ${describe(w.slice(3))}` : w),
+      what:
+        w === "hidden"
+          ? k
+          : type === "function"
+            ? nameFunction(hint, appJs, map)
+            : type === "object"
+              ? `an object {${hint}} (\`${k}\` in the bundle)`
+              : `a ${type} (\`${k}\` in the bundle)`,
+      vars,
+    }))
+    .sort((a, b) => b.vars - a.vars);
+  const top = r.rows.filter(([w]) => w !== "hidden" && !w.startsWith("in:")).reduce((n, x) => n + x[2], 0);
+  return {
+    total: r.t,
+    rows,
+    functions: { count: moduleFns.length, vars: moduleFns.reduce((n, x) => n + x[2], 0) },
+    configObject: r.cfg,
+    unattributed: r.t - top,
+  };
 }
