@@ -13,7 +13,7 @@ import { createHttpModule } from "./api/http-module.ts";
 import { createPinWorld, createSimPins, pinName, type SimPins } from "./pins.ts";
 import { createRealm, type Realm } from "./realm.ts";
 import { createSimStorage, toByteString, type SimStorage } from "./storage.ts";
-import { createSimTimers, type SimTimers } from "./timers.ts";
+import { createSimClock, createSimTimers, type ClockHandle, type SimClock, type SimTimers } from "./timers.ts";
 import { createAirWorld, createSimWifi, type SimWifi } from "./wifi.ts";
 
 /** Nested firmware calls allowed before "Too much recursion" (trap 11: the 31st threw; keep a margin). */
@@ -89,6 +89,9 @@ export interface SimBoardOptions {
   sourceMap?: string;
   /** Folder the map's `sources` are relative to (the bundle's folder); shown relative to the cwd. */
   sourceMapDir?: string;
+  /** Jump the board clock over idle stretches (no socket open, nothing due): timers still fire in
+   * order at the times they are due, a day of heartbeats takes seconds (host-sim/timers.ts). */
+  fastForward?: boolean;
 }
 
 export interface SimBoard {
@@ -128,6 +131,8 @@ export interface SimBoard {
   memory(): { free: number; usage: number; total: number };
   /** Subscribes to console lines; returns the unsubscribe function. */
   onOutput(fn: (line: string) => void): () => void;
+  /** The clock every wait of the board is scheduled on (jumps idle stretches with fastForward). */
+  readonly clock: SimClock;
 }
 
 type AnyFn = (...a: any[]) => unknown;
@@ -149,12 +154,14 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
   let halted = false;
   let boots = 0;
   let generation = 0;
-  let bootedAt = Date.now();
+  // `cur` (declared below) is only read when the clock asks, after boot.
+  const clock = createSimClock({ fastForward: opts.fastForward, quiet: () => !cur || (cur.net.stats.open === 0 && cur.idle()) });
+  let bootedAt = clock.now();
   /** Board clock = host clock + offset; at boot the offset puts it near 1970 (no RTC, no SNTP yet). */
-  let clockOffset = -Date.now();
-  let watchdog: { ms: number; timer: NodeJS.Timeout; arm: () => NodeJS.Timeout } | null = null;
+  let clockOffset = -clock.now();
+  let watchdog: { ms: number; timer: ClockHandle; arm: () => ClockHandle } | null = null;
   let wakeCause = 0;
-  let sleepTimer: NodeJS.Timeout | null = null;
+  let sleepTimer: ClockHandle | null = null;
 
   // Storage lives across boots; the realm-aware parts are re-bound at each boot.
   let storage = createSimStorage({ dir: opts.storageDir, capacity: opts.storageBytes });
@@ -168,6 +175,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     wifi: SimWifi;
     net: NetModules;
     E: Record<string, unknown>;
+    /** No idle-loop event queued (the clock may jump). */
+    idle: () => boolean;
   } | null = null;
   let lastNetStats: NetStats = { connects: 0, maxDataEvent: 0, bytesIn: 0, bytesOut: 0, open: 0 };
 
@@ -253,20 +262,20 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
   function enableWatchdog(ms: number) {
     clearWatchdog();
     const arm = () =>
-      setTimeout(() => {
+      clock.after(ms, () => {
         note(`watchdog expired: no E.kickWatchdog() for ${ms / 1000} s — rebooting`);
         watchdog = null;
         scheduleReboot("watchdog");
-      }, ms);
+      });
     watchdog = { ms, timer: arm(), arm };
   }
   function kickWatchdog() {
     if (!watchdog) return;
-    clearTimeout(watchdog.timer);
+    watchdog.timer.cancel();
     watchdog.timer = watchdog.arm();
   }
   function clearWatchdog() {
-    if (watchdog) clearTimeout(watchdog.timer);
+    watchdog?.timer.cancel();
     watchdog = null;
   }
 
@@ -324,7 +333,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     c.wifi.stop();
     c.net.dropAll("reboot");
     lastNetStats = { ...c.net.stats };
-    if (sleepTimer) clearTimeout(sleepTimer);
+    sleepTimer?.cancel();
     sleepTimer = null;
   }
 
@@ -339,8 +348,8 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     halted = false;
     boots++;
     const gen = ++generation;
-    bootedAt = Date.now();
-    if (start.kind === "power") clockOffset = -Date.now(); // the ESP32 clock starts at 1970 after a chip reset
+    bootedAt = clock.now();
+    if (start.kind === "power") clockOffset = -clock.now(); // the ESP32 clock starts at 1970 after a chip reset
     const queue: (() => void)[] = [];
     let scheduled = false;
     /** Set once the timers exist: an idle pass runs the due timers before the queued events (jsiIdle). */
@@ -372,13 +381,14 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
         });
       },
       print: (line) => printBytes(line),
-      uptime: () => Date.now() - bootedAt,
-      time: () => (Date.now() + clockOffset) / 1000,
+      uptime: () => clock.now() - bootedAt,
+      time: () => (clock.now() + clockOffset) / 1000,
       realm: undefined as unknown as Realm,
       dead,
+      clock,
     };
     let tzMinutes = 0; // E.setTimeZone: local time = UTC + this, reset at boot
-    const realm = createRealm({ now: () => Date.now() + clockOffset, tzMinutes: () => tzMinutes, defer: kernel.defer, call: kernel.call });
+    const realm = createRealm({ now: () => clock.now() + clockOffset, tzMinutes: () => tzMinutes, defer: kernel.defer, call: kernel.call });
     kernel.realm = realm;
     const g = realm.global;
     storage = createSimStorage({
@@ -407,7 +417,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       onDown: () => net.dropAll("wifi"),
       onSntp: (server, tz) => {
         if (opts.sntp === false) return;
-        setTimeout(() => {
+        clock.after(100, () => {
           if (dead() || !wifi.online() || clockOffset === 0) return;
           const stepMs = -clockOffset;
           clockOffset = 0;
@@ -415,7 +425,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
           if (opts.sntpJumpFiresTimers === false || stepMs <= 0) return;
           const fired = timers.clockStepped(stepMs);
           if (fired) note(`SNTP clock step of ${Math.round(stepMs / 86400000)} days: ${fired} pending timer(s) fired at once, as on the board`);
-        }, 100);
+        });
       },
     });
 
@@ -433,10 +443,10 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       deepSleep(ms) {
         note(`deep sleep for ${ms} ms`);
         stopBoot();
-        sleepTimer = setTimeout(() => {
+        sleepTimer = clock.after(ms, () => {
           wakeCause = 4; // ESP_SLEEP_WAKEUP_TIMER
           boot();
-        }, ms);
+        });
       },
       wakeCause: () => wakeCause,
       setTimeZoneMinutes(m) {
@@ -488,7 +498,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       atob: api((s: unknown) => Buffer.from(String(s), "base64").toString("latin1")),
       getTime: api(() => kernel.time()),
       setTime: api((t: unknown) => {
-        clockOffset = Number(t) * 1000 - Date.now();
+        clockOffset = Number(t) * 1000 - clock.now();
       }),
       getSerial: api(() => DEFAULT_ENV.SERIAL),
       analogWrite: api((p: unknown) => void pinName(p)),
@@ -505,7 +515,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
     };
     for (const [k, v] of Object.entries(globals)) g[k] = v;
 
-    cur = { gen, realm, kernel, timers, pins, wifi, net, E };
+    cur = { gen, realm, kernel, timers, pins, wifi, net, E, idle: () => !scheduled };
     if (start.kind === "reset" && start.clearFlash) {
       // jsfRemoveCodeFromFlash
       printBytes("Erasing saved code.");
@@ -687,5 +697,6 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    clock,
   };
 }

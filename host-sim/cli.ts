@@ -7,6 +7,8 @@
 //   npm start -- --board FILE      another board.json
 //   npm start -- --console PORT    serve the board's console on tcp://127.0.0.1:PORT (0: any free port) and
 //                                  keep running until Ctrl-C, so `npm run flash -- --port tcp://…` can flash it
+//   npm start -- --fast            jump the board clock over idle time (a day of heartbeats in seconds)
+// `npm start -- --help` lists every option (HELP below).
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,12 +18,37 @@ import { loadBoardConfig } from "../tools/config/load.ts";
 import { storageFiles } from "../tools/flash/payload.ts";
 import { createSimBoard, type SimBoard } from "./board.ts";
 import { startConsoleServer } from "./console-server.ts";
-import { applyEvent, defaultTriggers, expectedRecipients, loadScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
+import { applyEvent, defaultTriggers, expectedRecipients, readScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
 import { apiForRun } from "./api/run.ts";
 import { parseWebPort, prepareWeb } from "./web/run.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** `npm start -- --help`: every option parseArgs reads, with what it does. */
+export const HELP = `usage: npm start -- [options]
+Builds firmware/app.js, checks board.json, starts an embedded SMTP server (implicit TLS) on 127.0.0.1,
+boots the firmware in the simulated ESP32, fires every alert once and lists the mails that arrived
+(saved as .eml files under sim-runs/). Exit status 0 only if every expected mail arrived.
+
+  --scenario FILE    play FILE's timed events (pins, analog values, WiFi, reboots, server faults, console
+                     commands) instead of firing each alert once; checked before building. Examples:
+                     host-sim/scenarios/*.json. Exit status 1 if an event fails or expectMails is not met
+  --fast             jump the board's clock over idle time (no socket open, nothing due): timers fire in
+                     the same order at the times they are due, so a day of hourly heartbeats runs in seconds
+  --real             send through the real server in board.json from this PC (no embedded server): try
+                     your credentials before flashing
+  --interactive, -i  keep running and read commands (fire NAME, status, pin D4 1, wifi down, reboot, …;
+                     type help)
+  --console PORT     serve the board's console on tcp://127.0.0.1:PORT (0: any free port) until Ctrl-C, so
+                     npm run flash -- --port tcp://127.0.0.1:PORT and npm run log work against the simulator
+  --web [PORT]       serve the board, its log and the inbox on http://127.0.0.1:PORT until Ctrl-C
+  --board FILE       use FILE instead of board.json (board.local.json beside it still overlays it)
+  --app BUNDLE       run BUNDLE instead of building src/ (board.json is still checked)
+  --wait SECONDS     how long to wait for each alert's mail (default 45)
+  --quiet, -q        do not show the board's console lines
+  --help, -h         this text
+See host-sim/README.md for what the simulator reproduces and what it cannot.`;
 
 export interface CliOptions {
   board?: string;
@@ -38,6 +65,8 @@ export interface CliOptions {
   runDir?: string;
   /** Serve the Espruino-like TCP console on this port of 127.0.0.1 (0: any free port) and stay up until Ctrl-C. */
   console?: number;
+  /** Jump the board clock over idle stretches (host-sim/timers.ts SimClock). */
+  fast?: boolean;
   /** --web [PORT]: serve the board, its log and the inbox on http://127.0.0.1:PORT (0: any free port) until Ctrl-C. */
   web?: number;
   /** Receives each SMTP session's lines from the embedded server (the --web page's transcripts). */
@@ -49,6 +78,7 @@ export function parseArgs(argv: string[]): CliOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--real") o.real = true;
+    else if (a === "--fast") o.fast = true;
     else if (a === "--interactive" || a === "-i") o.interactive = true;
     else if (a === "--quiet" || a === "-q") o.verbose = false;
     else if (a === "--scenario" && argv[i + 1]) o.scenario = argv[++i];
@@ -66,7 +96,7 @@ export function parseArgs(argv: string[]): CliOptions {
       if (port !== undefined) i++;
     }
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm start -- [--scenario FILE] [--real] [--interactive] [--console PORT] [--web [PORT]] [--board FILE] [--app BUNDLE] [--wait SECONDS] [--quiet]");
+      console.log(HELP);
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
@@ -81,27 +111,43 @@ export interface Row {
   how: string;
   mail?: ReceivedMail;
   ms?: number;
-  /** --real: the firmware's "alertmail: sent …" line instead of a received mail. */
+  /** What the firmware says became of this alert's mail (alertmail.status().rules[alert]): "sent …", "failed …". */
+  outcome?: string;
+  /** The same as the firmware printed it for this alert: "alertmail: sent …" / "alertmail: failed …". */
   sentLine?: string;
   expectedTo: string[];
 }
 
-/** Waits until the sink has more than `count` messages (or, with --real, a new "sent"/"failed" line). */
-async function waitForMail(board: SimBoard, sink: SmtpSink | null, count: number, ms: number): Promise<ReceivedMail | string | null> {
-  if (sink) {
-    try {
-      const all = await sink.waitForMessages(count + 1, ms);
-      return all[count];
-    } catch {
-      return null;
-    }
-  }
+/** What the firmware says became of an alert's mail (alertmail.status().rules[name]), as UTF-8 text. */
+export function ruleOutcome(board: SimBoard, alert: string): string {
   try {
-    return await board.waitForOutput(/^alertmail: (sent|failed)/, ms);
+    const st = board.eval("alertmail.status()") as { rules?: Record<string, unknown> } | undefined;
+    const r = st?.rules?.[alert];
+    return typeof r === "string" ? Buffer.from(r, "latin1").toString("utf8") : "";
   } catch {
-    return null;
+    return "";
   }
 }
+
+const DONE = /^(sent|failed) /;
+
+/** Waits (on the board clock) until the firmware reports this alert sent or failed; "" if it did not within ms. */
+async function waitForOutcome(board: SimBoard, alert: string, ms: number): Promise<string> {
+  let over = false;
+  const deadline = board.clock.after(ms, () => (over = true));
+  for (;;) {
+    const r = ruleOutcome(board, alert);
+    if (DONE.test(r)) {
+      deadline.cancel();
+      return r;
+    }
+    if (over || board.halted) return "";
+    await sleep(50);
+  }
+}
+
+/** The subject in a firmware line `sent "SUBJECT" to 2 recipient(s): …`. */
+const sentSubject = (line: string) => /^sent "(.*)" to \d+ recipient/.exec(line)?.[1];
 
 function describeMail(m: ReceivedMail): string[] {
   const parts = [m.parsed.text !== undefined ? "text" : "", m.parsed.html ? "html" : "", ...(m.parsed.attachments ?? []).map((a) => a.filename ?? "attachment")].filter(Boolean);
@@ -125,6 +171,8 @@ export interface Run {
   runDir: string;
   /** The firmware printed "alertmail: ready". */
   ready: boolean;
+  /** Board-clock time each mail reached the embedded server. */
+  arrivedAt: Map<ReceivedMail, number>;
 }
 
 /** Build (or take --app), validate board.json, start the server, install Storage, boot; null on failure (reasons said). */
@@ -160,9 +208,11 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
   const runDir = opts.runDir ?? join(ROOT, "sim-runs", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(runDir, { recursive: true });
   let sink: SmtpSink | null = null;
+  const arrivedAt = new Map<ReceivedMail, number>();
+  let clockOf: { now(): number } = { now: () => Date.now() };
   if (!opts.real) {
     const users = config.smtp.user ? [{ user: config.smtp.user, password: config.smtp.password }] : [];
-    sink = await startSmtpSink({ users, tls: true, dir: join(runDir, "mail"), transcript: opts.transcript });
+    sink = await startSmtpSink({ users, tls: true, dir: join(runDir, "mail"), transcript: opts.transcript, onMessage: (m) => void arrivedAt.set(m, clockOf.now()) });
     const was = `${config.smtp.host}:${config.smtp.port} (${config.smtp.security})`;
     config = { ...config, smtp: { ...config.smtp, host: "127.0.0.1", port: sink.port, security: "tls" } };
     say(`embedded SMTP server on 127.0.0.1:${sink.port} (implicit TLS, AUTH ${users.length ? `as ${users[0].user}` : "off"}, never relays)`);
@@ -171,7 +221,7 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
     say(`--real: the firmware sends through ${config.smtp.host}:${config.smtp.port} (${config.smtp.security}) from this PC.`);
   }
   // An api section: the provider's HTTPS mock beside the sink, its mails in the same inbox (host-sim/api/run.ts).
-  config = await apiForRun(config, sink, join(runDir, "mail"), () => {}, say);
+  config = await apiForRun(config, sink, join(runDir, "mail"), (m) => void arrivedAt.set(m, clockOf.now()), say);
 
   // 4. Storage, written the way flashing writes it (tools/flash/payload.ts).
   const appJs = readFileSync(appFile);
@@ -182,7 +232,10 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
     sourceMapDir: dirname(mapFile),
     allowRemote: opts.real,
     log: opts.verbose ? (l) => say(`  │ ${l}`) : undefined,
+    fastForward: opts.fast,
   });
+  clockOf = board.clock;
+  if (opts.fast) say("--fast: the board clock jumps over idle time (no socket open, nothing due); every timer still fires in order");
   for (const f of storageFiles(appJs, config)) {
     board.storage.writeBytes(f.name, f.data);
     say(`Storage ${f.name.padEnd(15)} ${f.data.length} bytes`);
@@ -193,18 +246,34 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
   if (!opts.scenario) triggers.forEach((t) => t.prepare(board));
 
   // 5. Boot.
-  const bootAt = Date.now();
+  const bootAt = board.clock.now();
   board.boot();
   const readyRe = /^alertmail: (ready|no configuration|bad configuration)/;
   await board.waitForOutput(readyRe, 15000).catch(() => null);
   const readyLine = board.output.find((l) => readyRe.test(l));
   const ready = !!readyLine && readyLine.startsWith("alertmail: ready");
   if (!ready) say(`the firmware did not get ready: ${readyLine ?? "no \"alertmail: ready\" line"}`);
-  return { board, sink, config, triggers, bootAt, runDir, ready };
+  return { board, sink, config, triggers, bootAt, runDir, ready, arrivedAt };
 }
 
 export async function main(argv: string[], say: (s?: string) => void = (s = "") => console.log(s)): Promise<number> {
   const opts = parseArgs(argv);
+  if (opts.fast && (opts.interactive || opts.console !== undefined || opts.web !== undefined)) {
+    say("--fast jumps the board clock over idle time: it is for scripted runs, not with --interactive, --console or --web");
+    return 1;
+  }
+  let scenario: ScenarioFile | undefined;
+  if (opts.scenario) {
+    // Checked before building: a typo or a missing file is reported in a second, not after a boot.
+    const cfg = loadBoardConfig({ file: opts.board ?? join(ROOT, "board.json") });
+    const checked = readScenario(opts.scenario, cfg.ok ? cfg.config.alerts.map((a) => a.name) : undefined);
+    if (!checked.ok) {
+      say(`scenario ${rel(opts.scenario)} is not valid (nothing was built or run):`);
+      checked.errors.forEach((e) => say(`  ${e}`));
+      return 1;
+    }
+    scenario = checked.scenario;
+  }
   const web = opts.web === undefined ? null : prepareWeb(opts);
   const run = await setUpRun(opts, say);
   if (!run) return 1;
@@ -222,7 +291,7 @@ export async function main(argv: string[], say: (s?: string) => void = (s = "") 
   if (!run.ready && !opts.interactive && !con) return finish(run, 1, say);
   if (opts.interactive) await interactive(board, sink, say);
   else if (!run.ready) ok = false; // --console: stay up anyway, a flash may bring a configuration
-  else if (opts.scenario) ok = (await runScenario(run, loadScenario(opts.scenario), opts, say)).ok;
+  else if (scenario) ok = (await runScenario(run, scenario, opts, say)).ok;
   else ok = (await runDefault(run, opts, say)).ok;
   if (con) {
     if (!opts.interactive) {
@@ -251,12 +320,11 @@ function untilSignal(): Promise<void> {
 export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say: (s?: string) => void): Promise<{ ok: boolean; rows: Row[] }> {
   const { board, sink, config, triggers, bootAt } = run;
   const rows: Row[] = [];
-  /** Mails seen so far (embedded server) or "sent"/"failed" lines seen (--real): mails are matched to triggers in order. */
-  let count = 0;
+  const claimed = new Set<ReceivedMail>();
   for (const t of triggers) {
     const row: Row = { alert: t.alert, how: t.how, expectedTo: expectedRecipients(config, t.alert) };
     rows.push(row);
-    const t0 = t.atBoot ? bootAt : Date.now();
+    const t0 = t.atBoot ? bootAt : board.clock.now();
     if (!t.atBoot) {
       say(`sim: firing "${t.alert}": ${t.how}`);
       try {
@@ -266,20 +334,30 @@ export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say
         continue;
       }
     }
-    const got = await waitForMail(board, sink, count, opts.waitMs);
-    if (got === null) continue;
-    count++;
-    if (typeof got === "string") {
-      row.sentLine = got;
-      row.ms = Date.now() - t0;
-    } else {
-      row.mail = got;
-      row.ms = got.acceptedAt - t0;
+    // Each alert is paired with its own outcome (the firmware's per-rule result), never with the next line printed.
+    const outcome = await waitForOutcome(board, t.alert, opts.waitMs);
+    row.outcome = outcome || undefined;
+    row.ms = board.clock.now() - t0;
+    const subject = sentSubject(outcome);
+    if (sink && subject !== undefined) {
+      const mail = sink.messages.find((m) => !claimed.has(m) && m.parsed.subject === subject) ?? sink.messages.find((m) => !claimed.has(m));
+      if (mail) {
+        claimed.add(mail);
+        row.mail = mail;
+        const at = run.arrivedAt.get(mail);
+        if (at !== undefined) row.ms = at - t0;
+      }
     }
   }
   await sleep(300); // let the firmware print its "sent" line
+  // A transient failure may have been retried since: the summary gives each alert's latest outcome.
+  for (const r of rows) {
+    if (!r.mail) r.outcome = ruleOutcome(board, r.alert) || r.outcome;
+    if (r.outcome) r.sentLine = `alertmail: ${r.outcome}`;
+  }
+  const delivered = (r: Row) => !!r.mail || (!sink && !!r.outcome?.startsWith("sent "));
   say();
-  say(`── ${rows.filter((r) => r.mail || r.sentLine?.startsWith("alertmail: sent")).length} of ${rows.length} alert mails delivered ──`);
+  say(`── ${rows.filter(delivered).length} of ${rows.length} alert mails delivered ──`);
   let ok = true;
   for (const r of rows) {
     if (r.mail) {
@@ -290,13 +368,14 @@ export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say
         ok = false;
         say(`    MISSING recipients: ${missing.join(", ")}`);
       }
-    } else if (r.sentLine?.startsWith("alertmail: sent")) {
-      say(`✔ ${r.alert}: ${r.how} → ${r.sentLine} (${r.ms} ms)`);
+    } else if (delivered(r)) {
+      say(`✔ ${r.alert}: ${r.how} → ${r.outcome} (${r.ms} ms)`);
     } else {
       ok = false;
-      say(`✘ ${r.alert}: ${r.how} → ${r.sentLine ?? `no mail within ${opts.waitMs / 1000} s`}`);
+      say(`✘ ${r.alert}: ${r.how} → ${r.outcome && DONE.test(r.outcome) ? r.outcome : `no mail within ${opts.waitMs / 1000} s${r.outcome ? ` (the firmware says: ${r.outcome})` : ""}`}`);
     }
   }
+  const count = claimed.size;
   if (sink && sink.messages.length > count) say(`(and ${sink.messages.length - count} more mail(s) than expected)`);
   return { ok, rows };
 }
@@ -304,35 +383,43 @@ export async function runDefault(run: Run, opts: Pick<CliOptions, "waitMs">, say
 /** Plays a scenario file's timed events, then lists the mails that arrived. */
 export async function runScenario(run: Run, s: ScenarioFile, _opts: CliOptions, say: (s?: string) => void): Promise<{ ok: boolean; mails: ReceivedMail[] }> {
   const { board, sink, bootAt } = run;
+  let failed = 0;
   const inject = (f: SinkFault) => {
     if (sink) sink.inject(f);
-    else say("sim: server faults need the embedded server (not with --real)");
+    else throw new Error("server faults need the embedded server (not with --real)");
   };
   for (const e of s.events) {
-    const wait = bootAt + e.at - Date.now();
-    if (wait > 0) await sleep(wait);
+    const wait = bootAt + e.at - board.clock.now();
+    if (wait > 0) await board.clock.sleep(wait);
     try {
       say(`sim: t=${e.at} ms: ${applyEvent(e, board, inject)}`);
     } catch (err) {
+      failed++;
       say(`sim: t=${e.at} ms: event failed: ${String(err)}`);
     }
   }
   const settle = s.settleMs ?? 30000;
   if (sink && s.expectMails !== undefined) {
-    await sink.waitForMessages(s.expectMails, settle).catch(() => null);
-  } else await sleep(Math.min(settle, 5000));
+    // Until the mails are in or `settle` ms of board time have passed.
+    let over = false;
+    const deadline = board.clock.after(settle, () => (over = true));
+    while (!over && sink.messages.length < s.expectMails) await sleep(50);
+    deadline.cancel();
+  } else await board.clock.sleep(Math.min(settle, 5000));
   say();
   const mails = sink?.messages ?? [];
   say(`── ${mails.length} mail(s) received ──`);
   mails.forEach((m, i) => {
-    say(`✔ mail ${i + 1}: accepted ${m.acceptedAt - bootAt} ms after boot`);
+    say(`✔ mail ${i + 1}: accepted ${(run.arrivedAt.get(m) ?? board.clock.now()) - bootAt} ms after boot`);
     describeMail(m).forEach((l) => say(`    ${l}`));
   });
+  if (board.clock.skippedMs) say(`(--fast: ${Math.round(board.clock.now() - bootAt)} ms of board time, ${Math.round(board.clock.skippedMs)} ms of it jumped in ${board.clock.jumps} jump(s))`);
+  if (failed) say(`✘ ${failed} event(s) failed`);
   if (s.expectMails !== undefined && mails.length < s.expectMails) {
     say(`✘ expected ${s.expectMails} mail(s), got ${mails.length}`);
     return { ok: false, mails };
   }
-  return { ok: true, mails };
+  return { ok: failed === 0, mails };
 }
 
 async function interactive(board: SimBoard, sink: SmtpSink | null, say: (s?: string) => void): Promise<void> {

@@ -1,6 +1,7 @@
 // What every emulated Espruino API needs from the simulated board: running firmware callbacks,
 // the idle-loop queue, the console and the clock. One object per boot (a reboot makes a new one).
 import type { Realm } from "./realm.ts";
+import type { SimClock } from "./timers.ts";
 
 export interface Kernel {
   /** Runs a firmware function as an event callback: uncaught errors are printed, a halted or
@@ -18,4 +19,6 @@ export interface Kernel {
   realm: Realm;
   /** true once this boot is over (rebooted/stopped/halted): timers and events stop. */
   dead(): boolean;
+  /** Every wait of the board (timers, WiFi, debounce) is a deadline on this clock (host-sim/timers.ts). */
+  clock?: SimClock;
 }

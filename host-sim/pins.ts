@@ -2,6 +2,7 @@
 // digitalRead/Write, analogRead (0..1, ADC1 pins D32–D39 only), pinMode, and D0…D39 as globals.
 import { boardError } from "./board-error.ts";
 import type { Kernel } from "./kernel.ts";
+import { hostClock, type ClockHandle } from "./timers.ts";
 
 /** ESP32 GPIOs Espruino names D0…D39. */
 export const PIN_COUNT = 40;
@@ -30,7 +31,7 @@ interface Watch {
   /** Level last reported (after debounce). */
   reported: boolean;
   lastTime: number;
-  timer: NodeJS.Timeout | null;
+  timer: ClockHandle | null;
 }
 
 export interface SimPins {
@@ -82,22 +83,22 @@ export function createSimPins(k: Kernel, world: PinWorld): SimPins {
     const level = read(pin);
     for (const w of watches.values()) {
       if (w.pin !== pin) continue;
-      if (w.timer) clearTimeout(w.timer);
+      w.timer?.cancel();
       w.timer = null;
       if (w.debounce <= 0) fire(w, level);
       else {
         // Debounce: report the level once it has been stable for `debounce` ms.
-        w.timer = setTimeout(() => {
+        w.timer = (k.clock ?? hostClock()).after(w.debounce, () => {
           w.timer = null;
           if (!k.dead()) fire(w, read(pin));
-        }, w.debounce);
+        });
       }
     }
   }
 
   function remove(id: number) {
     const w = watches.get(id);
-    if (w?.timer) clearTimeout(w.timer);
+    w?.timer?.cancel();
     watches.delete(id);
   }
 

@@ -2,9 +2,12 @@
 // the pin, analog → cross the threshold, boot → the boot itself, heartbeat → alertmail.fire(name));
 // a scenario file is a JSON list of timed events (pins, analog values, WiFi, reboot, server faults,
 // console commands).
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { AlertRule, AnalogAlert, DeviceConfig, DigitalAlert } from "../src/config.ts";
+import { didYouMean } from "../tools/config/did-you-mean.ts";
+import { readJsonFile } from "../tools/config/load.ts";
 import type { SimBoard } from "./board.ts";
+import { pinName } from "./pins.ts";
 import type { SinkFault, SinkStep } from "./smtp-sink.ts";
 
 /** One timed event of a scenario file; `at` is ms after boot. */
@@ -19,26 +22,144 @@ export type ScenarioEvent =
 
 export interface ScenarioFile {
   events: ScenarioEvent[];
+  /** What the scenario shows (free text). */
+  description?: string;
   /** Mails that must arrive for the run to pass (default: none required, the run lists what came). */
   expectMails?: number;
   /** How long to wait after the last event for mails to arrive (default 30000 ms). */
   settleMs?: number;
 }
 
-/** Reads a scenario: either a plain JSON list of events or {events, expectMails, settleMs}. */
-export function loadScenario(file: string): ScenarioFile {
-  const raw = JSON.parse(readFileSync(file, "utf8")) as unknown;
-  const s: ScenarioFile = Array.isArray(raw) ? { events: raw as ScenarioEvent[] } : (raw as ScenarioFile);
-  if (!Array.isArray(s.events)) throw new Error(`${file}: expected a list of events or {"events": [...]}`);
-  s.events.forEach((e, i) => {
-    if (typeof e !== "object" || e === null || typeof (e as { at?: unknown }).at !== "number") {
-      throw new Error(`${file}: event ${i + 1} needs "at" (ms after boot)`);
+export type ScenarioResult = { ok: true; scenario: ScenarioFile } | { ok: false; errors: string[] };
+
+const ACTIONS = ["pin", "analog", "wifi", "reboot", "fault", "console", "fire"] as const;
+/** Keys an event may have besides its action: `at`, and the value that goes with pin/analog. */
+const EVENT_KEYS = ["at", ...ACTIONS, "level", "value"];
+const TOP_KEYS = ["events", "expectMails", "settleMs", "description"];
+const STEPS: SinkStep[] = ["connect", "auth", "mail", "rcpt", "data", "body"];
+const FAULT_KEYS = ["at", "reply", "disconnect", "times", "disconnectAt"];
+
+const show = (v: unknown) => (v === undefined ? "nothing" : Array.isArray(v) ? "a list" : JSON.stringify(v));
+const oneOf = (xs: readonly string[]) => xs.map((x) => `"${x}"`).join(", ");
+
+/**
+ * Checks a parsed scenario like board.json is checked: every mistake at once, each with its key path,
+ * what was found and what is expected, a did-you-mean for misspelt keys, pins the simulated ESP32 has,
+ * and (when the configuration's alert names are given) alerts that exist. Events come back sorted by time.
+ */
+export function checkScenario(raw: unknown, alertNames?: readonly string[]): ScenarioResult {
+  const errors: string[] = [];
+  const err = (path: string, msg: string) => errors.push(`${path}: ${msg}`);
+  const unknownKeys = (o: Record<string, unknown>, allowed: readonly string[], path: string) => {
+    const guessed = new Set<string>();
+    for (const k of Object.keys(o)) {
+      if (allowed.includes(k)) continue;
+      const guess = didYouMean(k, allowed);
+      if (guess && o[guess] === undefined) guessed.add(guess);
+      err(`${path}${path ? "." : ""}${k}`, `unknown key${guess ? `; did you mean "${guess}"?` : ""} (expected one of: ${allowed.join(", ")})`);
     }
-    const kinds = ["pin", "analog", "wifi", "reboot", "fault", "console", "fire"].filter((k) => k in e);
-    if (kinds.length !== 1) throw new Error(`${file}: event ${i + 1} must have exactly one of pin, analog, wifi, reboot, fault, console, fire`);
+    return guessed;
+  };
+  let top: Record<string, unknown>;
+  if (Array.isArray(raw)) top = { events: raw };
+  else if (typeof raw === "object" && raw !== null) {
+    top = raw as Record<string, unknown>;
+    unknownKeys(top, TOP_KEYS, "");
+  } else return { ok: false, errors: [`(top level): found ${show(raw)}; expected a list of events or {"events": [...]}`] };
+  const events = top.events;
+  if (!Array.isArray(events)) return { ok: false, errors: [...errors, `events: found ${show(events)}; expected a list of events or {"events": [...]}`] };
+  for (const k of ["expectMails", "settleMs"] as const) {
+    const v = top[k];
+    if (v !== undefined && !(typeof v === "number" && Number.isInteger(v) && v >= 0)) err(k, `found ${show(v)}; expected an integer of at least 0`);
+  }
+  const checkPin = (v: unknown, path: string) => {
+    try {
+      if (typeof v !== "string") throw new Error();
+      pinName(v);
+      return true;
+    } catch {
+      err(path, `found ${show(v)}; expected a pin the ESP32 has, "D0".."D39"${typeof v === "number" ? ` (write "D${v}")` : ""}`);
+      return false;
+    }
+  };
+  events.forEach((e, i) => {
+    const p = `events[${i}]`;
+    if (typeof e !== "object" || e === null || Array.isArray(e)) return err(p, `found ${show(e)}; expected an event object like {"at": 2000, "wifi": "down"}`);
+    const o = e as Record<string, unknown>;
+    const guessed = unknownKeys(o, EVENT_KEYS, p);
+    if (o.at === undefined) err(p, `needs "at" (ms after boot)`);
+    else if (typeof o.at !== "number" || !Number.isFinite(o.at) || o.at < 0) err(`${p}.at`, `found ${show(o.at)}; expected ms after boot, a number of at least 0`);
+    const actions = ACTIONS.filter((k) => k in o);
+    if (actions.length !== 1) {
+      if (!actions.length && [...guessed].some((g) => (ACTIONS as readonly string[]).includes(g))) return; // the misspelt key is the action
+      return err(p, `must have exactly one of pin, analog, wifi, reboot, fault, console, fire (found ${actions.length ? actions.join(", ") : "none"})`);
+    }
+    const a = actions[0];
+    const extra = (["level", "value"] as const).filter((k) => k in o && !(a === "pin" ? k === "level" : a === "analog" ? k === "value" : false));
+    extra.forEach((k) => err(`${p}.${k}`, `goes with ${k === "level" ? '"pin"' : '"analog"'}, not "${a}"`));
+    const v = o[a];
+    if (a === "pin") {
+      checkPin(v, `${p}.pin`);
+      if (o.level === undefined) {
+        if (!guessed.has("level")) err(`${p}.level`, "missing; expected true/1 (high) or false/0 (low)");
+      } else if (!(typeof o.level === "boolean" || o.level === 0 || o.level === 1)) err(`${p}.level`, `found ${show(o.level)}; expected true/1 (high) or false/0 (low)`);
+    } else if (a === "analog") {
+      checkPin(v, `${p}.analog`);
+      if (o.value === undefined) {
+        if (!guessed.has("value")) err(`${p}.value`, "missing; expected the raw reading, a number from 0 to 1");
+      } else if (typeof o.value !== "number" || o.value < 0 || o.value > 1) err(`${p}.value`, `found ${show(o.value)}; expected the raw reading, a number from 0 to 1 (analogRead's range)`);
+    } else if (a === "wifi") {
+      if (v !== "down" && v !== "up") err(`${p}.wifi`, `found ${show(v)}; expected "down" or "up"`);
+    } else if (a === "reboot") {
+      if (v !== true) err(`${p}.reboot`, `found ${show(v)}; expected true`);
+    } else if (a === "console") {
+      if (typeof v !== "string" || !v.trim()) err(`${p}.console`, `found ${show(v)}; expected code to run on the board's console, e.g. "alertmail.status()"`);
+    } else if (a === "fire") {
+      if (typeof v !== "string") err(`${p}.fire`, `found ${show(v)}; expected an alert name`);
+      else if (alertNames && !alertNames.includes(v)) {
+        const guess = didYouMean(v, alertNames);
+        err(`${p}.fire`, `found ${show(v)}; expected an alert of the configuration: ${oneOf(alertNames)}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+      }
+    } else if (a === "fault") {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) return err(`${p}.fault`, `found ${show(v)}; expected {"at": STEP, "reply": "451 4.3.0 try later"} or {"disconnectAt": STEP}`);
+      const f = v as Record<string, unknown>;
+      unknownKeys(f, FAULT_KEYS, `${p}.fault`);
+      const step = f.disconnectAt ?? f.at;
+      const stepKey = f.disconnectAt !== undefined ? "disconnectAt" : "at";
+      if (typeof step !== "string" || !STEPS.includes(step as SinkStep)) {
+        const guess = typeof step === "string" ? didYouMean(step, STEPS) : undefined;
+        err(`${p}.fault.${stepKey}`, `found ${show(step)}; expected the SMTP step, one of ${oneOf(STEPS)}${guess ? ` (did you mean "${guess}"?)` : ""}`);
+      }
+      if (f.disconnectAt === undefined && f.disconnect !== true) {
+        if (typeof f.reply !== "string" || !/^[2-5]\d\d([ -].*)?$/.test(f.reply)) {
+          err(`${p}.fault.reply`, `found ${show(f.reply)}; expected an SMTP reply such as "451 4.3.0 try again later" (or "disconnect": true)`);
+        }
+      }
+      if (f.times !== undefined && !(typeof f.times === "number" && Number.isInteger(f.times) && f.times >= 1)) {
+        err(`${p}.fault.times`, `found ${show(f.times)}; expected how many times, an integer of at least 1`);
+      }
+    }
   });
+  if (errors.length) return { ok: false, errors };
+  const s: ScenarioFile = { ...(top as unknown as ScenarioFile), events: [...(events as ScenarioEvent[])] };
   s.events.sort((a, b) => a.at - b.at);
-  return s;
+  return { ok: true, scenario: s };
+}
+
+/** Reads and checks a scenario file; every error is prefixed with the file's name. */
+export function readScenario(file: string, alertNames?: readonly string[]): ScenarioResult {
+  if (!existsSync(file)) return { ok: false, errors: [`${file}: no such file (examples are in host-sim/scenarios/)`] };
+  const parsed = readJsonFile(file);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const r = checkScenario(parsed.value, alertNames);
+  return r.ok ? r : { ok: false, errors: r.errors.map((e) => `${file}: ${e}`) };
+}
+
+/** Reads a scenario: either a plain JSON list of events or {events, expectMails, settleMs}; throws with every error. */
+export function loadScenario(file: string, alertNames?: readonly string[]): ScenarioFile {
+  const r = readScenario(file, alertNames);
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  return r.scenario;
 }
 
 /** What the simulator does to fire one alert, and the mail it expects back. */

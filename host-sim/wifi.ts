@@ -4,6 +4,7 @@
 // until the firmware calls connect again while it is back (wifiUp).
 import { boardError } from "./board-error.ts";
 import type { Kernel } from "./kernel.ts";
+import { hostClock, type ClockHandle } from "./timers.ts";
 
 /** The radio environment, kept across reboots (the access point does not reboot with the board). */
 export interface AirWorld {
@@ -38,7 +39,8 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
   let ssid = "";
   let hostname = "espressif";
   let sntp: { server: string; tz: string } | null = null;
-  let pending: NodeJS.Timeout | null = null;
+  let pending: ClockHandle | null = null;
+  const clock = k.clock ?? hostClock();
   let module: Record<string, unknown>;
 
   const emit = (ev: string, data: unknown) => (module.emit as (e: string, d: unknown) => void).call(module, ev, k.realm.toRealm(data));
@@ -46,11 +48,12 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
   function connect(s: unknown, opts: unknown, cb?: unknown) {
     if (typeof s !== "string") throw boardError("TypeError", "Expecting a String for the SSID");
     const password = typeof opts === "object" && opts !== null ? String((opts as { password?: unknown }).password ?? "") : "";
-    if (pending) clearTimeout(pending);
+    pending?.cancel();
     ssid = s;
     status = "connecting";
     const ok = air.apUp && (air.password === undefined || air.password === password) && password !== "invalid!";
-    pending = setTimeout(
+    pending = clock.after(
+      ok ? air.connectMs : air.failMs,
       () => {
         pending = null;
         if (k.dead()) return;
@@ -67,7 +70,6 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
           if (typeof cb === "function") k.defer(() => k.call(cb as (e: string) => void, [reason]));
         }
       },
-      ok ? air.connectMs : air.failMs,
     );
   }
 
@@ -78,7 +80,7 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
   module = k.realm.object({
     connect,
     disconnect(cb?: unknown) {
-      if (pending) clearTimeout(pending);
+      pending?.cancel();
       pending = null;
       const was = status;
       status = "off";
@@ -148,7 +150,7 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
     sntp: () => sntp,
     hostname: () => hostname,
     stop() {
-      if (pending) clearTimeout(pending);
+      pending?.cancel();
       pending = null;
       status = "off";
     },

@@ -14,6 +14,7 @@ const USAGE = `usage: npm run flash -- --port PORT [options]
   --no-build         flash firmware/app.js as it is (default: build it first)
   --app FILE         flash this bundle instead of firmware/app.js (not built)
   --allow-sim        also flash a PC build of Espruino (board ESP32SIM_LINUX, tools/espruino/) for a test run
+  --help, -h         this text
 See docs/flashing.md.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -86,12 +87,10 @@ async function main(argv: string[]): Promise<number> {
     const sizes = r.files.map((f) => `${f.name} ${f.bytes} B`).join(", ");
     if (args.out) {
       console.log(`flash: wrote ${r.wireBytes} bytes (${sizes}) to ${args.out}; nothing was sent`);
-      if (!args["config-only"] || r.files.length) {
-        console.log(
-          `flash: ${args.out} holds the configuration WITH ITS PASSWORDS (WiFi and SMTP, base64-encoded, not encrypted): ` +
-            `anyone who reads it can log in to your mailbox; keep it private and delete it when done`,
-        );
-      }
+      console.log(
+        `flash: ${args.out} holds the configuration WITH ITS PASSWORDS (WiFi and SMTP, base64-encoded, not encrypted): ` +
+          `anyone who reads it can log in to your mailbox; keep it private and delete it when done`,
+      );
     }
     else console.log(`flash: done (${sizes}); the board says: ${r.bootLine}`);
     return 0;

@@ -8,6 +8,7 @@ const USAGE = `usage: npm run log -- --port PORT [options]
   --port PORT        serial device (/dev/ttyUSB0, /dev/cu.usbserial-…, COM3) or tcp://IP[:port] (telnet console, port 23)
   --time             start each line with the PC's time (HH:MM:SS)
   --once             stop when the connection closes (default: reconnect every 2 s, e.g. across a reboot)
+  --help, -h         this text
 Shows what the board prints, decoded as UTF-8 (a byte split across two reads is kept whole); sends nothing.
 Ctrl-C stops. Over tcp:// the board's console follows this connection while it is open. See docs/flashing.md.`;
 
