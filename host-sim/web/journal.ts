@@ -174,6 +174,10 @@ export function createJournal(opts: { secrets: string[] }): Journal & { attach(b
   function follow(l: LogLine): boolean {
     const m = /^alertmail: (.*)$/.exec(l.text);
     if (!m) {
+      if (/^web: power cut/.test(l.text)) {
+        for (const p of j.paths) if (p.state === "stored" || p.state === "retrying") p.failures.push({ t: l.t, why: "power cut; the alert stays in Storage" });
+        return true;
+      }
       const r = /^sim: (reboot \((.*)\)|boot #)/.exec(l.text);
       if (!r) return false;
       j.nextRetryAt = 0; // a new boot: the firmware's timers are gone, it sends what Storage holds when WiFi is up

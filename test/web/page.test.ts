@@ -244,6 +244,41 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
     await expect.poll(() => page.textContent("#faults")).toBe("");
   }, 90000);
 
+  test("drop mid-DATA: the send fails with the socket's reason, is retried and sent", async () => {
+    await page.click("[data-fault='drop']");
+    await expect.poll(() => page.textContent("#faults")).toBe("armed: drop mid-DATA");
+    await page.getByTestId("switch-door").click(); // to high
+    const path = page.locator("#paths li").first();
+    await expect.poll(() => path.textContent()).toContain("Bench: door high");
+    await expect.poll(() => path.textContent(), { timeout: 30000 }).toMatch(/failed: /);
+    await expect.poll(() => path.getAttribute("data-state"), { timeout: 60000 }).toBe("sent");
+    await expect.poll(() => page.textContent("#faults")).toBe("");
+  }, 90000);
+
+  test("a power cut with an alert waiting in Storage: after power on it is delivered", async () => {
+    await page.click("#wifi"); // down: the alert must wait
+    await expect.poll(() => page.textContent("#wifi-state")).toBe("WiFi down");
+    await page.getByTestId("switch-door").click(); // to low
+    await expect.poll(() => page.locator("#paths li").first().textContent()).toContain("Bench: door low");
+    const path = page.locator(`#paths li[data-path="${await page.locator("#paths li").first().getAttribute("data-path")}"]`);
+    await expect.poll(() => page.textContent("#outbox")).toContain("Bench: door low");
+    const mailsBefore = await inboxRow("Bench: door low").count();
+
+    await page.click("#power");
+    await expect.poll(() => page.textContent("#power-state")).toBe("power OFF");
+    await page.fill("#console-input", "alertmail.status()");
+    await page.click("#console-form button");
+    await expect.poll(() => page.textContent("#message")).toBe("the board is off (power cut): power it on first");
+    await page.click("#wifi"); // the access point comes back while the board is off
+    expect(await page.textContent("#outbox")).toContain("Bench: door low"); // Storage kept it
+
+    await page.click("#power");
+    await expect.poll(() => page.textContent("#power-state")).toBe("power on");
+    await expect.poll(() => inboxRow("Bench: door low").count(), { timeout: 60000 }).toBe(mailsBefore + 1);
+    await expect.poll(() => path.getAttribute("data-state")).toBe("sent");
+    expect(await path.textContent()).toMatch(/power cut; the alert stays in Storage → sent .*: 250 /);
+  }, 90000);
+
   test("bad input gets a clear message and the page keeps working", async () => {
     await page.fill("[data-rule=freezer] input[type=number]", "500");
     await page.click("[data-rule=freezer] button");

@@ -236,7 +236,8 @@
     const tb = $("#inbox tbody");
     tb.textContent = "";
     $("#inbox-count").textContent = `(${state.mails.length})`;
-    if (!state.mails.length) tb.append(el("tr", {}, el("td", { colSpan: 5, class: "note", text: "no mail delivered yet" })));
+    const none = board.smtp ? "no mail delivered yet" : "--real: the board sends through board.json's server, so mails arrive in your real mailbox, not here";
+    if (!state.mails.length) tb.append(el("tr", {}, el("td", { colSpan: 5, class: "note", text: none })));
     for (const m of state.mails) {
       const tr = el(
         "tr",
