@@ -3,6 +3,7 @@
 // SMTP sink keeps its mails (same ReceivedMail, same NNN.eml files), so both transports fill one inbox.
 // Faults answer the provider's own error shape for a status, or drop the connection.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { join } from "node:path";
@@ -23,6 +24,8 @@ export interface ApiFault {
 
 export interface ApiSinkOptions extends ProviderOptions {
   provider: ProviderName;
+  /** false: plain HTTP (to measure the board without TLS); default true. */
+  tls?: boolean;
   /** Folder for one .eml per accepted mail; `firstIndex` numbers them after the SMTP sink's. */
   dir?: string;
   faults?: ApiFault[];
@@ -105,7 +108,7 @@ export async function startApiSink(opts: ApiSinkOptions): Promise<ApiSink> {
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
   let n = 0;
 
-  const server: Server = createServer({ key: cert.key, cert: cert.cert, maxVersion: "TLSv1.2" }, (req, res) => {
+  const handler = (req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (d: Buffer) => chunks.push(d));
     req.on("end", () => {
@@ -162,8 +165,9 @@ export async function startApiSink(opts: ApiSinkOptions): Promise<ApiSink> {
         answer(a);
       }, (e: Error) => answer(provider.error(500, `simulator could not parse the mail: ${e.message}`)));
     });
-  });
-  server.on("secureConnection", (s: Socket) => {
+  };
+  const server: Server = (opts.tls === false ? createHttpServer(handler) : createServer({ key: cert.key, cert: cert.cert, maxVersion: "TLSv1.2" }, handler)) as Server;
+  server.on(opts.tls === false ? "connection" : "secureConnection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
