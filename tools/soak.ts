@@ -2,12 +2,13 @@
 // and a power cut at every Storage write and erase of a send (test/fault/power.ts), all against the real
 // firmware/app.js in the simulator, each run judged by reboot and drain. Prints the totals and every
 // failing seed; exits 1 if anything was lost, garbled, unreported or stuck.
-//   npm run soak                       # 700 fuzz runs (~3,500 sessions) + the power-cut plan
-//   npm run soak -- --runs 100 --first 5000 --concurrency 4 --no-power
+//   npm run soak                       # 700 fuzz runs (~3,500 sessions), every fault kind at every
+//                                      # reply in three variants, and the power-cut plan
+//   npm run soak -- --runs 100 --first 5000 --concurrency 4 --no-steps --no-power
 // A failing seed replays alone: FAULT_SEEDS=<seed>:1 npx vitest run test/fault/fuzz.test.ts
 import { parseArgs } from "node:util";
 import { buildFirmware } from "./build.ts";
-import { add, emptyTotals, fuzzCampaign, type Totals } from "../test/fault/fuzz.ts";
+import { add, emptyTotals, FAULT_KINDS, fuzzCampaign, stepSweep, type Totals } from "../test/fault/fuzz.ts";
 import { cutPlan, opLabel, powerRun } from "../test/fault/power.ts";
 import { describeOutcome } from "../test/fault/rig.ts";
 
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
       first: { type: "string", default: "1000" },
       concurrency: { type: "string", default: "6" },
       "no-power": { type: "boolean", default: false },
+      "no-steps": { type: "boolean", default: false },
       "no-build": { type: "boolean", default: false },
     },
   });
@@ -50,6 +52,18 @@ async function main(): Promise<number> {
   });
   console.log(line("fuzzing", fuzz));
   const all = [fuzz];
+  if (!values["no-steps"]) {
+    // Every fault kind at every reply of a session, in three server variants.
+    for (const variant of [
+      { name: "every step, TLS, PIPELINING, DATA, keep-alive", tls: true, keepAliveSeconds: 1, ext: ["PIPELINING", "AUTH PLAIN LOGIN"] },
+      { name: "every step, plain, PIPELINING + CHUNKING", tls: false, keepAliveSeconds: 0, ext: ["PIPELINING", "CHUNKING", "AUTH PLAIN LOGIN"] },
+      { name: "every step, TLS, no PIPELINING, AUTH LOGIN", tls: true, keepAliveSeconds: 0, ext: ["AUTH LOGIN"] },
+    ]) {
+      const t = await stepSweep({ variant, kinds: FAULT_KINDS, indexes: 14, concurrency: Number(values.concurrency), describe: describeOutcome });
+      console.log(line(variant.name, t));
+      all.push(t);
+    }
+  }
   if (!values["no-power"]) {
     for (const v of [
       { name: "power cuts, TLS, DATA", tls: true, ext: ["PIPELINING", "AUTH PLAIN LOGIN"] },

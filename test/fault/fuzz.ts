@@ -247,3 +247,66 @@ export async function fuzzCampaign(o: { first: number; runs: number; concurrency
   await Promise.all(Array.from({ length: o.concurrency }, worker));
   return t;
 }
+
+export interface StepVariant {
+  name: string;
+  tls: boolean;
+  keepAliveSeconds: number;
+  ext: string[];
+}
+
+/** Two alerts sent in one batch (3 recipients): about 12 replies per session, greeting to QUIT. */
+const STEP_ALERTS = (tag: string): { at: number; alert: AlertSpec }[] => [
+  { at: 0, alert: { subject: `step ${tag} one`, body: "First alert.\n.dot line\nünïcödé €", to: [`${tag}-1a@x.test`, `${tag}-1b@x.test`] } },
+  { at: 0, alert: { subject: `step ${tag} two`, body: "Second alert.", to: [`${tag}-2a@x.test`] } },
+];
+
+/** One run with exactly one fault: `kind` at reply `index` (0 = greeting) of the first session. */
+export async function stepRun(v: StepVariant, kind: FaultKind, index: number): Promise<RunOutcome> {
+  const r = prng(index * 131 + FAULT_KINDS.indexOf(kind));
+  const server = await startScriptServer({ tls: v.tls, ext: v.ext });
+  let swallow = false;
+  server.setScript((s, normal) => {
+    if (s.session !== 1) return undefined;
+    if (swallow) {
+      swallow = false;
+      return { bytes: "", accept: true };
+    }
+    if (s.index !== index) return undefined;
+    if (kind === "early") swallow = true;
+    return breakReply(kind, r, s, normal);
+  });
+  try {
+    return await runFaults({
+      server,
+      tls: v.tls,
+      keepAliveSeconds: v.keepAliveSeconds,
+      alerts: STEP_ALERTS(`${kind}-${index}-${server.port}`),
+      faultsOver: async (board) => {
+        const end = Date.now() + 6000;
+        while (Date.now() < end && !server.sessions[0]?.done) {
+          const ob = outbox(board);
+          if (ob.queued === 0 && !ob.sending && server.open() === 0) break;
+          await new Promise((res) => setTimeout(res, 25));
+        }
+      },
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+/** Every (kind, index) pair of a sweep, run `concurrency` at a time. */
+export async function stepSweep(o: { variant: StepVariant; kinds: readonly FaultKind[]; indexes: number; concurrency: number; describe: (r: RunOutcome) => string }): Promise<Totals> {
+  const t = emptyTotals();
+  const plan = o.kinds.flatMap((k) => Array.from({ length: o.indexes }, (_, i) => [k, i] as const));
+  let next = 0;
+  async function worker() {
+    while (next < plan.length) {
+      const [kind, index] = plan[next++];
+      add(t, await stepRun(o.variant, kind, index), `${o.variant.name}: ${kind} at reply ${index}`, o.describe);
+    }
+  }
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return t;
+}
