@@ -9,6 +9,8 @@ import { esbuildOptions, ROOT } from "./build.ts";
 import { checkBundle, formatHit } from "./bundle-check.ts";
 
 export const API_MODULE_ENTRY = join(ROOT, "src", "api", "module.ts");
+/** Most bytes the module may have: it is evaluated from Storage at boot (about 27 variables per KB stay). */
+export const API_MODULE_BUDGET_BYTES = 4096;
 
 let cached: { code: Buffer; map: string } | null = null;
 
@@ -23,6 +25,7 @@ export function buildApiModule(): { code: Buffer; map: string } {
   if (!js || !map) throw new Error(`esbuild wrote no ${API_MODULE}`);
   const hits = checkBundle(js.text, { map: map.text, mapDir: join(ROOT, "firmware"), root: ROOT });
   if (hits.length) throw new Error(`${API_MODULE}: ${hits.map((h) => formatHit(h, API_MODULE)).join("; ")}`);
+  if (js.contents.length > API_MODULE_BUDGET_BYTES) throw new Error(`${API_MODULE} is ${js.contents.length} bytes, over its budget of ${API_MODULE_BUDGET_BYTES} (tools/api-module.ts)`);
   cached = { code: Buffer.from(js.contents), map: map.text };
   return cached;
 }

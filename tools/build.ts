@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FIRMWARE_BUDGET_BYTES, VARS_PER_KB_RAM, VARS_PER_KB_STORAGE } from "./budget.ts";
 import { BUILTIN_MODULES, checkBundle, formatHit, type BundleHit } from "./bundle-check.ts";
+import { apiSecrets } from "./config/api-spec.ts";
 import { loadBoardConfig } from "./config/load.ts";
 
 export { BUILTIN_MODULES };
@@ -148,6 +149,8 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
     secrets = [
       ["wifi.password", loaded.config.wifi.password],
       ["smtp.password", loaded.config.smtp.password],
+      // The api key, as its preset presents it (every header but the content type ones).
+      ...apiSecrets(loaded.config),
     ];
   }
 

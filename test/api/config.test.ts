@@ -89,3 +89,15 @@ describe("the api section", () => {
     if (r.ok) expect(Object.keys(r.config)).not.toContain("$comment");
   });
 });
+
+describe("the key stays out of the bundle", () => {
+  it("the build's secret check is given the key as each preset carries it (never the content type)", async () => {
+    const { apiSecrets } = await import("../../tools/config/api-spec.ts");
+    const r = check({ provider: "mailgun", key: "mg-secret-key", domain: "mg.example.com" });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(apiSecrets(r.config)).toEqual([["api.key (header Authorization)", `Basic ${Buffer.from("api:mg-secret-key").toString("base64")}`]]);
+    const pm = check({ provider: "postmark", key: "pm-secret-key" });
+    if (pm.ok) expect(apiSecrets(pm.config).map((x) => x[1])).toEqual(["pm-secret-key"]);
+  });
+});

@@ -317,3 +317,12 @@ export function checkApi(cfg: Record<string, any>, error: (path: string, message
   r.problems.forEach((p) => error(p.path, p.message));
   if (r.settings) cfg.api = r.settings;
 }
+
+/** [key path, value] of the api key as the configuration carries it, for the build's check that no secret reached the bundle. */
+export function apiSecrets(config: object): [string, string][] {
+  const api = (config as { api?: ApiSettings }).api;
+  if (!api) return [];
+  return Object.keys(api.headers)
+    .filter((h) => !/^(content-type|accept)$/i.test(h))
+    .map((h): [string, string] => [`api.key (header ${h})`, String(api.headers[h])]);
+}
