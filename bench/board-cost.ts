@@ -1,11 +1,11 @@
-// Board cost: bundle bytes, the JS variables they cost (shared/espruino.md §4), each module's share
+// Board cost: bundle bytes, the JS variables they cost (docs/espruino.md §4), each module's share
 // from the esbuild metafile, and the largest string the firmware writes to its socket.
 import type { Metafile } from "esbuild";
 import { isAbsolute, relative } from "node:path";
 import { VARS_PER_KB_RAM, VARS_PER_KB_STORAGE } from "../tools/budget.ts";
 
 export { VARS_PER_KB_RAM, VARS_PER_KB_STORAGE };
-/** Plan for 3,400 variables on an ESP32 without PSRAM (shared/espruino.md §4). */
+/** Plan for 3,400 variables on an ESP32 without PSRAM (docs/espruino.md §4). */
 export const ESP32_VARIABLES = 3400;
 
 export interface ModuleShare {

@@ -1,7 +1,7 @@
 // The simulated ESP32: runs the Storage file `.bootcde` (firmware/app.js bytes, loaded as latin1)
 // in a context with only Espruino's globals (realm.ts) plus emulations of its APIs (net/tls, Wifi,
 // Storage, pins, timers, E, process, ESP32, crypto), and measures the firmware's call depth
-// against the board's ceiling (shared/espruino.md trap 11). Storage is a folder: reboots keep it.
+// against the board's ceiling (docs/espruino.md trap 11). Storage is a folder: reboots keep it.
 import { relative, resolve } from "node:path";
 import { SourceMapConsumer, type RawSourceMap } from "source-map-js";
 import { boardError, isBoardError } from "./board-error.ts";
@@ -18,7 +18,7 @@ import { createAirWorld, createSimWifi, type SimWifi } from "./wifi.ts";
 
 /** Nested firmware calls allowed before "Too much recursion" (trap 11: the 31st threw; keep a margin). */
 export const DEFAULT_MAX_DEPTH = 25;
-/** Variables of an ESP32 without PSRAM (shared/espruino.md §4). */
+/** Variables of an ESP32 without PSRAM (docs/espruino.md §4). */
 export const TOTAL_VARS = 3400;
 /**
  * process.memory() estimate, calibrated on Espruino's own interpreter in the ESP32's variable format
@@ -552,7 +552,7 @@ export function createSimBoard(opts: SimBoardOptions): SimBoard {
       note(`boot #${boots}: running ${name} (${code.length} bytes)`);
       const refused = findUnsupportedSyntax(code.toString("latin1"));
       if (refused) {
-        const text = `SyntaxError: ${refused.what} (Espruino 2v29 cannot run it, shared/espruino.md §1)`;
+        const text = `SyntaxError: ${refused.what} (Espruino 2v29 cannot run it, docs/espruino.md §1)`;
         errors.push(text);
         emitLine(`Uncaught ${text}`);
         note(`refused at ${where(file, refused.line, refused.column)}: nothing of ${name} ran`);

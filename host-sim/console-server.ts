@@ -1,9 +1,11 @@
 // An Espruino-like console over TCP (the ESP32's telnet console): lines typed into it run in the firmware's context.
 //
 // What it reproduces of Espruino's REPL (src/jsinteractive.c): characters are echoed, Enter runs the line
-// once its brackets balance (else the line continues), the result prints as `=value` followed by a `>`
-// prompt; a line that starts with \x10 (DLE) runs with no echo, no `=value` and no prompt; Ctrl-C
-// (\x03) drops the half-typed line. Everything the firmware prints reaches every connected client.
+// once its brackets balance (else the line continues after a `:`), the result prints as `=value` followed
+// by a `>` prompt (strings with bytes outside printable ASCII as \xHH, like "\xAC"); a line that starts
+// with \x10 (DLE) runs with no echo, no `=value` and no prompt; Ctrl-C (\x03) drops the half-typed
+// line and erases it from the terminal (cursor back, ESC[J, a fresh prompt); `echo(0)` turns echo,
+// results and prompts off for every line until `echo(1)` (errors and what code prints still show). Everything the firmware prints reaches every connected client.
 // `load()` restarts the interpreter from Storage (.bootcde) with clients staying connected, as on the
 // board; `E.reboot()` restarts the chip, which drops telnet clients; `reset()` / `reset(true)` call
 // board.reset(clearFlash) when the simulator has one.
@@ -60,10 +62,17 @@ export function isCompleteInput(code: string): boolean {
   return depth <= 0 && !quote;
 }
 
+/** A string as Espruino's console shows it (escapeCharacter in jsutils.c): bytes outside printable ASCII as \xHH. */
+function quoteBytes(s: string): string {
+  const named: Record<string, string> = { "\n": "\\n", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\r": "\\r", "\\": "\\\\", '"': '\\"' };
+  return `"${s.replace(/[\x00-\x1f"\\\x7f-\xff]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`)}"`;
+}
+
 /** Espruino prints results like JSON, with undefined and functions spelled out. */
 function formatResult(v: unknown): string {
   if (v === undefined) return "undefined";
   if (typeof v === "function") return "function () { [native code] }";
+  if (typeof v === "string") return quoteBytes(v);
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
@@ -71,16 +80,32 @@ function formatResult(v: unknown): string {
   }
 }
 
+/** Cursor moves from the end of `line` back to its start (jsiMoveCursorChar): left by the column, up by the rows. */
+function cursorToStart(line: string): string {
+  const rows = line.split("\n");
+  return "\x1b[D".repeat(rows[rows.length - 1]!.length) + "\x1b[A".repeat(rows.length - 1);
+}
+
+/** An uncaught error's first line as the board prints it: the type (realm errors lost `name`, as on the
+ * board: the constructor still knows it) and, for an unknown or not yet declared name, the board's words. */
 function describe(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (!e || typeof e !== "object" || typeof (e as { message?: unknown }).message !== "string") return String(e);
+  const type = (e as { type?: unknown }).type ?? (e as { name?: unknown }).name ?? (Object.getPrototypeOf(e) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "Error";
+  const message = (e as { message: string }).message.replace(/^Cannot access '(.+)' before initialization$|^(\S+) is not defined$/, (_m, a, b) => `"${a ?? b}" is not defined`);
+  return `${type}: ${message}`;
 }
 
 const LOAD = /^load\(\s*\)$/;
 const CHIP_REBOOT = /^E\.reboot\(\s*\)$/;
 const RESET = /^reset\(\s*(true|false)?\s*\)$/;
+/** echo(on): the console's echo, results and prompts, for every following line (jsiStatus JSIS_ECHO_OFF). */
+const ECHO = /^echo\(([^()]*)\)$/;
 
 export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<ConsoleServer> {
   const clients = new Set<Client>();
+  /** echo(0) turns it off: one flag for the board's console, not per connection. */
+  let echoOn = true;
+  const visible = (c: Client) => echoOn && !c.echoOff;
   let shown = board.output;
   let shownCount = board.output.length;
 
@@ -105,9 +130,20 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
   poll.unref();
 
   const runLine = async (client: Client, code: string) => {
-    const echo = !client.echoOff;
     const statement = code.trim().replace(/;$/, "");
     flush();
+    const echoCall = ECHO.exec(statement);
+    if (echoCall) {
+      try {
+        echoOn = !!board.eval(echoCall[1]!.trim() || "undefined");
+      } catch (e) {
+        client.sock.write(Buffer.from(`Uncaught ${describe(e)}\r\n`, "latin1"));
+        return;
+      }
+      // As on the board, the state after the call decides: echo(1) answers, echo(0) says nothing.
+      if (visible(client)) client.sock.write("=undefined\r\n>");
+      return;
+    }
     if (LOAD.test(statement) || CHIP_REBOOT.test(statement)) {
       if (CHIP_REBOOT.test(statement)) {
         // The chip restarts: its telnet server and every connection go away.
@@ -127,7 +163,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
     if (reset && typeof board.reset === "function") {
       await board.reset(reset[1] === "true");
       flush();
-      if (echo) client.sock.write("=undefined\r\n>");
+      if (visible(client)) client.sock.write("=undefined\r\n>");
       return;
     }
     let text: string;
@@ -138,16 +174,18 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
       text = `Uncaught ${describe(e)}\r\n`;
       flush();
       client.sock.write(Buffer.from(text, "latin1"));
-      if (echo) client.sock.write(">");
+      if (visible(client)) client.sock.write(">");
       return;
     }
     flush();
-    if (echo) client.sock.write(Buffer.from(`${text}>`, "latin1"));
+    if (visible(client)) client.sock.write(Buffer.from(`${text}>`, "latin1"));
   };
 
   const feed = async (client: Client, data: string) => {
     for (const ch of data) {
       if (ch === "\x03") {
+        // jsiClearInputLine(true): the terminal's copy of the line goes too, then the prompt comes back.
+        if (client.line !== "" && visible(client)) client.sock.write(`${cursorToStart(client.line)}\r\x1b[J>`);
         client.line = "";
         client.echoOff = false;
         continue;
@@ -162,15 +200,16 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
       }
       client.lastWasCR = ch === "\r";
       if (ch === "\r" || ch === "\n") {
-        if (!client.echoOff) client.sock.write("\r\n");
+        if (visible(client)) client.sock.write("\r\n");
         if (client.line.trim() === "") {
           client.line = "";
           client.echoOff = false;
-          if (!client.sock.destroyed) client.sock.write(">");
+          if (!client.sock.destroyed && echoOn) client.sock.write(">");
           continue;
         }
         if (!isCompleteInput(client.line)) {
           client.line += "\n";
+          if (visible(client)) client.sock.write(":");
           continue;
         }
         const code = client.line;
@@ -180,7 +219,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         continue;
       }
       client.line += ch;
-      if (!client.echoOff) client.sock.write(Buffer.from(ch, "latin1"));
+      if (visible(client)) client.sock.write(Buffer.from(ch, "latin1"));
     }
   };
 

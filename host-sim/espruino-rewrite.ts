@@ -1,4 +1,4 @@
-// Rewrites code so V8 runs it the way Espruino 2v29 does where no global can make it (shared/espruino.md
+// Rewrites code so V8 runs it the way Espruino 2v29 does where no global can make it (docs/espruino.md
 // §1): no hoisting (trap 3: a function or `var` used before its declaration has run throws), no
 // per-iteration binding (trap 4: closures made in `for (let …)`, `for (const x of …)`,
 // `for (const k in …)` all see the last value), and `arr.length = n` throwing. Every edit stays on its
@@ -9,12 +9,19 @@
 //   for(let i=0,j;…)B         → {let i,j;for(    i=0,j;…)B}
 //   for(const x of a)B        → {let x;for(      x of a)B}
 //   a.length=n, a.length++    → __simLength((a)).length=n  (throws "Assignment to a constant" for an array)
+//   class B extends A{}       → class B extends A{};__simStatics(B);  (static methods are not inherited)
+//   eval(code)                → eval(__simEval((code)))  (still a direct eval; the code gets all of this too)
+//   "\u20AC"                  → "\u00AC"  (strings are bytes: an escape keeps its low 8 bits, trap 7)
 import { parse, type Node } from "acorn";
 
 type AnyNode = Node & Record<string, any>;
 
 /** The realm's global that refuses writing the length of an array (realm.ts defines it). */
 export const LENGTH_GUARD = "__simLength";
+/** The realm's global that hides a class's inherited static members (realm.ts defines it). */
+export const STATICS_GUARD = "__simStatics";
+/** The realm's global that checks and rewrites code handed to eval (realm.ts defines it). */
+export const EVAL_GUARD = "__simEval";
 
 export interface EspruinoRewrite {
   code: string;
@@ -153,6 +160,12 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     if ((n.type === "ForInStatement" || n.type === "ForOfStatement") && n.left.type === "VariableDeclaration" && n.left.kind !== "var") loopBinding(n, n.left);
     if (n.type === "AssignmentExpression") lengthWrite(n.left);
     if (n.type === "UpdateExpression") lengthWrite(n.argument);
+    if ((n.type === "ClassDeclaration" || n.type === "ClassExpression") && n.superClass) noInheritedStatics(n);
+    if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "eval" && n.arguments.length) {
+      inserts.push({ at: n.arguments[0].start, text: `${EVAL_GUARD}((`, order: 1 });
+      inserts.push({ at: n.arguments[0].end, text: "))", order: 0 });
+    }
+    if ((n.type === "Literal" && typeof n.value === "string") || n.type === "TemplateElement") byteEscapes(n);
     for (const c of childNodes(n)) visit(c, fn);
   };
 
@@ -198,6 +211,29 @@ export function rewriteForEspruino(code: string): EspruinoRewrite {
     // Double parentheses: a parenthesised comma expression stays one argument.
     inserts.push({ at: target.object.start, text: `${LENGTH_GUARD}((`, order: 1 });
     inserts.push({ at: target.object.end, text: "))", order: 0 });
+  };
+
+  /** Static members come from the class itself only (espruino.md §1): B.s of a subclass is undefined. */
+  const noInheritedStatics = (c: AnyNode) => {
+    if (c.type === "ClassDeclaration" && c.id) {
+      inserts.push({ at: c.end, text: `;${STATICS_GUARD}(${c.id.name});`, order: 0 });
+    } else if (c.type === "ClassExpression") {
+      inserts.push({ at: c.start, text: `${STATICS_GUARD}((`, order: 1 });
+      inserts.push({ at: c.end, text: "))", order: 0 });
+    }
+  };
+
+  /** \uXXXX in a string or template keeps its low byte, as the board's lexer does: same length, \u00XX. */
+  const byteEscapes = (lit: AnyNode) => {
+    const text = code.slice(lit.start, lit.end);
+    for (let i = text.indexOf("\\"); i >= 0 && i < text.length; i = text.indexOf("\\", i)) {
+      const hex = text.slice(i + 2, i + 6);
+      if (text[i + 1] === "u" && /^[0-9a-fA-F]{4}$/.test(hex) && !/^00/.test(hex)) {
+        const low = (parseInt(hex, 16) & 255).toString(16).toUpperCase().padStart(2, "0");
+        replaces.push([lit.start + i + 2, "00" + low]);
+      }
+      i += 2; // past the escaped character (an escaped backslash included)
+    }
   };
 
   visit(ast, { params: new Set(), vars: new Map(), topFunctions: new Map(), strict: false });

@@ -1,5 +1,5 @@
 // Espruino's `net` and `tls` modules emulated on Node sockets with the board's behaviour
-// (shared/espruino.md §2): byte strings (latin1), data events of at most 536 bytes, connect
+// (docs/espruino.md §2): byte strings (latin1), data events of at most 536 bytes, connect
 // failures thrown synchronously, data possibly before the connect callback, no TLS upgrade, no
 // certificate check and no SNI, a clean TLS close as error -30848 then close(true), a failed
 // handshake as end + close(false) with no error; end() closes the socket once its data is out,

@@ -1,11 +1,12 @@
-// A node:vm context holding only what Espruino 2v29 has (shared/espruino.md §1, espruino-features.txt):
+// A node:vm context holding only what Espruino 2v29 has (docs/espruino.md §1, docs/espruino.md §7):
 // the globals and methods the board lacks are deleted, and the board's quirks that code can trip on
-// (multi-char indexOf false positives, regexes that never match, 8-bit fromCharCode, JSON \u00XX, ignored split limit, the
-// unsynced clock, async Object.prototype.emit) are reproduced, so code that only works on Node fails here.
+// (multi-char indexOf false positives, regexes that never match, match(/…/g) giving [], 8-bit fromCharCode, JSON \u00XX,
+// ignored split limit, the unsynced clock, async Object.prototype.emit, statics not inherited, eval'd code rewritten) are reproduced, so code that only works on Node fails here.
 import * as vm from "node:vm";
-import { LENGTH_GUARD, rewriteForEspruino, type EspruinoRewrite } from "./espruino-rewrite.ts";
+import { EVAL_GUARD, LENGTH_GUARD, rewriteForEspruino, STATICS_GUARD, type EspruinoRewrite } from "./espruino-rewrite.ts";
+import { findUnsupportedSyntax } from "./syntax-gate.ts";
 
-/** Globals V8 gives every context that Espruino does not have (espruino-features.txt rows 117–128, 372, 429, 460). */
+/** Globals V8 gives every context that Espruino does not have (docs/espruino.md probes 117–128, 372, 429, 460). */
 export const MISSING_GLOBALS = [
   "Map", "Set", "WeakMap", "WeakSet", "WeakRef", "FinalizationRegistry", "Symbol", "Proxy", "Reflect",
   "BigInt", "BigInt64Array", "BigUint64Array", "SharedArrayBuffer", "Atomics", "WebAssembly", "Intl",
@@ -46,6 +47,12 @@ export interface RealmHost {
   call(fn: (...a: unknown[]) => unknown, args: unknown[]): void;
   /** Set by createRealm: the global the rewritten code calls before writing a `.length`. */
   lengthGuard?: string;
+  /** Set by createRealm: the global the rewritten code calls with each subclass (hides inherited statics). */
+  staticsGuard?: string;
+  /** Set by createRealm: the global the rewritten code passes eval's argument through. */
+  evalGuard?: string;
+  /** Set by createRealm: code for eval, rewritten as console input is, or why the board refuses it. */
+  evalCode?(code: string): { code: string } | { refused: string };
   /** Set by createRealm: string helpers run with the host's own (unpatched, fast) intrinsics. */
   upperAscii?(s: string): string;
   lowerAscii?(s: string): string;
@@ -218,6 +225,13 @@ const PRELUDE = String.raw`(function (host) {
     return r;
   });
 
+  // match with the g flag gives [] (truthy), not null, when nothing matches (trap 12).
+  var nMatch = String.prototype.match;
+  def(String.prototype, "match", function match(re) {
+    var r = nMatch.call(this, re);
+    return r === null && re instanceof RegExp && re.global ? [] : r;
+  });
+
   // The board clock: near 1970 until SNTP (Wifi.setSNTP) or setTime() sets it; an invalid date is 0.
   var D = Date;
   var tz = function () { return host.tzMinutes ? host.tzMinutes() : 0; };
@@ -369,6 +383,28 @@ const PRELUDE = String.raw`(function (host) {
     if (Array.isArray(o)) throw new TypeError("Assignment to a constant");
     return o;
   });
+  // Static members are not inherited by subclasses (§1): the rewrite hands every class with an
+  // extends clause here; what it would inherit is hidden by an own undefined (super() still works).
+  var nGetProto = Object.getPrototypeOf, nOwnNames = Object.getOwnPropertyNames, nHasOwn = Object.prototype.hasOwnProperty;
+  var FN_OWN = { length: 1, name: 1, prototype: 1, arguments: 1, caller: 1 };
+  def(G, host.staticsGuard, function (C) {
+    for (var p = nGetProto(C); p && p !== Function.prototype; p = nGetProto(p)) {
+      var names = nOwnNames(p);
+      for (var i = 0; i < names.length; i++) {
+        var k = names[i];
+        if (!FN_OWN[k] && !nHasOwn.call(C, k)) nDefineProperty(C, k, { value: undefined, writable: true, configurable: true, enumerable: false });
+      }
+    }
+    return C;
+  });
+  // eval'd code is checked and rewritten like console input (no hoisting, byte escapes…); the call
+  // stays a direct eval, so it still sees the caller's variables, as on the board.
+  def(G, host.evalGuard, function (code) {
+    if (typeof code !== "string") return code;
+    var r = host.evalCode(code);
+    if (r.refused !== undefined) throw new SyntaxError(r.refused);
+    return r.code;
+  });
   def(G, "global", G);
 })`;
 
@@ -383,6 +419,13 @@ const HOST_STRING_HELPERS = {
     HIGH_BYTE.test(s) ? s.replace(/[\x80-\xff]/g, (c) => "\\u00" + c.charCodeAt(0).toString(16).toUpperCase()) : s,
   makeRegExp: (source: string, flags: string) => new RegExp(source, flags),
 };
+
+/** eval's argument: refused as the console refuses it, else rewritten (espruino-rewrite.ts). */
+function evalCode(code: string): { code: string } | { refused: string } {
+  const refused = findUnsupportedSyntax(code);
+  if (refused) return { refused: `${refused.what} (Espruino 2v29 cannot run it) at eval:${refused.line}:${refused.column}` };
+  return { code: rewriteForEspruino(code).code };
+}
 
 function resolve(g: Record<string, any>, path: string): any {
   if (path === "Object.getPrototypeOf(Uint8Array)") return Object.getPrototypeOf(g.Uint8Array);
@@ -410,7 +453,7 @@ export function createRealm(host: RealmHost): Realm {
   const g = vm.runInContext("globalThis", context) as Record<string, any>;
   // Fetch before deleting: the prelude runs with the full intrinsics, then they go.
   const prelude = vm.runInContext(PRELUDE, context, { filename: "sim:prelude" }) as (h: RealmHost) => void;
-  prelude({ ...host, lengthGuard: LENGTH_GUARD, ...HOST_STRING_HELPERS });
+  prelude({ ...host, lengthGuard: LENGTH_GUARD, staticsGuard: STATICS_GUARD, evalGuard: EVAL_GUARD, evalCode, ...HOST_STRING_HELPERS });
   for (const name of MISSING_GLOBALS) Reflect.deleteProperty(g, name);
   for (const [path, keys] of MISSING_MEMBERS) {
     const o = resolve(g, path);

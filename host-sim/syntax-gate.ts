@@ -1,4 +1,4 @@
-// Syntax Espruino 2v29 cannot run (shared/espruino.md §1, espruino-features.txt rows 013–176): the
+// Syntax Espruino 2v29 cannot run (docs/espruino.md §1, docs/espruino.md probes 013–176): the
 // simulator refuses code that has any, as a SyntaxError at load, before a line runs. The board
 // itself fails some of these only when the code is reached (and some as ReferenceError); refusing
 // the whole bundle up front is stricter, never more lenient. The build's bundle check refuses the

@@ -1,5 +1,5 @@
 // The board's timers: setTimeout/setInterval/changeInterval/clearTimeout/clearInterval with integer
-// ids; clearTimeout(undefined) throws (espruino-features.txt row 441); clearTimeout() clears all.
+// ids; clearTimeout(undefined) throws (docs/espruino.md probe 441); clearTimeout() clears all.
 // Ids are the board's (jsiTimerAdd): one more than the highest pending timer's, 1 when none is
 // pending, and a firing timeout stays pending until its callback returns, so ids are reused.
 // Espruino keeps each timer as time remaining and takes off how far the system clock moved at every

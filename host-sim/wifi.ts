@@ -1,4 +1,4 @@
-// require("Wifi") on the simulated ESP32 (shared/espruino.md §3): connect(ssid, {password}, cb),
+// require("Wifi") on the simulated ESP32 (docs/espruino.md §3): connect(ssid, {password}, cb),
 // events on the module object, getIP, setHostname, setSNTP(server, tz) with tz a POSIX string,
 // and NO automatic reconnect: when the access point goes away (wifiDown) the board stays down
 // until the firmware calls connect again while it is back (wifiUp).
@@ -145,7 +145,7 @@ export function createSimWifi(k: Kernel, air: AirWorld, hooks: { onDown(): void;
       }
     },
     apUp() {
-      air.apUp = true; // no reconnect by itself (shared/espruino.md §3)
+      air.apUp = true; // no reconnect by itself (docs/espruino.md §3)
     },
     sntp: () => sntp,
     hostname: () => hostname,

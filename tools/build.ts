@@ -39,7 +39,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions & {
     legalComments: "none",
     external: BUILTIN_MODULES,
     logLevel: "silent",
-    // shared/espruino.md §1: syntax the board cannot run becomes a build error with file and line.
+    // docs/espruino.md §1: syntax the board cannot run becomes a build error with file and line.
     supported: {
       destructuring: false,
       "default-argument": false,
@@ -57,7 +57,7 @@ export type SizeShares = Record<string, number>;
 export interface SizeReport {
   bytes: number;
   budgetBytes: number;
-  /** Estimated JS variables the code costs on the board (shared/espruino.md §4). */
+  /** Estimated JS variables the code costs on the board (docs/espruino.md §4). */
   variablesFromRam: number;
   variablesFromStorage: number;
   /** Bytes in the output from each part; "wrapper" is what esbuild adds around the modules. */
@@ -118,7 +118,7 @@ function esbuildMessage(m: Message): string {
   const where = m.location ? `${m.location.file}:${m.location.line}:${m.location.column + 1}: ` : "";
   // "Transforming X to the configured target environment … is not supported yet": say why instead.
   const refused = /^Transforming (.+?) to the configured target environment/.exec(m.text);
-  const text = refused ? `${refused[1]} cannot be used in firmware: Espruino 2v29 cannot run it and esbuild cannot lower it (shared/espruino.md §1)` : m.text;
+  const text = refused ? `${refused[1]} cannot be used in firmware: Espruino 2v29 cannot run it and esbuild cannot lower it (docs/espruino.md §1)` : m.text;
   return `${where}${text}`;
 }
 

@@ -1,5 +1,5 @@
-// Checks the built bundle for what esbuild lets through but Espruino 2v29 cannot run (shared/espruino.md §1),
-// naming each rule's probe row in shared/espruino-features.txt and each hit's original source line.
+// Checks the built bundle for what esbuild lets through but Espruino 2v29 cannot run (docs/espruino.md §1),
+// naming each rule's probe row in docs/espruino.md §7 and each hit's original source line.
 // CLI: `tsx tools/bundle-check.ts [firmware/app.js]` (reads the .map beside it).
 import { parse, type Node } from "acorn";
 import { ancestor, simple } from "acorn-walk";
@@ -13,7 +13,7 @@ import { declaringScope, isDeclared } from "./bundle-scope.ts";
 import { addSources } from "./bundle-sources.ts";
 import { MISSING_GLOBALS, MISSING_METHODS, MISSING_STATICS, own, PREFIX_TRAP_METHODS } from "./bundle-tables.ts";
 
-/** Espruino's built-in modules: the only require() calls allowed to remain (shared/espruino.md §6). */
+/** Espruino's built-in modules: the only require() calls allowed to remain (docs/espruino.md §6). */
 export const BUILTIN_MODULES = ["net", "tls", "Wifi", "Storage", "ESP32", "crypto", "http"];
 
 export interface BundleHit {
@@ -21,7 +21,7 @@ export interface BundleHit {
   rule: string;
   /** What was found and why it fails on the board. */
   message: string;
-  /** Where in shared/espruino-features.txt it was measured ("row 117"), or "no probe row". */
+  /** Where in docs/espruino.md §7 it was measured ("probe 117"), or "no probe". */
   rows: string;
   /** Position in the bundle: line 1-based, column 1-based. */
   line: number;
@@ -83,7 +83,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     ast = parse(code, { ecmaVersion: "latest", sourceType: "script", locations: true });
   } catch (e) {
     const err = e as SyntaxError & { loc?: { line: number; column: number } };
-    return [{ rule: "parse", message: `the bundle does not parse: ${err.message}`, rows: "no probe row", line: err.loc?.line ?? 1, column: (err.loc?.column ?? 0) + 1 }];
+    return [{ rule: "parse", message: `the bundle does not parse: ${err.message}`, rows: "no probe", line: err.loc?.line ?? 1, column: (err.loc?.column ?? 0) + 1 }];
   }
   const at = (node: Node, rule: string, message: string, rows: string, minifiedName?: string) => {
     const loc = node.loc!.start;
@@ -105,7 +105,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
   };
   const checkRegex = (node: Node, pattern: string, flags: string) => {
     for (const p of regexProblems(pattern, flags)) {
-      at(node, p.rule, `regex /${pattern}/${flags} uses ${p.what}: ${p.effect} (shared/espruino.md trap 2)`, p.rows);
+      at(node, p.rule, `regex /${pattern}/${flags} uses ${p.what}: ${p.effect} (docs/espruino.md trap 2)`, p.rows);
     }
   };
 
@@ -132,18 +132,18 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
 
   ancestor(ast, {
     Property(node: AnyNode) {
-      if (node.computed) at(node.key, "computed-key", "computed property key `{[k]: v}` is a SyntaxError on the board", "row 170");
+      if (node.computed) at(node.key, "computed-key", "computed property key `{[k]: v}` is a SyntaxError on the board", "probe 170");
     },
     MethodDefinition(node: AnyNode) {
-      if (node.computed) at(node.key, "computed-key", "computed class member name `[k]() {}` is a SyntaxError on the board", "row 023");
-      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private member #${node.key.name} is a SyntaxError on the board`, "row 013");
+      if (node.computed) at(node.key, "computed-key", "computed class member name `[k]() {}` is a SyntaxError on the board", "probe 023");
+      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private member #${node.key.name} is a SyntaxError on the board`, "probe 013");
     },
     PropertyDefinition(node: AnyNode) {
-      if (node.computed) at(node.key, "computed-key", "computed class field name is a SyntaxError on the board", "row 023");
-      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private field #${node.key.name} is a SyntaxError on the board`, "row 013");
+      if (node.computed) at(node.key, "computed-key", "computed class field name is a SyntaxError on the board", "probe 023");
+      if (node.key.type === "PrivateIdentifier") at(node.key, "private", `#private field #${node.key.name} is a SyntaxError on the board`, "probe 013");
     },
     MetaProperty(node: AnyNode) {
-      if (node.meta.name === "new") at(node, "new-target", "`new.target` is a SyntaxError on the board", "row 026");
+      if (node.meta.name === "new") at(node, "new-target", "`new.target` is a SyntaxError on the board", "probe 026");
     },
     ClassDeclaration(node: AnyNode, _st: unknown, ancestors: Node[]) {
       extendsError(node, ancestors);
@@ -154,33 +154,33 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     AssignmentExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
       const left = node.left as AnyNode;
       if (left.type === "MemberExpression" && left.object.type === "Identifier" && left.object.name === "module" && memberName(left) === "exports" && isGlobal("module", ancestors)) {
-        at(left, "entry-exports", "the bundle assigns module.exports: the firmware entry must not export anything, esbuild's __toCommonJS/__copyProps helpers run wrong on the board (shared/espruino.md trap 8)", "no probe row (shared/espruino.md trap 8; helper rows 474-482)");
+        at(left, "entry-exports", "the bundle assigns module.exports: the firmware entry must not export anything, esbuild's __toCommonJS/__copyProps helpers run wrong on the board (docs/espruino.md trap 8)", "no probe (docs/espruino.md trap 8; helper probes 474-482)");
       }
       if (node.left.type === "MemberExpression" && memberName(node.left) === "length") {
-        at(node.left.property, "length-assign", "assigning `.length` throws on the board for arrays (use splice)", "row 247");
+        at(node.left.property, "length-assign", "assigning `.length` throws on the board for arrays (use splice)", "probe 247");
       }
     },
     TemplateLiteral(node: AnyNode) {
       if (node.quasis.some((q: AnyNode) => q.value.raw.includes("\\${"))) {
-        at(node, "template-escaped-dollar", "an escaped `\\${` in a template literal is still read as a substitution on the board (build the string with + \"${\")", "row 075");
+        at(node, "template-escaped-dollar", "an escaped `\\${` in a template literal is still read as a substitution on the board (build the string with + \"${\")", "probe 075");
       }
     },
     LabeledStatement(node: AnyNode) {
-      at(node, "label", `label \`${node.label.name}:\` is not supported (break/continue to it throws ReferenceError)`, "rows 110-113");
+      at(node, "label", `label \`${node.label.name}:\` is not supported (break/continue to it throws ReferenceError)`, "probes 110-113");
     },
     TaggedTemplateExpression(node: AnyNode) {
-      at(node, "tagged-template", "tagged template literal is a SyntaxError on the board", "rows 078, 480");
+      at(node, "tagged-template", "tagged template literal is a SyntaxError on the board", "probes 078, 480");
     },
     Identifier(node: AnyNode, _st: unknown, ancestors: Node[]) {
       const loop = loopVariableInClosure(node, ancestors);
       const loopKey = loop && `${loop.closure.start}:${node.name}`; // one hit per closure and variable
       if (loop && !loopClosuresSeen.has(loopKey!)) {
         loopClosuresSeen.add(loopKey!);
-        at(node, "loop-closure", `a closure uses loop variable \`${node.name}\` of a \`for (${loop.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; shared/espruino.md trap 4)`, "rows 059, 060, 061, 069", node.name);
+        at(node, "loop-closure", `a closure uses loop variable \`${node.name}\` of a \`for (${loop.kind} …)\`: the board has no per-iteration binding, so every closure sees the last value (use forEach; docs/espruino.md trap 4)`, "probes 059, 060, 061, 069", node.name);
       }
       if (node.name === "arguments" && !isDeclared("arguments", ancestors)) {
         const fn = [...ancestors].reverse().find((a) => a.type === "ArrowFunctionExpression" || a.type === "FunctionExpression" || a.type === "FunctionDeclaration");
-        if (fn?.type === "ArrowFunctionExpression") at(node, "arrow-arguments", "`arguments` inside an arrow function is undefined on the board (use a function, or name the parameters)", "row 033");
+        if (fn?.type === "ArrowFunctionExpression") at(node, "arrow-arguments", "`arguments` inside an arrow function is undefined on the board (use a function, or name the parameters)", "probe 033");
       }
       const rows = own(MISSING_GLOBALS, node.name);
       if (rows === undefined || !isGlobal(node.name, ancestors)) return;
@@ -191,7 +191,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
     },
     MemberExpression(node: AnyNode, _st: unknown, ancestors: Node[]) {
       if (node.property.type === "PrivateIdentifier") {
-        at(node.property, "private", `#private member access #${node.property.name} is a SyntaxError on the board`, "row 013");
+        at(node.property, "private", `#private member access #${node.property.name} is a SyntaxError on the board`, "probe 013");
         return;
       }
       const name = memberName(node);
@@ -203,7 +203,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       }
     },
     BinaryExpression(node: AnyNode) {
-      if (node.left.type === "PrivateIdentifier") at(node.left, "private", `\`#${node.left.name} in obj\` is a SyntaxError on the board`, "row 013");
+      if (node.left.type === "PrivateIdentifier") at(node.left, "private", `\`#${node.left.name} in obj\` is a SyntaxError on the board`, "probe 013");
     },
     Literal(node: AnyNode) {
       if (node.regex) checkRegex(node, node.regex.pattern, node.regex.flags);
@@ -217,20 +217,20 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       if (callee.type === "ChainExpression") callee = callee.expression;
       const late = callee.type === "Identifier" ? undeclaredAtCall(callee.name, ancestors) : null;
       if (late === callee.name) {
-        at(callee, "hoisting", `\`${late}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", callee.name);
+        at(callee, "hoisting", `\`${late}()\` is called before its function declaration has run: the board does not hoist functions and throws ReferenceError (docs/espruino.md trap 3)`, "probes 050, 051", callee.name);
       } else if (late !== null) {
-        at(callee, "hoisting", `\`${callee.name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (shared/espruino.md trap 3)`, "rows 050, 051", callee.name);
+        at(callee, "hoisting", `\`${callee.name}()\` is called before a function it calls at once (\`${late}\` in the bundle) has been declared: the board does not hoist functions and throws ReferenceError (docs/espruino.md trap 3)`, "probes 050, 051", callee.name);
       }
       const arg0 = node.arguments[0] as AnyNode | undefined;
       if (callee.type === "Identifier" && (callee.name === "clearTimeout" || callee.name === "clearInterval") && isGlobal(callee.name, ancestors) && arg0 && arg0.type !== "Literal" && !isClearGuarded(code, arg0, ancestors)) {
         const text = code.slice(arg0.start, arg0.end);
-        at(callee, "clear-unguarded", `\`${callee.name}(${text})\` without a test that ${text} is set: \`${callee.name}(undefined)\` throws on the board (shared/espruino.md trap 5)`, "row 441");
+        at(callee, "clear-unguarded", `\`${callee.name}(${text})\` without a test that ${text} is set: \`${callee.name}(undefined)\` throws on the board (docs/espruino.md trap 5)`, "probe 441");
       }
       if (isRequire(callee, ancestors)) {
         const mod = stringValue(node.arguments[0]);
-        if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "row 453");
+        if (mod === null) at(node, "require", "require() of a computed name: the uploader cannot resolve it; only Espruino built-ins may be required", "probe 453");
         else if (!BUILTIN_MODULES.includes(mod)) {
-          at(node, "require", `require("${mod}") is not an Espruino built-in (${BUILTIN_MODULES.join(", ")}): the board throws "Module not found" and the uploader would try to download it`, "row 453");
+          at(node, "require", `require("${mod}") is not an Espruino built-in (${BUILTIN_MODULES.join(", ")}): the board throws "Module not found" and the uploader would try to download it`, "probe 453");
         }
         return;
       }
@@ -243,25 +243,25 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       const receiver = callee.object as AnyNode;
       const onGlobal = (g: string) => receiver.type === "Identifier" && receiver.name === g && isGlobal(g, ancestors);
       if ((name === "stringify" || name === "parse") && node.arguments.length >= 2 && onGlobal("JSON")) {
-        at(callee.property, "json-extra-args", `JSON.${name}'s ${name === "parse" ? "reviver is" : "replacer and indent are"} ignored on the board (or formatted differently)`, "rows 340, 345, 346, 347");
+        at(callee.property, "json-extra-args", `JSON.${name}'s ${name === "parse" ? "reviver is" : "replacer and indent are"} ignored on the board (or formatted differently)`, "probes 340, 345, 346, 347");
       }
       if (name === "create" && node.arguments.length >= 2 && onGlobal("Object")) {
-        at(callee.property, "object-create-descriptors", "Object.create(proto, descriptors) throws on the board (\"propertiesObject is not supported yet\")", "row 199");
+        at(callee.property, "object-create-descriptors", "Object.create(proto, descriptors) throws on the board (\"propertiesObject is not supported yet\")", "probe 199");
       }
       if ((name === "keys" || name === "values" || name === "entries") && node.arguments.length === 0 && !onGlobal("Object")) {
-        at(callee.property, "array-iterators", `.${name}() iterators do not exist on the board (use forEach or Object.${name}(o))`, "rows 246, 105");
+        at(callee.property, "array-iterators", `.${name}() iterators do not exist on the board (use forEach or Object.${name}(o))`, "probes 246, 105");
       }
       if (name === "split" && node.arguments.length >= 2) {
-        at(callee.property, "split-limit", "split with a limit: the board ignores the limit", "row 266");
+        at(callee.property, "split-limit", "split with a limit: the board ignores the limit", "probe 266");
       }
       const replacement = stringValue(node.arguments[1]);
       if ((name === "replace" || name === "replaceAll") && replacement !== null && replacement.includes("$&")) {
-        at(callee.property, "replace-dollar-amp", "`$&` in a replacement string is written literally on the board (use a function)", "row 273");
+        at(callee.property, "replace-dollar-amp", "`$&` in a replacement string is written literally on the board (use a function)", "probe 273");
       }
       const trap = own(PREFIX_TRAP_METHODS, name);
       const needle = stringValue(node.arguments[0]);
       if (trap !== undefined && needle !== null && Buffer.byteLength(needle, "utf8") >= 2) {
-        at(callee.property, `needle-${name}`, `.${name}(${JSON.stringify(needle)}) with a needle of 2+ characters gives false positives on 2v29 when the haystack ends with a prefix of it (shared/espruino.md trap 1): search one character (an Array's ${name} is exact: then mark the line \`// bundle-check-ok: needle-${name}\`)`, trap);
+        at(callee.property, `needle-${name}`, `.${name}(${JSON.stringify(needle)}) with a needle of 2+ characters gives false positives on 2v29 when the haystack ends with a prefix of it (docs/espruino.md trap 1): search one character (an Array's ${name} is exact: then mark the line \`// bundle-check-ok: needle-${name}\`)`, trap);
       }
     },
   });
@@ -269,7 +269,7 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
   function extendsError(node: AnyNode, ancestors: Node[]) {
     const sup = node.superClass as AnyNode | null;
     if (sup?.type === "Identifier" && /Error$/.test(sup.name) && isGlobal(sup.name, ancestors)) {
-      at(sup, "extends-Error", `\`class … extends ${sup.name}\` fails on the board ("Calling 'super' outside of class"): make an Error and set fields on it (shared/espruino.md trap 6)`, "rows 017-019, 433, 434");
+      at(sup, "extends-Error", `\`class … extends ${sup.name}\` fails on the board ("Calling 'super' outside of class"): make an Error and set fields on it (docs/espruino.md trap 6)`, "probes 017-019, 433, 434");
     }
   }
 
@@ -288,10 +288,10 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
   return hits.filter((h) => !allowed.has(h));
 }
 
-/** One line per hit: `bundle:line:col (src/x.ts:line:col): message [espruino-features.txt row N]`. */
+/** One line per hit: `bundle:line:col (src/x.ts:line:col): message [docs/espruino.md probe N]`. */
 export function formatHit(h: BundleHit, bundleName = "firmware/app.js"): string {
   const src = h.source ? ` (${h.source.file}:${h.source.line}:${h.source.column})` : "";
-  const rows = h.rows.startsWith("no probe row") ? h.rows : `shared/espruino-features.txt ${h.rows}`;
+  const rows = h.rows.startsWith("no probe") ? h.rows : `docs/espruino.md ${h.rows}`;
   return `${bundleName}:${h.line}:${h.column}${src}: ${h.message} [${rows}]`;
 }
 

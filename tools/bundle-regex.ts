@@ -1,4 +1,4 @@
-// Finds the regular-expression syntax Espruino 2v29 silently never matches (shared/espruino.md trap 2).
+// Finds the regular-expression syntax Espruino 2v29 silently never matches (docs/espruino.md trap 2).
 // Reads the pattern text itself: escapes and character classes are honoured, so `[?]` and `\?` are fine.
 
 export interface RegexProblem {
@@ -6,7 +6,7 @@ export interface RegexProblem {
   rule: string;
   /** What was found, for the message. */
   what: string;
-  /** Row(s) of shared/espruino-features.txt, or "no probe row". */
+  /** Row(s) of docs/espruino.md §7, or "no probe". */
   rows: string;
   /** What the board does with it. */
   effect: string;
@@ -15,19 +15,19 @@ export interface RegexProblem {
 const NEVER = "the board silently never matches it";
 
 const PROBLEMS = {
-  optional: { rule: "regex-optional", what: "`?` quantifier", rows: "rows 317, 275 (/\\r?\\n/)", effect: NEVER },
-  lazy: { rule: "regex-lazy", what: "lazy quantifier (`*?`, `+?`, `??`, `}?`)", rows: "row 329", effect: NEVER },
-  count: { rule: "regex-count", what: "counted quantifier `{n}` / `{n,}` / `{n,m}`", rows: "rows 313, 314, 315, 316", effect: NEVER },
-  nonCapturing: { rule: "regex-non-capturing", what: "non-capturing group `(?:`", rows: "row 321", effect: NEVER },
-  lookahead: { rule: "regex-lookahead", what: "lookahead `(?=` / `(?!`", rows: "rows 306, 307", effect: NEVER },
-  lookbehind: { rule: "regex-lookbehind", what: "lookbehind `(?<=` / `(?<!`", rows: "row 308", effect: NEVER },
-  named: { rule: "regex-named-group", what: "named group `(?<name>` / `\\k<name>`", rows: "row 309", effect: NEVER },
-  wordBoundary: { rule: "regex-word-boundary", what: "word boundary `\\b` / `\\B`", rows: "row 330 (\\b; \\B not probed)", effect: NEVER },
-  backreference: { rule: "regex-backreference", what: "backreference `\\1`..`\\9`", rows: "row 322", effect: "the board throws \"Backreferences not supported\"" },
-  unicodeEscape: { rule: "regex-unicode-escape", what: "`\\u` escape", rows: "row 336", effect: NEVER },
-  quantifiedGroup: { rule: "regex-quantified-group", what: "quantified group such as `(ab)+`", rows: "no probe row (shared/espruino.md trap 2)", effect: NEVER },
-  flagM: { rule: "regex-flag-m", what: "flag `m`", rows: "rows 301, 302, 303, 332", effect: NEVER },
-  flagY: { rule: "regex-flag-y", what: "flag `y`", rows: "row 327", effect: "the board does not support it" },
+  optional: { rule: "regex-optional", what: "`?` quantifier", rows: "probes 317, 275 (/\\r?\\n/)", effect: NEVER },
+  lazy: { rule: "regex-lazy", what: "lazy quantifier (`*?`, `+?`, `??`, `}?`)", rows: "probe 329", effect: NEVER },
+  count: { rule: "regex-count", what: "counted quantifier `{n}` / `{n,}` / `{n,m}`", rows: "probes 313, 314, 315, 316", effect: NEVER },
+  nonCapturing: { rule: "regex-non-capturing", what: "non-capturing group `(?:`", rows: "probe 321", effect: NEVER },
+  lookahead: { rule: "regex-lookahead", what: "lookahead `(?=` / `(?!`", rows: "probes 306, 307", effect: NEVER },
+  lookbehind: { rule: "regex-lookbehind", what: "lookbehind `(?<=` / `(?<!`", rows: "probe 308", effect: NEVER },
+  named: { rule: "regex-named-group", what: "named group `(?<name>` / `\\k<name>`", rows: "probe 309", effect: NEVER },
+  wordBoundary: { rule: "regex-word-boundary", what: "word boundary `\\b` / `\\B`", rows: "probe 330 (\\b; \\B not probed)", effect: NEVER },
+  backreference: { rule: "regex-backreference", what: "backreference `\\1`..`\\9`", rows: "probe 322", effect: "the board throws \"Backreferences not supported\"" },
+  unicodeEscape: { rule: "regex-unicode-escape", what: "`\\u` escape", rows: "probe 336", effect: NEVER },
+  quantifiedGroup: { rule: "regex-quantified-group", what: "quantified group such as `(ab)+`", rows: "no probe (docs/espruino.md trap 2)", effect: NEVER },
+  flagM: { rule: "regex-flag-m", what: "flag `m`", rows: "probes 301, 302, 303, 332", effect: NEVER },
+  flagY: { rule: "regex-flag-y", what: "flag `y`", rows: "probe 327", effect: "the board does not support it" },
 } satisfies Record<string, RegexProblem>;
 
 /** The rule ids this file can report. */

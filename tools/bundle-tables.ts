@@ -1,71 +1,71 @@
-// The bundle check's tables: what Espruino 2v29 lacks, each with its probe row(s) in shared/espruino-features.txt.
+// The bundle check's tables: what Espruino 2v29 lacks, each with its probe row(s) in docs/espruino.md §7.
 
 /** Globals the board does not have: name -> probe rows. */
 export const MISSING_GLOBALS: Record<string, string> = {
-  Map: "rows 117-120",
-  Set: "row 121",
-  WeakMap: "row 122",
-  WeakSet: "row 123",
-  Symbol: "rows 125, 126",
-  Proxy: "row 127",
-  Reflect: "row 128",
-  Buffer: "no probe row (shared/espruino.md §5)",
-  TextEncoder: "row 408",
-  TextDecoder: "row 409",
-  queueMicrotask: "row 447",
-  setImmediate: "row 446",
-  WeakRef: "row 124",
-  BigInt: "row 372",
+  Map: "probes 117-120",
+  Set: "probe 121",
+  WeakMap: "probe 122",
+  WeakSet: "probe 123",
+  Symbol: "probes 125, 126",
+  Proxy: "probe 127",
+  Reflect: "probe 128",
+  Buffer: "no probe (docs/espruino.md §5)",
+  TextEncoder: "probe 408",
+  TextDecoder: "probe 409",
+  queueMicrotask: "probe 447",
+  setImmediate: "probe 446",
+  WeakRef: "probe 124",
+  BigInt: "probe 372",
 };
 
 /** Static members of globals the board lacks: "Global.member" -> probe rows. */
 export const MISSING_STATICS: Record<string, string> = {
-  "Promise.race": "row 137",
-  "Promise.allSettled": "row 138",
-  "Promise.any": "row 139",
-  "Array.from": "rows 221-223",
-  "Array.of": "row 224",
-  "Object.freeze": "row 194",
-  "Object.seal": "row 196",
-  "Object.is": "row 206",
-  "process.nextTick": "row 452",
-  "String.raw": "row 079",
-  "String.fromCodePoint": "row 283",
-  "Number.isInteger": "row 361",
-  "Number.isNaN": "row 362",
-  "Number.isFinite": "row 362",
-  "Number.MAX_SAFE_INTEGER": "row 364",
-  "Math.trunc": "row 368",
-  "Date.UTC": "row 385",
-  "Uint8Array.from": "row 406",
+  "Promise.race": "probe 137",
+  "Promise.allSettled": "probe 138",
+  "Promise.any": "probe 139",
+  "Array.from": "probes 221-223",
+  "Array.of": "probe 224",
+  "Object.freeze": "probe 194",
+  "Object.seal": "probe 196",
+  "Object.is": "probe 206",
+  "process.nextTick": "probe 452",
+  "String.raw": "probe 079",
+  "String.fromCodePoint": "probe 283",
+  "Number.isInteger": "probe 361",
+  "Number.isNaN": "probe 362",
+  "Number.isFinite": "probe 362",
+  "Number.MAX_SAFE_INTEGER": "probe 364",
+  "Math.trunc": "probe 368",
+  "Date.UTC": "probe 385",
+  "Uint8Array.from": "probe 406",
 };
 
 /** Methods the board lacks, whatever they are called on: name -> probe rows. */
 export const MISSING_METHODS: Record<string, string> = {
-  finally: "row 136 (Promise.prototype.finally)",
-  flat: "row 243",
-  flatMap: "row 244",
-  at: "row 245",
+  finally: "probe 136 (Promise.prototype.finally)",
+  flat: "probe 243",
+  flatMap: "probe 244",
+  at: "probe 245",
   // Only reported when the argument is not a string literal: `s.lastIndexOf("\n")` is taken to be
-  // String.prototype.lastIndexOf, which works (row 256); Array's is missing (row 239).
-  lastIndexOf: "row 239 (Array.prototype.lastIndexOf; String's works, row 256)",
-  trimStart: "row 260",
-  trimEnd: "row 260",
-  codePointAt: "row 282",
-  matchAll: "row 293",
-  localeCompare: "row 291",
-  findLast: "row 228",
-  findLastIndex: "row 228",
-  reduceRight: "row 234",
-  copyWithin: "row 250",
-  normalize: "row 292",
+  // String.prototype.lastIndexOf, which works (probe 256); Array's is missing (row 239).
+  lastIndexOf: "probe 239 (Array.prototype.lastIndexOf; String's works, probe 256)",
+  trimStart: "probe 260",
+  trimEnd: "probe 260",
+  codePointAt: "probe 282",
+  matchAll: "probe 293",
+  localeCompare: "probe 291",
+  findLast: "probe 228",
+  findLastIndex: "probe 228",
+  reduceRight: "probe 234",
+  copyWithin: "probe 250",
+  normalize: "probe 292",
 };
 
 /** Methods that give false positives with a needle of two or more characters (trap 1). */
 export const PREFIX_TRAP_METHODS: Record<string, string> = {
-  indexOf: "rows 253, 254",
-  includes: "row 253",
-  replace: "row 255",
+  indexOf: "probes 253, 254",
+  includes: "probe 253",
+  replace: "probe 255",
 };
 
 /** table[key] for own keys only (`toString` or `constructor` must not find Object.prototype's). */

@@ -1,5 +1,5 @@
 // Header fields from UTF-8 byte strings: control characters out, non-ASCII into RFC 2047 B words, mailboxes
-// validated, lines folded at 76. Regexes here keep to what Espruino's matcher gets right (shared/espruino.md
+// validated, lines folded at 76. Regexes here keep to what Espruino's matcher gets right (docs/espruino.md
 // trap 2; also: no "|" inside a group or a class, no "^" in an alternative, no range across \x7f/\x80 —
 // test/mime/espruino-regex.ts models it).
 import type { Mailbox } from "../config.ts";

@@ -1,7 +1,7 @@
 // The outbox in Storage: one small file per alert ("amq<seq>"), written before any attempt, erased only after a 250;
 // a notes file keeps what the next mail must report (alerts dropped when full, damaged records, permanent refusals).
 // A file is a JSON line (the subject in base64) then the raw body bytes: the board's JSON.stringify writes every
-// non-ASCII byte as \u00XX (6 bytes; espruino-features.txt row 342), so a JSON body in CJK would cost 6× in flash and RAM.
+// non-ASCII byte as \u00XX (6 bytes; docs/espruino.md probe 342), so a JSON body in CJK would cost 6× in flash and RAM.
 import type { Mailbox } from "../config.ts";
 import type { Store } from "../platform/storage.ts";
 

@@ -1,5 +1,5 @@
 // The real board for app/start.ts: Espruino's console, clock, memory, watchdog, Storage, WiFi, pins,
-// timers and sockets, with the facts about them (shared/espruino.md §3) in one place.
+// timers and sockets, with the facts about them (docs/espruino.md §3) in one place.
 import type { Board } from "../app/start.ts";
 import { createSmtpClient } from "../smtp/client.ts";
 import type { Pins } from "./pins.ts";
@@ -9,7 +9,7 @@ import { boardTimers } from "./timers.ts";
 /** Storage file whoever restarts the board on purpose may write the reason into (read once at the next boot). */
 export const RESTART_NOTE = "amreboot";
 
-/** Pins through setWatch/pinMode/digitalRead/analogRead (shared/espruino.md §3). */
+/** Pins through setWatch/pinMode/digitalRead/analogRead (docs/espruino.md §3). */
 export const boardPins: Pins = {
   watch: function (pin, pull, edge, debounceMs, fn) {
     pinMode(pin, pull == "up" ? "input_pullup" : pull == "down" ? "input_pulldown" : "input");

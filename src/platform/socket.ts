@@ -1,4 +1,4 @@
-// The board's sockets: require("tls"|"net").connect with Espruino's quirks folded into four events (shared/espruino.md §2).
+// The board's sockets: require("tls"|"net").connect with Espruino's quirks folded into four events (docs/espruino.md §2).
 
 /** What the session hears from a socket. */
 export interface SocketHandlers {

@@ -1,7 +1,7 @@
 // Keeps WiFi up forever (writing its state into `link`): connect, retry with backoff, reconnect after every "disconnected" (Espruino won't), then SNTP.
 import type { Timers } from "./timers.ts";
 
-/** The parts of require("Wifi") used here (shared/espruino.md §3). */
+/** The parts of require("Wifi") used here (docs/espruino.md §3). */
 export interface WifiModule {
   connect(ssid: string, opts: { password: string }, cb: (err: any) => void): void;
   on(ev: string, fn: (d: any) => void): void;

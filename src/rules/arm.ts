@@ -55,7 +55,7 @@ export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
     return ["", ""];
   }
 
-  // Declared before use: Espruino does not hoist functions (shared/espruino.md trap 3).
+  // Declared before use: Espruino does not hoist functions (docs/espruino.md trap 3).
   function arm(r: AlertRule) {
     if (r.kind == "digital") {
       env.pins.watch(r.pin, r.pull, r.edge, r.debounceMs, function (level) {

@@ -9,7 +9,7 @@ import { createDataStuffer } from "./data-stuffer.ts";
 import { createReplyParser } from "./reply-parser.ts";
 import { smtpError } from "./smtp-error.ts";
 
-/** Largest single write: the board copies each write and sends it in 536-byte pieces (shared/espruino.md §2). */
+/** Largest single write: the board copies each write and sends it in 536-byte pieces (docs/espruino.md §2). */
 export const MAX_WRITE = 2048;
 
 /**
@@ -176,7 +176,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   }
   /**
    * Connects once the socket we ended last has closed: the board holds one TLS session at a time
-   * (~39 KB, shared/espruino.md §2). Waits at most 2 s for that close.
+   * (~39 KB, docs/espruino.md §2). Waits at most 2 s for that close.
    */
   function open() {
     if (!closing) return connect();
@@ -268,7 +268,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           }
           if (id !== conn) return;
           sock = null;
-          // A failed TLS handshake on the board is end + close(false), no error event (shared/espruino.md §2).
+          // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
           fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
         },
       });

@@ -1,11 +1,11 @@
 // SMTP reply parser (RFC 5321 §4.2): fed byte strings of any size, calls back once per complete reply.
-// Splits on "\n" only and strips "\r" (shared/espruino.md trap 1: search single characters).
+// Splits on "\n" only and strips "\r" (docs/espruino.md trap 1: search single characters).
 
 /** RFC 5321 §4.5.3.1.5 allows 512 bytes per reply line; we tolerate 1 KB before calling it an attack. */
 export const MAX_LINE = 1024;
 /**
  * A multi-line reply larger than this is a protocol error, not an unbounded buffer: EHLO lists are
- * under 1 KB, and the board has ~48 KB of variables in all (shared/espruino.md §4).
+ * under 1 KB, and the board has ~48 KB of variables in all (docs/espruino.md §4).
  */
 export const MAX_REPLY = 4096;
 

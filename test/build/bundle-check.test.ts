@@ -40,7 +40,7 @@ describe("hits name the source", () => {
     expect(code.split("\n")[h.line - 1].slice(h.column - 1, h.column - 1 + 3)).toBe("Set");
     expect(h.source).toMatchObject({ file: "test/fixtures/bundle/source-line/lib/recipients.ts", line: 7 });
     expect(formatHit(h, "app.js")).toMatch(
-      /^app\.js:\d+:\d+ \(test\/fixtures\/bundle\/source-line\/lib\/recipients\.ts:7:\d+\): global `Set` does not exist on the board \[shared\/espruino-features\.txt row 121\]$/,
+      /^app\.js:\d+:\d+ \(test\/fixtures\/bundle\/source-line\/lib\/recipients\.ts:7:\d+\): global `Set` does not exist on the board \[docs\/espruino\.md probe 121\]$/,
     );
   });
 

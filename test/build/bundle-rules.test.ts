@@ -22,6 +22,6 @@ describe("every rule has a failing fixture", () => {
     const hits = checkBundle(code);
     expect(hits.length).toBeGreaterThan(0);
     expect([...new Set(hits.map((h) => h.rule))]).toEqual([ruleOf(file)]);
-    for (const h of hits) expect(h.rows).toMatch(/^rows? \d{3}|^no probe row/);
+    for (const h of hits) expect(h.rows).toMatch(/^probes? \d{3}|^no probe/);
   });
 });

@@ -22,10 +22,10 @@ const EXPECTED: Record<string, string[]> = {
   "invalid-port-0": ["smtp.port: found 0 (number); expected an integer from 1 to 65535"],
   "invalid-port-70000": ["smtp.port: found 70000 (number); expected an integer from 1 to 65535"],
   "invalid-starttls": [
-    `smtp.security: found "starttls" (text); expected "tls" or "plain" (${STARTTLS}, so STARTTLS is impossible (shared/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain")`,
+    `smtp.security: found "starttls" (text); expected "tls" or "plain" (${STARTTLS}, so STARTTLS is impossible (docs/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain")`,
   ],
   "invalid-port-587": [
-    `smtp.port: found 587 (the STARTTLS submission port); ${STARTTLS}, so STARTTLS is impossible (shared/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain"`,
+    `smtp.port: found 587 (the STARTTLS submission port); ${STARTTLS}, so STARTTLS is impossible (docs/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain"`,
   ],
   "invalid-crlf-subject": [
     'alerts[0].subject: found "Door open\\r\\nBcc: victim@example.net" (text) with a line break (CR or LF); expected one line: a line break here could forge mail headers or SMTP commands',
@@ -64,7 +64,7 @@ const EXPECTED: Record<string, string[]> = {
     'device.timezone: found "Europe/Pariss" (text); expected an IANA time zone like "Europe/Paris" or a POSIX TZ like "CET-1CEST,M3.5.0,M10.5.0/3" (did you mean "Europe/Paris"?)',
     "wifi.ssid: missing; expected one line of text of 1 to 32 bytes: WiFi network name.",
     "smtp.port: found 0 (number); expected an integer from 1 to 65535",
-    `smtp.security: found "starttls" (text); expected "tls" or "plain" (${STARTTLS}, so STARTTLS is impossible (shared/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain")`,
+    `smtp.security: found "starttls" (text); expected "tls" or "plain" (${STARTTLS}, so STARTTLS is impossible (docs/espruino.md §2): use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain")`,
     'smtp.from: found "not-an-address" (text); expected an email address like "alarm@example.com" or "Garage <alarm@example.com>" (it has no "@")',
     'smtp.cc: found "cc@example.com" (text); expected a list of email addresses like ["Me <me@example.com>"] (write ["cc@example.com"])',
     'outbox.retry: unknown key; did you mean "retrySeconds"? (expected one of: max, retrySeconds, maxRetrySeconds, coalesceSeconds)',

@@ -82,7 +82,7 @@ test("when full it never drops a file of the batch being sent: the oldest other 
 
 afterEach(() => vi.restoreAllMocks());
 
-/** JSON.stringify as the board runs it: every byte ≥ 0x80 written as \u00XX (espruino-features.txt row 342). */
+/** JSON.stringify as the board runs it: every byte ≥ 0x80 written as \u00XX (docs/espruino.md probe 342). */
 function boardStringify() {
   const node = JSON.stringify;
   vi.spyOn(JSON, "stringify").mockImplementation(((v: unknown) =>

@@ -37,7 +37,7 @@ interface Rig {
 
 /**
  * The bundle with every function declaration turned into `let f = function f(){…};`: calling one before
- * its line has run throws, as on Espruino (shared/espruino.md trap 3), where V8 would hoist it.
+ * its line has run throws, as on Espruino (docs/espruino.md trap 3), where V8 would hoist it.
  */
 function withoutHoisting(js: Buffer): Buffer {
   const src = js.toString("latin1");

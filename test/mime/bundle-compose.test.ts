@@ -152,7 +152,7 @@ for (const signedChars of [true, false]) {
       expect(got, name).toBe(want);
     }
     // The C matcher recurses once per pattern element (~100-200 bytes of the ESP32's stack each): keep it
-    // shallow, as a "Too much recursion" stops the whole program (shared/espruino.md trap 11).
+    // shallow, as a "Too much recursion" stops the whole program (docs/espruino.md trap 11).
     console.log(`deepest Espruino regex recursion: ${regexStack.max} frames`);
     expect(regexStack.max).toBeLessThanOrEqual(25);
     for (const address of ["a b@c.d", "<a@b.c>", "a@b.c, d@e.f", "é@x.y", "a@b\r\nBcc: c@d", "a.b@c"]) {

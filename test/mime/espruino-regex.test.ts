@@ -1,4 +1,4 @@
-// The regex model reproduces what the probes measured on the real interpreter (espruino-features.txt), and
+// The regex model reproduces what the probes measured on the real interpreter (docs/espruino.md §7), and
 // the traps the composer's regexes were written around.
 import { describe, expect, test } from "vitest";
 import { espruinoExec, espruinoReplace } from "./espruino-regex.ts";

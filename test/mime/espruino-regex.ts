@@ -1,5 +1,5 @@
 // A model of Espruino 2v29's regular-expression matcher, written from its documented and probed behaviour
-// (shared/espruino.md trap 2, espruino-features.txt rows 299–338) and from reading src/jswrap_regexp.c and
+// (docs/espruino.md trap 2, docs/espruino.md probes 299–338) and from reading src/jswrap_regexp.c and
 // jswrap_string.c, so tests can run the composer's regexes the way the board does. What it reproduces:
 // - a backtracking matcher over single elements: literal, ".", "[...]", "\d \D \s \S \w \W \n \r \t \f \v
 //   \b(backspace) \0 \xHH", each optionally followed by "*" or "+" (greedy: the longest successful rest

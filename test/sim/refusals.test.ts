@@ -1,4 +1,4 @@
-// The simulator refuses what Espruino 2v29 refuses (shared/espruino.md §5), so code that only works on Node fails here.
+// The simulator refuses what Espruino 2v29 refuses (docs/espruino.md §5), so code that only works on Node fails here.
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SimBoard } from "../../host-sim/board.ts";

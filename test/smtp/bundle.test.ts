@@ -1,5 +1,5 @@
 // The SMTP client as the board gets it: bundled with the firmware's esbuild settings, it passes the
-// bundle check (shared/espruino.md) and stays small; the size is printed for the report.
+// bundle check (docs/espruino.md) and stays small; the size is printed for the report.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -20,7 +20,7 @@ export interface ValidateOptions {
 }
 
 export const STARTTLS_HELP =
-  "the Espruino network stack cannot upgrade an open socket to TLS, so STARTTLS is impossible (shared/espruino.md §2): " +
+  "the Espruino network stack cannot upgrade an open socket to TLS, so STARTTLS is impossible (docs/espruino.md §2): " +
   'use port 465 with security "tls" (implicit TLS, RFC 8314), or a relay on your LAN with security "plain"';
 
 /** Largest alertmail.json the firmware should have to parse (it is read into RAM at boot). */

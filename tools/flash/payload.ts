@@ -4,7 +4,7 @@ import { CONFIG_FILE } from "../../src/config.ts";
 import { configToStorageString } from "../config/storage-string.ts";
 import { apiModuleFiles } from "../api-module.ts";
 
-/** Storage file the firmware runs from at boot; function bodies stay in flash (shared/espruino.md §3, §4). */
+/** Storage file the firmware runs from at boot; function bodies stay in flash (docs/espruino.md §3, §4). */
 export const BOOT_FILE = ".bootcde";
 
 export interface StorageFile {
