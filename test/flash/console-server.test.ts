@@ -56,17 +56,24 @@ describe("simulator console", () => {
     expect(await c.take(">")).toBe("2*3\r\n=6\r\n>");
   });
 
-  it("Ctrl-C drops a half-typed line", async () => {
+  it("Ctrl-C drops a half-typed line and erases it from the terminal", async () => {
     const c = await open();
-    c.send("garbage(((\x03\x10console.log(7)\n");
-    await c.take("7\r\n");
-    expect(c.received()).toBe("");
+    c.send("garbage(((");
+    expect(await c.take("garbage(((")).toBe("garbage(((");
+    // The board (probed over the real interpreter's telnet console): cursor back over the 10 characters,
+    // "\r", ESC[J (erase to the end), a fresh prompt.
+    c.send("\x03");
+    expect(await c.take(">")).toBe("\x1b[D".repeat(10) + "\r\x1b[J>");
+    // Had the line been kept, this would be garbage(((console.log(7) and wait for more input.
+    c.send("\x10console.log(7)\n");
+    expect(await c.take("7\r\n")).toBe("7\r\n");
   });
 
   it("continues a line until its brackets balance", async () => {
     const c = await open();
     c.send("(function(){\nreturn 5})()\n");
-    expect(await c.take(">")).toContain("=5\r\n>");
+    // Board: the continued line is prompted with ":".
+    expect(await c.take(">")).toBe("(function(){\r\n:return 5})()\r\n=5\r\n>");
     expect(isCompleteInput('f("(", 1)')).toBe(true);
     expect(isCompleteInput("if (a) {")).toBe(false);
   });
@@ -74,7 +81,7 @@ describe("simulator console", () => {
   it("prints uncaught errors", async () => {
     const c = await open();
     c.send("nosuchthing\n");
-    expect(await c.take(">")).toMatch(/Uncaught ReferenceError: nosuchthing is not defined\r\n>$/);
+    expect(await c.take(">")).toMatch(/Uncaught ReferenceError: "nosuchthing" is not defined\r\n>$/);
   });
 
   it("load() restarts from Storage and keeps the connection; E.reboot() drops it", async () => {
