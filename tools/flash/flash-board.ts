@@ -7,6 +7,7 @@ import { loadBoardConfig } from "../config/load.ts";
 import { FlashError } from "./errors.ts";
 import { openLink, type Link } from "./link.ts";
 import { BOOT_FILE, configBytes, storageFiles, type StorageFile } from "./payload.ts";
+import { apiModuleFiles } from "../api-module.ts";
 import {
   bytesNeeded,
   CLEAR_LINE,
@@ -103,7 +104,7 @@ async function loadApp(opts: FlashOptions): Promise<Buffer> {
 export async function planFlash(opts: FlashOptions): Promise<{ files: StorageFile[]; steps: Step[] }> {
   const config = loadConfig(opts);
   const files = opts.configOnly
-    ? [{ name: CONFIG_FILE, data: configBytes(config) }]
+    ? [...apiModuleFiles(config), { name: CONFIG_FILE, data: configBytes(config) }]
     : storageFiles(await loadApp(opts), config);
   return { files, steps: flashSteps(files, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) };
 }
