@@ -6,7 +6,9 @@
 // when everything written was sent (never after end()); the callback gets the response once its headers are
 // in, with statusCode as a STRING; a close before any header is an `error` {code: -15, "no response"}; a
 // close with content still due is an error too; after a whole response over TLS the server's clean close
-// arrives as error -30848 on the request, then `close(true)` on the response.
+// arrives as error -30848 on the request, then `close(true)` on the response. Not emulated: request bodies
+// framed by a "Transfer-Encoding: chunked" header (the firmware sends Content-Length), read()/pipe(), and the
+// board's header parser reading body lines that hold a ":" as headers (it scans the whole first packet).
 import { boardError } from "../board-error.ts";
 import type { BoardSocket } from "../net.ts";
 

@@ -184,7 +184,8 @@ function preset(p: Exclude<Provider, "generic">, a: BoardApi): Compiled {
     case "mailgun": {
       // Mailgun Messages API: multipart/form-data fields from, to, cc, bcc ("Name <addr>", comma-separated),
       // subject, text or html, h:<Header> for MIME headers; HTTP Basic user "api". The fields go as raw
-      // UTF-8 bytes: no escaping at all. The boundary is random per configuration.
+      // UTF-8 bytes: no escaping at all (form-urlencoded would need encodeURIComponent, which garbles every
+      // byte >= 0x80 on the board: measured on 2v29). The boundary is random per configuration.
       const b = `alertmail-${randomBytes(9).toString("hex")}`;
       const field = (name: string) => `--${b}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`;
       return {
