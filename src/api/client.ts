@@ -18,6 +18,8 @@ export interface ApiClient {
    * mail that got an answer; the batch stops at the first transient failure.
    */
   send(mails: { content?: ApiMail }[], done: (err: SmtpError | null, results: MailResult[]) => void): void;
+  /** Joins a mail to the batch being sent (its request follows the others); false when none runs. */
+  add(mail: { content?: ApiMail }): boolean;
   close(): void;
 }
 
@@ -35,6 +37,8 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
   /** Bumped by close() and by each request: events of an older request are ignored. */
   let gen = 0;
   let timer: any;
+  /** The batch being sent (null when none runs). */
+  let batch: { content?: ApiMail }[] | null = null;
   function disarm() {
     if (timer !== undefined) timers.clear(timer);
     timer = undefined;
@@ -44,7 +48,9 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
       const results: MailResult[] = [];
       const my = ++gen;
       let n = 0;
+      batch = mails;
       const finish = function (err: SmtpError | null) {
+        batch = null;
         disarm();
         timers.set(function () {
           done(err, results);
@@ -128,8 +134,14 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
       };
       next();
     },
+    add: function (m) {
+      if (!batch) return false;
+      batch.push(m);
+      return true;
+    },
     close: function () {
       gen++;
+      batch = null;
       disarm();
     },
   };

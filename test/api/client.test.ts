@@ -137,6 +137,21 @@ describe("the API client", () => {
     expect(out).toHaveLength(1);
   });
 
+  it("a mail added while the batch runs is sent after the others, with its result in place; none is taken after the end", () => {
+    const timers = manualTimers();
+    const { door, reqs } = fakeDoor();
+    const client = createApiClient(api, door, timers);
+    const out: MailResult[][] = [];
+    client.send([{ content: mail("1") }], (_e, r) => out.push(r));
+    expect(client.add({ content: mail("2", { subject: "joined" }) })).toBe(true);
+    answer(reqs[0], 200, "{}");
+    answer(reqs[1], 200, "{}");
+    timers.fire();
+    expect(out[0].map((r) => r.error)).toEqual([null, null]);
+    expect(JSON.parse(reqs[1].writes.join("")).Subject).toBe("joined");
+    expect(client.add({ content: mail("3") })).toBe(false);
+  });
+
   it("a status that arrived before the connection broke still decides (the provider answered)", () => {
     const timers = manualTimers();
     const { door, reqs } = fakeDoor();
