@@ -23,6 +23,7 @@ export interface WebRun {
 }
 
 export function prepareWeb(opts: CliOptions): WebRun {
+  if (opts.scenario || opts.interactive) throw new Error("--web keeps the board running for the page until Ctrl-C; it does not also play --scenario or --interactive");
   const port = opts.web ?? 0;
   let controls: Controls | null = null;
   const secrets: string[] = [];

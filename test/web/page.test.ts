@@ -318,6 +318,7 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
 
   test("the README's screenshot, taken from this run", async () => {
     await page.locator("#message").evaluate((m) => (m.hidden = true));
+    await page.fill("[data-rule=freezer] input[type=number]", "");
     await inboxRow("Bench: door low").first().click();
     await page.click(".tabs button[data-tab=html]");
     await expect.poll(() => page.frameLocator("#mail-html").locator("b").textContent()).toBe("door");
