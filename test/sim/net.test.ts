@@ -133,7 +133,7 @@ describe("net in the simulator", () => {
     expect([sock.destroy, sock.setTimeout, sock.once, sock.off]).toEqual([undefined, undefined, undefined, undefined]);
     const { closed } = record(sock as never);
     await closed;
-    expect(() => (sock.write as (s: string) => void)("x")).toThrow();
+    expect(() => (sock.write as (s: string) => void)("x")).toThrow(expect.objectContaining({ type: "Error", message: "This socket is closed" }));
   });
 });
 

@@ -165,7 +165,7 @@ describe("Storage", () => {
     board = await bootFixture("wifi-up");
     expect(() => board!.eval('require("Storage").write("' + "n".repeat(29) + '", "x")')).toThrow(expect.objectContaining({ message: expect.stringContaining("over 28") }));
     expect(board.eval('require("Storage").write("' + "n".repeat(28) + '", "x")')).toBe(true);
-    expect(() => board!.eval('require("Storage").write("empty", "")')).toThrow();
+    expect(() => board!.eval('require("Storage").write("empty", "")')).toThrow(expect.objectContaining({ type: "Error", message: "Can't create a zero-length file" }));
     expect(board.eval('require("Storage").read("missing")')).toBeUndefined();
   });
 });
