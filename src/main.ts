@@ -1,2 +1,2 @@
-// Firmware entry point: the board's wiring and boot sequence live in app/ (wire.ts → start.ts).
-import "./app/wire.ts";
+// Firmware entry point: the real board's facilities booted (app/on-board.ts → app/start.ts).
+import "./app/on-board.ts";
