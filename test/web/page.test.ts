@@ -183,7 +183,7 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
     expect(transcript).toMatch(/S: 250 2\.0\.0 Ok/);
     expect(transcript).not.toContain("s3cret-smtp-pass");
     expect(transcript).not.toContain(Buffer.from("\0bench@example.com\0s3cret-smtp-pass").toString("base64"));
-  });
+  }, 90000);
 
   test("pull WiFi, raise an alert: it waits in Storage; restore WiFi: it is delivered", async () => {
     await page.click("#wifi");
@@ -301,7 +301,7 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
     await page.click("#console-form button");
     await expect.poll(() => page.textContent("#console-out")).toMatch(/"wifi": "up /);
     expect(await page.textContent("#console-out")).toMatch(/"outbox"/);
-  });
+  }, 60000);
 
   test("the server answers only for 127.0.0.1 / localhost by name", async () => {
     const port = new URL(url).port;
@@ -317,7 +317,7 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
   });
 
   test("the README's screenshot, taken from this run", async () => {
-    await page.locator("#message").evaluate((m) => (m.hidden = true));
+    await page.locator("#message").evaluate((m) => m.setAttribute("hidden", ""));
     await page.fill("[data-rule=freezer] input[type=number]", "");
     await inboxRow("Bench: door low").first().click();
     await page.click(".tabs button[data-tab=html]");
@@ -328,5 +328,5 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
     // CSP blocked and the 400 answers to bad input.
     const expected = /status of 400|^Blocked script execution in '[^']*\/api\/mails\/\d+\/html'|^Loading the image '[^']*\/remote\.png' violates/;
     expect(pageErrors.filter((e) => !expected.test(e))).toEqual([]);
-  });
+  }, 60000);
 });
