@@ -17,6 +17,10 @@ const anyText = (maxLength: number) =>
 const body = fc
   .tuple(fc.array(fc.oneof(anyText(120), anyText(1500)), { maxLength: 12 }), fc.constantFrom("\n", "\r\n"))
   .map(([lines, nl]) => lines.join(nl));
+/** HTML with no markup at all (no < > &): its text alternative is the same text, whitespace runs made one space. */
+const markupFree = body.map((b) => b.replace(/[<>&]/g, ""));
+/** What a markup-free HTML body reads as in text: runs of space, tab, CR and LF are one space, none at either end. */
+const collapsed = (h: string) => h.replace(/[ \t\r\n]+/g, " ").replace(/^ +| +$/g, "");
 const address = fc.constantFrom("a@example.com", "first.last+tag@sub.example.org", "x_y-z@localhost", "o'neil@b.co");
 const mailbox = fc.record({ name: anyText(60), address });
 
@@ -28,8 +32,8 @@ test("random subjects, names and bodies read back as given, lines within RFC 532
         from: mailbox,
         to: fc.array(mailbox, { minLength: 1, maxLength: 4 }),
         cc: fc.array(mailbox, { maxLength: 3 }),
-        text: fc.option(body, { nil: undefined }),
-        html: fc.option(body, { nil: undefined }),
+        text: fc.option(fc.oneof(body, fc.constant("")), { nil: undefined }),
+        html: fc.option(fc.oneof(body, markupFree), { nil: undefined }),
       }),
       async (m) => {
         const { raw } = compose(m);
@@ -41,7 +45,11 @@ test("random subjects, names and bodies read back as given, lines within RFC 532
         expect(names(mailboxes(p.cc))).toEqual(names(m.cc));
         if (m.html !== undefined) {
           expect(p.html || "").toBe(expectedText(m.html, false));
+          // The text alternative is always there: the given text, or (none or "" given) one made from the HTML.
+          expect(raw).toContain("Content-Type: text/plain; charset=utf-8");
           if (m.text) expect(p.text ?? "").toBe(expectedText(m.text, false));
+          // (mailparser reads an empty part of a multipart as one line break.)
+          else if (!/[<>&]/.test(m.html)) expect((p.text ?? "").replace(/^\n$/, "")).toBe(expectedText(collapsed(m.html), false));
         } else expect(p.text ?? "").toBe(expectedText(m.text ?? "", true));
         for (const line of raw.split("\r\n")) expect(line.length).toBeLessThanOrEqual(998);
         // RFC 2047 §2: lines holding encoded words ≤ 76 (we fold every header there; RFC 5322 asks ≤ 78).
