@@ -59,6 +59,7 @@ export interface OutboxEntry {
 const QUEUE_FILE = /^amq\d+$/;
 const MAX_LINES = 5000;
 const MAX_SESSIONS = 200;
+const MAX_PATHS = 1000;
 
 /** Reads one outbox record: a JSON line (subject base64) then the body. */
 export function readOutboxEntry(board: SimBoard, file: string): OutboxEntry {
@@ -129,6 +130,7 @@ export function createJournal(opts: { secrets: string[] }): Journal & { attach(b
       const l: LogLine = { id: ++lineId, t, text: redact(text) };
       j.lines.push(l);
       if (j.lines.length > MAX_LINES) j.lines.splice(0, j.lines.length - MAX_LINES);
+      if (j.paths.length > MAX_PATHS) j.paths.splice(0, j.paths.length - MAX_PATHS);
       emit("line", l);
       if (follow(l)) emit("state");
     },

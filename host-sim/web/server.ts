@@ -70,7 +70,9 @@ export function snapshot(ctx: WebContext) {
   } catch {
     notes = "(unreadable)";
   }
-  const mails = (sink?.messages ?? []).map((m, i) => mailSummary(m, i + 1)).reverse();
+  const all = sink?.messages ?? [];
+  // Newest first; the newest 300 travel with every update (the rest stay reachable by number).
+  const mails = all.slice(-300).map((m, i) => mailSummary(m, Math.max(0, all.length - 300) + i + 1)).reverse();
   const sessions = [...journal.sessions.values()]
     .slice(-50)
     .reverse()
@@ -93,6 +95,7 @@ export function snapshot(ctx: WebContext) {
     paths: journal.paths.slice(-100).reverse(),
     sessions,
     mails,
+    mailCount: all.length,
   };
 }
 

@@ -235,7 +235,7 @@
   function drawInbox() {
     const tb = $("#inbox tbody");
     tb.textContent = "";
-    $("#inbox-count").textContent = `(${state.mails.length})`;
+    $("#inbox-count").textContent = state.mailCount > state.mails.length ? `(${state.mailCount}, newest ${state.mails.length} shown)` : `(${state.mailCount})`;
     const none = board.smtp ? "no mail delivered yet" : "--real: the board sends through board.json's server, so mails arrive in your real mailbox, not here";
     if (!state.mails.length) tb.append(el("tr", {}, el("td", { colSpan: 5, class: "note", text: none })));
     for (const m of state.mails) {
