@@ -1,8 +1,7 @@
 // Builds firmware/app.js once before the tests (bundle check and budget included), so every test runs
-// the bytes the board would run. It never aborts the run: a board.json problem is reported and the
-// firmware is built without it (the bundle never contains the configuration), and a firmware build
-// failure is printed loudly while test/build/real-bundle.test.ts fails on its own build. Aborting here
-// would hide every other result behind one error.
+// the bytes the board would run. A board.json problem is reported and the firmware is built without it
+// (the bundle never contains the configuration). A failed firmware build fails the whole run: the tests
+// that load firmware/app.js would otherwise run against whatever stale bundle is on disk.
 import { buildFirmware, formatSize } from "../tools/build.ts";
 
 export default async function setup() {
@@ -12,8 +11,7 @@ export default async function setup() {
     r = await buildFirmware({ board: false });
   }
   if (!r.ok) {
-    console.error(`\nglobal setup: FIRMWARE BUILD FAILED, firmware/app.js was not written:\n  ${r.errors.join("\n  ")}\n`);
-    return;
+    throw new Error(`global setup: FIRMWARE BUILD FAILED (${r.stage}); no test runs against a stale firmware/app.js:\n  ${r.errors.join("\n  ")}`);
   }
   console.log(formatSize(r.size!).join("\n"));
 }
