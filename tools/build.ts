@@ -145,7 +145,9 @@ export async function buildFirmware(opts: BuildOptionsIn = {}): Promise<BuildRes
   if (opts.board !== false) {
     const board = resolve(opts.board ?? join(ROOT, "board.json"));
     const loaded = loadBoardConfig({ file: board, env: opts.env ?? process.env });
-    if (!loaded.ok) return fail("board", loaded.errors.map((e) => `${relative(process.cwd(), board) || board}: ${e}`));
+    // Each error names its file: board.json's key paths get its name, errors of board.local.json already say theirs.
+    const named = (e: string) => (/^[^"\s]*\.json(:\d+:\d+)?: /.test(e) ? e : `${relative(process.cwd(), board) || board}: ${e}`);
+    if (!loaded.ok) return fail("board", loaded.errors.map(named));
     secrets = [
       ["wifi.password", loaded.config.wifi.password],
       ["smtp.password", loaded.config.smtp.password],

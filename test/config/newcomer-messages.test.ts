@@ -108,3 +108,23 @@ describe("an oversized configuration", () => {
     expect(errors[0]).not.toMatch(/\(top level\)/);
   });
 });
+
+describe("the build names the file of each board error", () => {
+  test("board.local.json's errors are not reported as board.json's", async () => {
+    const { buildFirmware } = await import("../../tools/build.ts");
+    const file = writeBoard(minimal({ smtp: { helo: "[999.1]" } }), { smtp: { port: 587 } });
+    const r = await buildFirmware({ board: file });
+    expect(r.ok).toBe(false);
+    expect(r.errors.find((e) => e.includes("smtp.port"))).toMatch(/^board\.local\.json: smtp\.port: found 587/);
+    expect(r.errors.find((e) => e.includes("smtp.helo"))).toMatch(/board\.json: smtp\.helo: found "\[999\.1\]"/);
+  });
+
+  test("a board.local.json that is not JSON is named once, by its own path", async () => {
+    const { buildFirmware } = await import("../../tools/build.ts");
+    const file = writeBoard(minimal(), {});
+    writeFileSync(join(file, "..", "board.local.json"), '{ "smtp": { "port": , } }');
+    const r = await buildFirmware({ board: file });
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/^\/.*board\.local\.json(:\d+:\d+)?: not valid JSON/);
+  });
+});
