@@ -86,6 +86,19 @@ test("the event stream says hello with the state, then each board line as it is 
   const html = await fetch(new URL(`/api/mails/${mail.n}/html`, base));
   expect(html.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox");
   expect(await html.text()).toContain("Door <b>low</b>");
+  // Its path: raised and stored in an outbox file, then sent with the server's 250, in a session whose
+  // transcript (the server's own log) hides the login.
+  const path = state.paths.find((p: { subject: string }) => p.subject === "Shed: door low");
+  expect(path).toMatchObject({ rule: "door", state: "sent", mail: mail.n, failures: [] });
+  expect(path.file).toMatch(/^amq\d+$/);
+  expect(path.reply).toMatch(/^250 2\.0\.0 Ok: queued as /);
+  const session = await (await fetch(new URL(`/api/sessions/${path.session}`, base))).json();
+  const lines: string[] = session.lines.map((l: { text: string }) => l.text);
+  expect(lines).toContain("C: AUTH PLAIN /* secured */");
+  expect(lines).toContain(`S: ${path.reply}`);
+  expect(lines.join("\n")).not.toContain("smtp-password");
+  expect(lines.join("\n")).not.toContain(Buffer.from("\0shed@example.com\0smtp-password").toString("base64"));
+
   const eml = await fetch(new URL(`/api/mails/${mail.n}/eml`, base));
   expect(eml.headers.get("content-disposition")).toMatch(/^attachment; filename="alertmail-\d{3}\.eml"$/);
   expect(await eml.text()).toMatch(/^Subject: Shed: door low\r$/m);
