@@ -19,7 +19,7 @@ export function checkBoardFile(file: string, env: NodeJS.ProcessEnv = process.en
   const bytes = Buffer.byteLength(configToStorageString(r.config), "utf8");
   return {
     ok: true,
-    lines: [`${file}: OK (${r.config.alerts.length} alert rules, timezone ${r.config.device.timezone}, ${bytes} bytes on the board)`],
+    lines: [`${file}${existsSync(localFileFor(file)) ? ` + ${basename(localFileFor(file))}` : ""}: OK (${r.config.alerts.length} alert rules, timezone ${r.config.device.timezone}, ${bytes} bytes on the board)`],
   };
 }
 
