@@ -7,7 +7,7 @@ if command -v postfix >/dev/null 2>&1 && command -v saslpasswd2 >/dev/null 2>&1 
 fi
 SUDO=""
 if [ "$(id -u)" != "0" ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else echo "postfix: not root and no sudo; skipping install" >&2; exit 1; fi
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else echo "postfix: not root and no sudo: cannot install" >&2; exit 1; fi
 fi
 export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true

@@ -2,7 +2,8 @@
 // directories, the system's untouched) for interop tests: implicit TLS (wrapper mode, RSA cert) and a
 // plain port, SASL AUTH PLAIN/LOGIN through Cyrus sasldb, every recipient into one Maildir, nothing
 // relayed. See shared/postfix-notes.md for why each setting is here. Returns null (reason printed)
-// when Postfix is not installed (tools/postfix/install.sh) or we are not root.
+// when Postfix is not installed (tools/postfix/install.sh) or we are not root; in CI (CI=true) it
+// throws instead, so a broken Postfix setup fails the run rather than reading as "skipped".
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
@@ -64,6 +65,16 @@ function answers(port: number): Promise<boolean> {
   });
 }
 
+/** In CI (CI=true, as .ci/run sets it) Postfix was installed by .ci/run: a test that needs it must fail, never skip. */
+export function postfixRequired(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CI === "true" || env.CI === "1";
+}
+
+/** Why the Postfix tests are skipped here, or null when they run (always null in CI, where they fail instead). */
+export function postfixSkipReason(env: NodeJS.ProcessEnv = process.env): string | null {
+  return postfixRequired(env) ? null : postfixUnavailable();
+}
+
 /** Why Postfix cannot run here, or null when it can. */
 export function postfixUnavailable(): string | null {
   if (!which("postfix") || !which("postconf")) return "postfix is not installed (run tools/postfix/install.sh as root)";
@@ -76,6 +87,7 @@ export function postfixUnavailable(): string | null {
 export async function startPostfix(): Promise<Postfix | null> {
   const why = postfixUnavailable();
   if (why) {
+    if (postfixRequired()) throw new Error(`postfix: required in CI (CI=true) but cannot run: ${why}`);
     console.log(`postfix: skipped: ${why}`);
     return null;
   }
@@ -225,6 +237,7 @@ export async function startPostfix(): Promise<Postfix | null> {
   if (!up) {
     const why = `postfix start failed (${started.status}): ${started.stderr.trim()} ${started.stdout.trim()} ${readLog().slice(-2000)}`;
     if (!process.env.KEEP_POSTFIX) await stop();
+    if (postfixRequired()) throw new Error(`postfix: required in CI (CI=true) but did not come up: ${why}`);
     console.log(`postfix: skipped: ${why}`);
     return null;
   }
