@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { startFlightProxy, TLS_HANDSHAKE_CLIENT_FLIGHTS, type ConnectionStats } from "../../bench/flight-proxy.ts";
 import { startSmtpSink } from "../../host-sim/smtp-sink.ts";
-import { postfixUnavailable, startPostfix } from "../../tools/postfix/postfix.ts";
+import { postfixSkipReason, startPostfix } from "../../tools/postfix/postfix.ts";
 import { createSmtpClient } from "../../src/smtp/client.ts";
 import { createFake, mail } from "../support/smtp-fake.ts";
 import { bytes, composedMail, nodeClient, sendAsync } from "../support/smtp-node.ts";
@@ -129,7 +129,7 @@ describe("the same turns on real servers, through the flight-counting proxy", ()
     expect(answeredTurns(proxy.connections()[0])).toBe(4);
   });
 
-  it.skipIf(postfixUnavailable() !== null)("Postfix (PIPELINING + CHUNKING): 3 client flights after the TLS handshake", async (ctx) => {
+  it.skipIf(postfixSkipReason() !== null)("Postfix (PIPELINING + CHUNKING): 3 client flights after the TLS handshake", async (ctx) => {
     const pf = await startPostfix();
     if (!pf) return ctx.skip();
     const proxy = await startFlightProxy({ targetPort: pf.tlsPort });

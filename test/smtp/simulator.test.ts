@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createSimBoard, DEFAULT_MAX_DEPTH } from "../../host-sim/board.ts";
 import { startSmtpSink } from "../../host-sim/smtp-sink.ts";
 import { esbuildOptions } from "../../tools/build.ts";
-import { postfixUnavailable, startPostfix } from "../../tools/postfix/postfix.ts";
+import { postfixSkipReason, startPostfix } from "../../tools/postfix/postfix.ts";
 import { makeStorage } from "../sim/helpers.ts";
 
 const closers: (() => unknown)[] = [];
@@ -49,7 +49,7 @@ describe("SMTP client inside the simulated board", () => {
     console.log(`SMTP in the simulator: deepest call chain ${board.maxCallDepth} frames: ${board.deepestStack}`);
   });
 
-  it.skipIf(postfixUnavailable() !== null)("sends two mails with BDAT to Postfix", async (ctx) => {
+  it.skipIf(postfixSkipReason() !== null)("sends two mails with BDAT to Postfix", async (ctx) => {
     const pf = await startPostfix();
     if (!pf) return ctx.skip();
     closers.push(() => pf.stop());
