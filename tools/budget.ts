@@ -1,7 +1,7 @@
 // The firmware size budget: the ONE place it is kept. `npm run build` fails when firmware/app.js is larger.
 
 /** Bytes of firmware/app.js allowed (docs/espruino.md §4: every byte costs RAM on the board). */
-export const FIRMWARE_BUDGET_BYTES = 24 * 1024;
+export const FIRMWARE_BUDGET_BYTES = 26 * 1024;
 
 /** JS variables per KB of code run from RAM, measured on Espruino 2v29 (docs/espruino.md §4). */
 export const VARS_PER_KB_RAM = 119;

@@ -1,4 +1,4 @@
-// The real board (platform/board.ts) with the sketch (sketch.ts), booted (app/start.ts).
+// The firmware on the real board: the board's facilities (platform/board.ts) and the sketch (sketch.ts), booted (app/start.ts).
 import { espruinoBoard } from "../platform/board.ts";
 import { loop, setup } from "../sketch.ts";
 import { startFirmware } from "./start.ts";

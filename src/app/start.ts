@@ -1,132 +1,100 @@
 // Boot order: configuration → TLS check → watchdog → outbox → rules → console + sketch ("ready") → WiFi → SNTP → send.
-// Every board facility is injected, so the whole firmware runs on Node with fakes.
+// Every board facility is injected (platform/board.ts's Board), so the whole firmware runs on Node with fakes.
+import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
 import { CONFIG_FILE, type AlertRule, type DeviceConfig, type Mailbox } from "../config.ts";
-import type { AlertmailConsole, SketchApi } from "../console-api.ts";
-import { openQueue } from "../outbox/queue.ts";
-import { createSender, type SenderBoard } from "../outbox/sender.ts";
-import type { Pins } from "../platform/pins.ts";
-import type { Store } from "../platform/storage.ts";
-import { CLOCK_STEP_MS } from "../platform/timers.ts";
-import { keepWifi, type WifiLink, type WifiModule } from "../platform/wifi.ts";
-import { armRules, every } from "../rules/arm.ts";
-import type { SmtpClient, SmtpClientOptions } from "../smtp/client.ts";
-import { fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../template.ts";
+import type { AlertmailConsole } from "../console-api.ts";
+import { chooseEncoding } from "../mime/body.ts";
+import { openQueue, type Queue } from "../outbox/queue.ts";
+import { createSender, type Sender, type SenderBoard } from "../outbox/sender.ts";
+import type { Board } from "../platform/board.ts";
+import { monotonic } from "../platform/timers.ts";
+import { keepWifi, type WifiLink } from "../platform/wifi.ts";
+import { armRules, type Rules } from "../rules/arm.ts";
+import { every } from "../rules/every.ts";
+import { fillTemplate, oneLine } from "../template.ts";
 
-export interface Board extends SenderBoard {
-  store: Store;
-  /** CRC-32 of a byte string (E.CRC32). */
-  crc(s: string): number;
-  pins: Pins;
-  /** Does this Espruino build have the tls module? */
-  tls: boolean;
-  /** seconds > 0: start the hardware watchdog; 0: kick it. */
-  watchdog(seconds: number): void;
-  wifi: WifiModule;
-  smtp(o: SmtpClientOptions): SmtpClient;
-  /** Why this boot happened (a deliberate restart's note, read once). */
-  bootReason(): string;
-  /** Makes the console object reachable as the global `alertmail`. */
-  expose(api: AlertmailConsole): void;
-  sketch: { setup(api: SketchApi): void; loop: ((api: SketchApi) => void) | null };
-}
-
-/** Watchdog kick and clock-watch tick. */
+/** Watchdog kick and clock-watch tick (at least every CLOCK_STEP_MS, for the monotonic clock). */
 const TICK_MS = 5000;
 
-function boot(b: Board, cfg: DeviceConfig): void {
-  const smtp = cfg.smtp;
-  const wd = cfg.device.watchdogSeconds;
-  const secure = smtp.security == "tls";
-  // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
-  if (secure && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
-  // Monotonic ms for limits and uptime: the wall clock jumps from 1970 to today when SNTP sets it.
-  // A step over CLOCK_STEP_MS between two calls is taken out, the same rule the timers use
-  // (platform/timers.ts): the tick that SNTP fires early is re-armed, the next one sees the step.
-  let skew = 0;
-  let lastWall = b.now();
-  const mono = function () {
-    const t = b.now();
-    const d = t - lastWall;
-    if (d < 0 || d > CLOCK_STEP_MS) skew += d;
-    lastWall = t;
-    return t - skew;
+/** What an alert is made from: a rule, or alertmail.send/test. */
+type Source = { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean };
+
+/** The parts of a running firmware that the console and the rules share. */
+interface Parts {
+  b: Board;
+  cfg: DeviceConfig;
+  env: SenderBoard;
+  link: WifiLink;
+  queue: Queue;
+  sender: Sender;
+}
+
+/**
+ * Renders and persists one alert (before any attempt to send it), then lets the sender take it. Before SNTP
+ * has set the clock its {{time}} is TIME_MARK and its raise time is kept in monotonic ms: the sender writes
+ * the true time and Date when it sends (after SNTP).
+ */
+function queueAlert(p: Parts, r: Source, value: string, state: string, unit: string, count: number) {
+  const b = p.b;
+  const at = Math.floor(b.now());
+  const known = clockSet(at);
+  const html = r.format == "html";
+  const v = {
+    device: p.cfg.device.name,
+    name: r.name,
+    value: value,
+    unit: unit,
+    state: state,
+    time: known ? formatTime(at, tzOf(p.cfg)) : TIME_MARK,
+    count: "" + count,
+    ip: p.link.ip || "offline",
   };
-  const bootMono = mono();
-  if (wd > 0) b.watchdog(wd);
-  every(b.timers, TICK_MS, function () {
-    mono();
-    if (wd > 0) b.watchdog(0);
-  });
-
-  const tz = tzOffsetMinutes(cfg.device.timezone);
-  const link: WifiLink = { ip: "", up: false };
-  const queue = openQueue(b.store, cfg.outbox.max, b.crc);
-  const sender = createSender(cfg, queue, b.smtp(smtp), b, link, function (name, line) {
-    const st = rules.states[name];
-    if (st) st.result = line;
-  });
-  const bootReason = b.bootReason();
-
-  /** Renders and persists one alert (before any attempt to send it), then lets the sender coalesce it. */
-  function queueAlert(r: { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean }, value: string, state: string, unit: string, count: number) {
-    const at = Math.floor(b.now());
-    const html = r.format == "html";
-    const v = {
-      device: cfg.device.name,
-      name: r.name,
-      value: value,
-      unit: unit,
-      state: state,
-      time: formatTime(at, tz),
-      count: "" + count,
-      ip: link.ip || "offline",
-    };
-    const s = oneLine(fillTemplate(r.subject, v, false));
-    try {
-      queue.add({
+  const s = oneLine(fillTemplate(r.subject, v, false));
+  const body = fillTemplate(r.body, v, html);
+  try {
+    p.queue.add(
+      {
         r: r.name,
         s: s,
-        b: fillTemplate(r.body, v, html),
         h: html ? 1 : 0,
+        // Chosen without the time mark, which goes away when sent.
+        c: chooseEncoding(known ? body : body.split(TIME_MARK).join("")),
         // never undefined: what JSON.stringify does with it differs between engines
         to: r.to || [],
         g: r.digest ? 1 : 0,
-        at: at,
-        id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + smtp.helo,
+        at: known ? at : 0,
+        m: known ? undefined : p.env.mono(),
+        u: known ? undefined : p.env.boot,
+        id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + p.cfg.smtp.helo,
         k: 0,
-      });
-      b.log('queued "' + s + '"');
-    } catch (e) {
-      // Flash full: counted like an alert dropped from a full outbox, and reported the same way.
-      queue.notes.d++;
-      queue.saveNotes();
-      b.log('could not store "' + s + '": ' + e);
-    }
-    sender.kick(false);
+        n: 0,
+      },
+      body,
+    );
+    b.log('queued "' + s.split(TIME_MARK).join("") + '"');
+  } catch (e) {
+    // Flash full: counted like an alert dropped from a full outbox, and reported the same way.
+    p.queue.notes.d++;
+    p.queue.saveNotes();
+    b.log('could not store "' + s + '": ' + e);
   }
+  p.sender.kick(false);
+}
 
-  const rules = armRules(cfg.alerts, {
-    pins: b.pins,
-    timers: b.timers,
-    now: mono,
-    raise: function (r: AlertRule, value: string, state: string, count: number) {
-      if (r.kind == "heartbeat") {
-        const m = Math.floor((mono() - bootMono) / 60000);
-        state = sender.lastError || "no errors";
-        count = sender.sent;
-        value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + queue.names().length + " queued, last error: " + state;
-        // The heartbeat always carries its status, even when the template leaves {{value}} out.
-        if (!/[{][{]value[}][}]/.test(r.body)) r.body += r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}";
-      }
-      if (r.kind == "boot") value = state = bootReason;
-      queueAlert(r, value, state, r.kind == "analog" ? r.unit : "", count);
-    },
-  });
+/** The heartbeat's status line ({{value}}): uptime, mails sent, queued, last error. */
+function heartbeatValue(p: Parts, upMs: number): string {
+  const m = Math.floor(upMs / 60000);
+  return "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + p.sender.sent + " sent, " + p.queue.names().length + " queued, last error: " + (p.sender.lastError || "no errors");
+}
 
-  const api: AlertmailConsole = {
+/** The global `alertmail` object (console-api.ts). */
+function consoleApi(p: Parts, rules: Rules): AlertmailConsole {
+  const b = p.b;
+  return {
     send: function (m) {
       const to = typeof m.to == "string" ? [m.to] : m.to || [];
       queueAlert(
+        p,
         {
           name: "sketch",
           subject: m.subject,
@@ -147,21 +115,22 @@ function boot(b: Board, cfg: DeviceConfig): void {
     analog: b.pins.analog,
     log: b.log,
     millis: function () {
-      return mono() - bootMono;
+      return p.env.mono();
     },
     status: function () {
       const t = b.now();
-      const n = queue.notes;
+      const n = p.queue.notes;
+      const sender = p.sender;
       const r: { [k: string]: string } = {};
       Object.keys(rules.states).forEach(function (k) {
         const st = rules.states[k];
         r[k] = st.result + (st.count ? " (+" + st.count + " held back)" : "");
       });
-      const st = {
-        wifi: link.up ? "up " + link.ip : "down",
-        clock: formatTime(t, tz),
+      return {
+        wifi: p.link.up ? "up " + p.link.ip : "down",
+        clock: formatTime(t, tzOf(p.cfg)),
         outbox: {
-          queued: queue.names().length,
+          queued: p.queue.names().length,
           sending: sender.busy,
           retryInSeconds: sender.retryAt ? Math.round((sender.retryAt - t) / 1000) : 0,
           sent: sender.sent,
@@ -172,17 +141,65 @@ function boot(b: Board, cfg: DeviceConfig): void {
         },
         rules: r,
         memory: b.memory(),
-      };
-      return st; // the console prints it
+      }; // the console prints it
     },
     test: function () {
-      queueAlert({ name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
-      sender.kick(true);
+      queueAlert(p, { name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
+      p.sender.kick(true);
     },
     fire: function (name) {
       if (!rules.fire(name)) b.log('no rule named "' + name + '"');
     },
   };
+}
+
+function boot(b: Board, cfg: DeviceConfig): void {
+  const wd = cfg.device.watchdogSeconds;
+  // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
+  if (cfg.smtp.security == "tls" && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
+  // Monotonic ms for limits, uptime and alerts raised before SNTP (platform/timers.ts has the rule).
+  const mono = monotonic(b.now);
+  const bootMono = mono();
+  /** ms since boot, steady across the SNTP step. */
+  const up = function () {
+    return mono() - bootMono;
+  };
+  if (wd > 0) b.watchdog(wd);
+  every(b.timers, TICK_MS, function () {
+    mono();
+    if (wd > 0) b.watchdog(0);
+  });
+
+  const env: SenderBoard = { timers: b.timers, now: b.now, mono: up, boot: Math.floor(b.random() * 1e9), memory: b.memory, random: b.random, log: b.log };
+  const link: WifiLink = { ip: "", up: false };
+  const queue = openQueue(b.store, cfg.outbox.max, b.crc);
+  const p: Parts = { b: b, cfg: cfg, env: env, link: link, queue: queue, sender: null as any };
+  p.sender = createSender(cfg, queue, b.smtp(cfg.smtp), env, link, function (name, line) {
+    const st = rules.states[name];
+    if (st) st.result = line;
+  });
+  const bootReason = b.bootReason();
+
+  const rules = armRules(cfg.alerts, {
+    pins: b.pins,
+    timers: b.timers,
+    now: mono,
+    raise: function (r: AlertRule, value: string, state: string, count: number) {
+      let src: Source = r;
+      if (r.kind == "heartbeat") {
+        state = p.sender.lastError || "no errors";
+        count = p.sender.sent;
+        value = heartbeatValue(p, up());
+        // The heartbeat always carries its status, even when the template leaves {{value}} out
+        // (added to this mail's copy of the template, never to the configuration's).
+        if (!/[{][{]value[}][}]/.test(r.body)) src = { name: r.name, subject: r.subject, body: r.body + (r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}"), format: r.format, to: r.to, digest: r.digest };
+      }
+      if (r.kind == "boot") value = state = bootReason;
+      queueAlert(p, src, value, state, r.kind == "analog" ? r.unit : "", count);
+    },
+  });
+
+  const api = consoleApi(p, rules);
   b.expose(api);
   b.sketch.setup(api);
   const loop = b.sketch.loop;
@@ -193,7 +210,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
   }
   b.log("ready");
   keepWifi(b.wifi, b.timers, link, cfg, function () {
-    sender.kick(true);
+    p.sender.kick(true);
   }, b.log);
 }
 

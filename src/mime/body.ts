@@ -1,5 +1,6 @@
 // A body part's transfer encoding (RFC 2045 §6) chosen by cost on the board, and a reader that encodes the
 // part slice by slice into CRLF lines, so no whole encoded body is ever held.
+import { base64 } from "../platform/base64.ts";
 
 /** Raw bytes encoded per call: at worst QP triples them (+ soft breaks) and CRLF doubles "\n": ≤ ~2 KB out. */
 const SLICE = 640;
@@ -26,7 +27,12 @@ const HEX = "0123456789ABCDEF";
  * Counting escaped bytes is one native replace over runs: CJK costs one match per run, not per byte.
  */
 export function chooseEncoding(s: string): string {
-  const escaped = s.length - s.replace(/[\x00\x80-\xff]+/g, "").length;
+  // Counted a KB at a time: replace() copies, and a 20 KB body must not be copied whole.
+  let escaped = 0;
+  for (let i = 0; i < s.length; i += 1024) {
+    const p = s.substr(i, 1024);
+    escaped += p.length - p.replace(/[\x00\x80-\xff]+/g, "").length;
+  }
   if (!escaped && !/--=_/.test(s) && !(s.length > 998 && hasLongLine(s))) return "7bit";
   return escaped * 128 < s.length ? "quoted-printable" : "base64";
 }
@@ -73,33 +79,51 @@ function quotedPrintable(t: string): string {
   return out;
 }
 
+/** A string as a piece source (1 KB per call), so one reader serves strings and Storage. */
+export function stringSource(s: string): () => string | null {
+  let p = 0;
+  return function () {
+    if (p >= s.length) return null;
+    p += 1024;
+    return s.substr(p - 1024, 1024);
+  };
+}
+
 /**
- * Encodes s in enc a slice at a time: each call returns the next CRLF lines (≤ ~2 KB), null when done.
+ * Encodes a body (a string, or a piece source reading it from Storage) in enc a slice at a time: each call
+ * returns the next CRLF lines (≤ ~2 KB), null when done. The whole body is never held.
  * Line breaks become CRLF (RFC 2046 §4.1.1). In a multipart, 7bit and QP text gets one more line break,
  * which the delimiter takes back (RFC 2046 §5.1.1), so the text reads back exactly; a lone part ends with
  * one, added if missing, as it would after SMTP anyway (RFC 5321 §4.1.1.4).
  */
-export function bodyReader(s: string, enc: string, multipart: boolean): () => string | null {
-  let pos = 0;
+export function bodyReader(s: string | (() => string | null), enc: string, multipart: boolean): () => string | null {
+  const src = typeof s == "string" ? stringSource(s) : s;
+  let buf = "";
+  let eof = false;
   let carry = "";
   let done = false;
   return function () {
     if (done) return null;
-    let t = s.slice(pos, pos + SLICE);
-    // Cut after the slice's last "\n" when there is one, so QP lines rarely need a soft break here.
-    if (pos + SLICE < s.length) {
+    while (!eof && buf.length <= SLICE) {
+      const p = src();
+      if (p === null) eof = true;
+      else buf += p;
+    }
+    let t = buf.slice(0, SLICE);
+    // Cut after the slice's last "\n" when more follows, so QP lines rarely need a soft break here.
+    if (buf.length > SLICE) {
       const nl = t.lastIndexOf("\n");
       if (nl >= 0) t = t.slice(0, nl + 1);
     }
-    pos += t.length;
-    done = pos >= s.length;
+    buf = buf.slice(t.length);
+    done = eof && !buf.length;
     t = t.replace(/\r/g, "");
     if (done && (multipart ? enc != "base64" : t && t[t.length - 1] != "\n")) t += "\n";
     if (enc == "base64") {
       t = carry + t.replace(/\n/g, "\r\n");
       const n = done ? t.length : t.length - (t.length % B64_LINE);
       let out = "";
-      for (let i = 0; i < n; i += B64_LINE) out += btoa(t.substr(i, B64_LINE)) + "\r\n";
+      for (let i = 0; i < n; i += B64_LINE) out += base64(t.substr(i, B64_LINE)) + "\r\n";
       carry = t.slice(n);
       return out;
     }

@@ -4,7 +4,7 @@ import type { Mailbox } from "../config.ts";
 import { bodyReader, chooseEncoding } from "./body.ts";
 import { formatDate } from "./date.ts";
 import { foldHeader, headerWords, mailboxWords } from "./header.ts";
-import { htmlToText } from "./html-to-text.ts";
+import { htmlTextSource, htmlToText } from "./html-to-text.ts";
 
 export interface MailContent {
   from: Mailbox;
@@ -20,6 +20,11 @@ export interface MailContent {
   tzOffsetMinutes?: number;
   /** Unique per device and message, without <>. */
   messageId: string;
+  /**
+   * The body read from Storage instead of text/html: open() gives a fresh piece source each call (the HTML
+   * is read twice, for its text alternative and for itself); enc = its encoding, chosen when it was raised.
+   */
+  body?: { html: boolean; enc: string; open(): () => string | null };
 }
 
 /** Pieces are cut at a line end at most this long… */
@@ -30,8 +35,8 @@ const PIECE_MIN = 1024;
 const BOUNDARY = "=_alertmail";
 
 /** A part's header lines and blank line, then its encoded body as a reader. */
-function part(subtype: string, s: string, multipart: boolean): (string | (() => string | null))[] {
-  const enc = chooseEncoding(s);
+function part(subtype: string, s: string | (() => string | null), multipart: boolean, enc?: string): (string | (() => string | null))[] {
+  enc = enc || chooseEncoding(s as string);
   return [
     "Content-Type: text/" + subtype + "; charset=utf-8\r\nContent-Transfer-Encoding: " + enc + "\r\n\r\n",
     bodyReader(s, enc, multipart),
@@ -44,8 +49,12 @@ function part(subtype: string, s: string, multipart: boolean): (string | (() => 
  * fresh source.
  */
 export function composeMessage(m: MailContent): () => string | null {
-  const html = m.html;
-  const text = m.text || (html != null ? htmlToText(html) : "");
+  const b = m.body;
+  const html = b ? (b.html ? b.open() : null) : m.html;
+  // The derived text of a stored HTML body: quoted-printable unless the HTML needs base64 (its long lines
+  // and any "--=_" are then safe), so the text is never scanned whole to choose.
+  const tenc = b && (b.html ? (b.enc == "base64" ? b.enc : "quoted-printable") : b.enc);
+  const text = b ? (b.html ? htmlTextSource(b.open()) : b.open()) : m.text || (html != null ? htmlToText(html as string) : "");
   let items: (string | (() => string | null))[] = [
     foldHeader("From", mailboxWords([m.from], "from")) +
       // RFC 5322 §3.6.3: with every recipient hidden, an empty group keeps a To header.
@@ -60,14 +69,14 @@ export function composeMessage(m: MailContent): () => string | null {
       // RFC 3834 §5: keeps auto-responders quiet.
       "Auto-Submitted: auto-generated\r\n",
   ];
-  if (html == null) items = items.concat(part("plain", text, false));
+  if (html == null) items = items.concat(part("plain", text, false, tenc));
   else {
     const dash = "--" + BOUNDARY + "\r\n";
     items = items.concat(
       'Content-Type: multipart/alternative; boundary="' + BOUNDARY + '"\r\n\r\n' + dash,
-      part("plain", text, true),
+      part("plain", text, true, tenc),
       dash,
-      part("html", html, true),
+      part("html", html, true, b && b.enc),
       "--" + BOUNDARY + "--\r\n",
     );
   }

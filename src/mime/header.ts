@@ -4,6 +4,7 @@
 // test/mime/espruino-regex.ts models it).
 import type { Mailbox } from "../config.ts";
 import { isAddress } from "./address.ts";
+import { base64 } from "../platform/base64.ts";
 
 /** RFC 2047 §2: a line holding an encoded word is at most 76 characters (RFC 5322 §2.2.3 asks 78). */
 const FOLD_AT = 76;
@@ -23,7 +24,7 @@ export function encodeWords(s: string): string[] {
     let e = p + WORD_BYTES;
     // Back up over continuation bytes (10xxxxxx) so the word ends before a lead byte: at most 3.
     while (e > p + WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
-    words.push("=?UTF-8?B?" + btoa(s.slice(p, e)) + "?=");
+    words.push("=?UTF-8?B?" + base64(s.slice(p, e)) + "?=");
     p = e;
   }
   return words;

@@ -30,7 +30,8 @@ function entity(m: string, e: string): string {
   return c > 0 && c < 0x110000 ? utf8(c) : m;
 }
 
-export function htmlToText(h: string): string {
+/** The text of an HTML fragment, without trimming its ends. */
+function convert(h: string): string {
   return h
     .replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "")
     .replace(/[ \t\r\n]+/g, " ")
@@ -43,7 +44,40 @@ export function htmlToText(h: string): string {
     })
     .replace(/&(#*[0-9a-z]+);/gi, entity)
     .replace(/ *\n */g, "\n")
-    .replace(/\n\n\n+/g, "\n\n")
-    .replace(/^[ \n]+/, "")
-    .replace(/[ \n]+$/, "");
+    .replace(/\n\n\n+/g, "\n\n");
+}
+
+export function htmlToText(h: string): string {
+  return convert(h).replace(/^[ \n]+/, "").replace(/[ \n]+$/, "");
+}
+
+/**
+ * The same, from a piece source of HTML (read from Storage), as a piece source: each piece is cut before
+ * its last "<" (no tag is split) and before a link whose "</a>" has not come yet, so the whole body is
+ * never held. A style or script block cut across pieces may leave its text in.
+ */
+export function htmlTextSource(src: () => string | null): () => string | null {
+  let buf = "";
+  let eof = false;
+  let first = true;
+  return function () {
+    while (!eof && buf.length < 1024) {
+      const p = src();
+      if (p === null) eof = true;
+      else buf += p;
+    }
+    if (!buf) return null;
+    let cut = buf.length;
+    if (!eof) {
+      const a = buf.lastIndexOf("<a ");
+      cut = a > buf.lastIndexOf("</a") && a > 0 ? a : buf.lastIndexOf("<");
+      if (cut <= 0) cut = buf.length;
+    }
+    let t = convert(buf.slice(0, cut));
+    buf = buf.slice(cut);
+    if (first) t = t.replace(/^[ \n]+/, "");
+    first = false;
+    if (eof && !buf) t = t.replace(/[ \n]+$/, "");
+    return t;
+  };
 }

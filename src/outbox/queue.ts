@@ -2,32 +2,42 @@
 // a notes file keeps what the next mail must report (alerts dropped when full, damaged records, permanent refusals).
 // A file is a JSON line (the subject in base64) then the raw body bytes: the board's JSON.stringify writes every
 // non-ASCII byte as \u00XX (6 bytes; docs/espruino.md probe 342), so a JSON body in CJK would cost 6× in flash and RAM.
+// A body is never read whole: it is checked and sent PIECE bytes at a time (Storage.read(name, offset, length)).
 import type { Mailbox } from "../config.ts";
 import type { Store } from "../platform/storage.ts";
+import { base64, unbase64 } from "../platform/base64.ts";
 
-/** One queued alert, rendered when raised. */
+/** One queued alert, rendered when raised: the header line of its file (the body follows it in the file). */
 export interface QueuedAlert {
   /** Rule name ("" for alertmail.send / test). */
   r: string;
-  /** Subject and body as UTF-8 byte strings; h = 1 when the body is HTML. */
+  /** Subject as UTF-8 bytes (base64 in the file); h = 1 when the body is HTML. */
   s: string;
-  b: string;
   h: number;
+  /** Body transfer encoding chosen when raised (mime/body.ts), so no send scans the whole body. */
+  c?: string;
   /** Recipients overriding smtp.to; empty = smtp.to. */
   to?: Mailbox[];
   /** Envelope-only recipients of a resend to those who answered RCPT with 4xx: the headers stay the same. */
   e?: string[];
   /** Fold into one digest with other alerts of the same rule. */
   g?: number;
-  /** Raise time (ms since 1970; before SNTP the board counts from 1970). */
+  /** Raise time (ms since 1970); 0 = raised before the clock was set, then `m` says when. */
   at: number;
+  /** Raised before the clock was set: ms since boot (`u` = that boot's id); the sender dates it once SNTP has run. */
+  m?: number;
+  u?: number;
   /** Message-ID without <>, fixed at raise time so a resend after a lost 250 keeps it. */
   id: string;
   /**
-   * Torn-write guard: CRC-32 of the body (E.CRC32 through platform/). The board writes a file's header
-   * with its full size first, then the data, so a power cut leaves a full-length file ending in 0xFF.
+   * Torn-write guard: CRC-32 (E.CRC32 through platform/) of the body, folded piece by piece. The board
+   * writes a file's header with its full size first, then the data, so a power cut leaves a full-length
+   * file ending in 0xFF, which only a checksum sees.
    */
   k: number;
+  /** Body bytes; where they start in the file (set by load). */
+  n: number;
+  o?: number;
 }
 
 /** What the next successful mail reports; persisted in NOTES_FILE. */
@@ -45,6 +55,10 @@ export const NOTES_FILE = "amnotes";
 const MAX_NOTE_LINES = 5;
 /** A note line is cut here: a server's 4 KB reply must not grow every later mail (issue 17 defect 8). */
 const MAX_NOTE_CHARS = 200;
+/** Bytes read from Storage at a time; a header line is read in one piece of at most HEAD_MAX. */
+export const PIECE = 1024;
+const HEAD = 512;
+const HEAD_MAX = 32768;
 
 export interface Queue {
   notes: Notes;
@@ -52,10 +66,15 @@ export interface Queue {
   sending: string[];
   /** Queue file names, oldest first. */
   names(): string[];
-  /** Persists an alert (dropping the oldest not being sent when full); returns its file name. Takes `a` over. */
-  add(a: QueuedAlert): string;
-  /** The alert in a file, or null if it is damaged (then erased and counted) or gone. */
+  /**
+   * Persists an alert and its body (dropping the oldest not being sent when full); returns its file name.
+   * Takes `a` over. body: a string, or another file's body() (a copy keeps that file's n and k).
+   */
+  add(a: QueuedAlert, body: string | (() => string | null)): string;
+  /** The header of a file whose body checks out, or null if it is damaged (then counted, reported and erased) or gone. */
   load(name: string): QueuedAlert | null;
+  /** The body of a loaded alert as a piece source (≤ PIECE bytes per call, null at the end). */
+  body(name: string, a: QueuedAlert): () => string | null;
   remove(name: string): void;
   note(line: string): void;
   saveNotes(): void;
@@ -68,12 +87,15 @@ function seqOf(name: string): number {
 function isStr(v: any): boolean {
   return typeof v == "string";
 }
+function isNum(v: any): boolean {
+  return typeof v == "number";
+}
 
 /** Does a parsed header have every field of a QueuedAlert with its type? (A record of another shape is damage.) */
 function valid(a: any): boolean {
   return (
-    a && isStr(a.r) && isStr(a.s) && typeof a.h == "number" && typeof a.at == "number" && isStr(a.id) &&
-    (a.g === undefined || typeof a.g == "number") &&
+    a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
+    (a.g === undefined || isNum(a.g)) &&
     (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
     (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
   );
@@ -89,6 +111,12 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
   }
   let seq = 0;
 
+  /** The checksum of `n` bytes taken PIECE at a time from piece(offset): CRC-32 of each piece, folded. */
+  function sum(n: number, piece: (o: number) => string): number {
+    let k = 0;
+    for (let o = 0; o < n; o += PIECE) k = (k * 31 + crc(piece(o))) % 4294967296;
+    return k;
+  }
   function names(): string[] {
     return store
       .list(/^amq\d+$/) // QUEUE_PREFIX and a sequence number, nothing else
@@ -105,8 +133,13 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
     notes: notes,
     sending: [],
     names: names,
-    add: function (a) {
-      a.k = crc(a.b);
+    add: function (a, body) {
+      if (typeof body == "string") {
+        a.n = body.length;
+        a.k = sum(a.n, function (o) {
+          return body.substr(o, PIECE);
+        });
+      }
       const all = names();
       // Full: drop the oldest, but never one the batch in flight carries (it is delivered, not lost);
       // while a batch holds them all the outbox may exceed max by that batch.
@@ -114,28 +147,41 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
         return q.sending.indexOf(n) < 0;
       });
       for (let n = all.length; n >= max && old.length; n--) {
-        store.erase(old.shift()!);
         q.notes.d++;
         saveNotes();
+        store.erase(old.shift()!);
       }
       if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
       const name = QUEUE_PREFIX + ++seq;
-      const body = a.b;
-      a.s = btoa(a.s);
-      a.b = "";
-      store.write(name, JSON.stringify(a) + "\n" + body);
+      a.s = base64(a.s);
+      delete a.o;
+      const head = JSON.stringify(a) + "\n";
+      // The header with the file's full size, then the body in place: never one string of both.
+      store.write(name, head, 0, head.length + a.n);
+      if (typeof body == "string") {
+        if (a.n) store.write(name, body, head.length);
+      } else for (let o = head.length, p = body(); p !== null; o += p.length, p = body()) store.write(name, p, o);
       return name;
     },
     load: function (name) {
-      const raw = store.read(name);
-      if (raw === undefined) return null;
+      let h = store.read(name, 0, HEAD);
+      if (h === undefined) return null;
       try {
-        const i = raw.indexOf("\n");
-        const a = JSON.parse(raw.slice(0, i));
-        a.b = raw.slice(i + 1);
-        if (i > 0 && valid(a) && a.k === crc(a.b)) {
-          a.s = atob(a.s);
-          return a;
+        // A long subject or recipient list: read the header again, larger, until its line ends.
+        for (let l = HEAD; h.indexOf("\n") < 0 && h.length == l && l < HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
+        const i = h.indexOf("\n");
+        const a = JSON.parse(h.slice(0, i));
+        if (i > 0 && valid(a)) {
+          a.o = i + 1;
+          if (
+            a.k ===
+            sum(a.n, function (o) {
+              return store.read(name, a.o + o, Math.min(PIECE, a.n - o)) || "";
+            })
+          ) {
+            a.s = unbase64(a.s);
+            return a;
+          }
         }
       } catch (e) {}
       // Counted (and saved) before the erase: a power cut between the two never loses the report.
@@ -143,6 +189,15 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       saveNotes();
       store.erase(name);
       return null;
+    },
+    body: function (name, a) {
+      let o = 0;
+      return function () {
+        if (o >= a.n) return null;
+        const p = store.read(name, a.o! + o, Math.min(PIECE, a.n - o)) || "";
+        o += PIECE;
+        return p;
+      };
     },
     remove: function (name) {
       store.erase(name);

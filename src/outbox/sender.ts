@@ -1,25 +1,33 @@
-// Sends the outbox: coalesces alerts into one connection, folds digests, retries transient failures with
-// exponential backoff and jitter forever, records permanent refusals, and erases an alert only after its 250.
+// Sends the outbox: starts a connection as soon as an alert is queued, lets alerts raised meanwhile join the open
+// session, folds digests, retries transient failures with exponential backoff and jitter forever, records permanent
+// refusals, and erases an alert only after its 250. Bodies are read from Storage a piece at a time, never whole.
 import type { DeviceConfig, Mailbox } from "../config.ts";
 import { composeMessage } from "../mime/compose.ts";
 import { escapeHtml } from "../mime/html-escape.ts";
 import type { Timers } from "../platform/timers.ts";
 import type { WifiLink } from "../platform/wifi.ts";
 import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/client.ts";
-import { clockSet, oneLine, tzOffsetMinutes } from "../template.ts";
+import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
+import { oneLine } from "../template.ts";
 import type { Notes, Queue, QueuedAlert } from "./queue.ts";
 
-/** Alerts per connection, and their body bytes (beyond the first): each is held in RAM while the batch runs. */
+/** Alerts per batch (a batch is also joined by alerts raised while it runs, up to this many). */
 const MAX_BATCH = 5;
-const MAX_BATCH_BYTES = 4000;
-/** Below this many free variables a TLS connection is not attempted (shared/espruino.md §2, §4). */
+/** Below this many free variables a TLS connection is not attempted (firmware/README.md, memory). */
 export const MIN_FREE_VARS = 600;
 const LOW_MEMORY_WAIT_MS = 10000;
+/** An alert waits at most this long after WiFi is up for SNTP to set the clock, so its Date is true. */
+const CLOCK_WAIT_MS = 60000;
+const CLOCK_POLL_MS = 500;
 
-/** The board facilities the sender uses (a subset of app/start.ts's Board). */
+/** The board facilities the sender uses (a subset of platform/board.ts's Board). */
 export interface SenderBoard {
   timers: Timers;
   now(): number;
+  /** ms since boot, monotonic (platform/timers.ts): unaffected by SNTP setting the clock. */
+  mono(): number;
+  /** This boot's id: an alert raised before the clock was set can be dated only in the boot that raised it. */
+  boot: number;
   /** process.memory(): free = JS variables free (14 bytes each on the ESP32). */
   memory(): { free: number };
   random(): number;
@@ -27,7 +35,7 @@ export interface SenderBoard {
 }
 
 export interface Sender {
-  /** Send soon: after the coalescing window (or at once when force), unless a send runs. */
+  /** An alert was queued (or WiFi came up): send now, join the session running, or (opt-in) wait the coalescing window. */
   kick(force: boolean): void;
   sent: number;
   lastError: string;
@@ -36,10 +44,10 @@ export interface Sender {
   busy: boolean;
 }
 
-/** One mail of a batch: the queue files it carries (several for a digest). */
+/** One mail of a batch: the queue files it carries (several for a digest) and their headers. */
 interface Job {
   files: string[];
-  a: QueuedAlert;
+  heads: QueuedAlert[];
   notes: Notes | null;
 }
 
@@ -60,6 +68,25 @@ export function noteLines(n: Notes): string[] {
   return l;
 }
 
+/** A piece source with every TIME_MARK replaced by `time`, even one cut across two pieces. */
+function withTime(src: () => string | null, time: string): () => string | null {
+  let carry = "";
+  return function () {
+    const p = src();
+    let s = (carry + (p === null ? "" : p)).split(TIME_MARK).join(time);
+    carry = "";
+    if (p !== null) {
+      // Hold back what may be the start of a mark.
+      const i = s.lastIndexOf("\xff"); // TIME_MARK's first byte
+      if (i >= 0 && i > s.length - TIME_MARK.length) {
+        carry = s.slice(i);
+        s = s.slice(0, i);
+      }
+    }
+    return p === null && !s ? null : s;
+  };
+}
+
 /** report(rule name, log line): what became of a rule's mail, for alertmail.status(). */
 export function createSender(
   cfg: DeviceConfig,
@@ -70,12 +97,15 @@ export function createSender(
   report: (rule: string, line: string) => void,
 ): Sender {
   const ob = cfg.outbox;
-  const tz = tzOffsetMinutes(cfg.device.timezone);
+  const tz = tzOf(cfg);
   let timer: any;
   let attempts = 0;
-  /** An alert was raised while a send ran. */
+  /** Since when the sender waits for the clock (0 = not waiting). */
+  let clockWait = 0;
+  /** An alert was raised while a send ran and could not join it. */
   let fresh = false;
-
+  /** The batch being sent. */
+  let jobs: Job[] = [];
 
   function wait(ms: number) {
     env.timers.clear(timer);
@@ -83,12 +113,13 @@ export function createSender(
   }
 
   /**
-   * A new alert is tried within the coalescing window even while older ones back off: one prompt
-   * attempt per new alert (alerts within one window share it), never a faster retry loop.
+   * A new alert goes at once: it joins the session running, or starts one, even while older alerts back off
+   * (one prompt attempt per new alert, never a faster retry loop). coalesceSeconds > 0 (opt-in) waits that
+   * long first so alerts raised together share a connection.
    */
   function kick(force: boolean) {
     if (s.busy) {
-      fresh = true; // finish() sends what was raised meanwhile
+      if (!join()) fresh = true; // finish() sends what was raised meanwhile
       return;
     }
     if (force || timer === undefined || s.retryAt) {
@@ -97,41 +128,91 @@ export function createSender(
     }
   }
 
-  function batch(): Job[] {
-    const jobs: Job[] = [];
-    const names = queue.names();
-    let bytes = 0;
-    for (let i = 0; i < names.length && jobs.length < MAX_BATCH && bytes < MAX_BATCH_BYTES; i++) {
+  /** Files not in the running batch, oldest first. */
+  function waiting(): string[] {
+    return queue.names().filter(function (n) {
+      return queue.sending.indexOf(n) < 0;
+    });
+  }
+
+  /** Adds the files to jobs (folding digests); returns the jobs it made. */
+  function collect(names: string[], max: number): Job[] {
+    const made: Job[] = [];
+    for (let i = 0; i < names.length && made.length < max; i++) {
       const a = queue.load(names[i]);
       if (!a) continue;
-      bytes += a.b.length;
+      queue.sending.push(names[i]);
       const d = a.g
-        ? jobs.find(function (j) {
-            return j.a.g && j.a.r == a.r;
+        ? made.find(function (j) {
+            return j.heads[0].g && j.heads[0].r == a.r;
           })
         : undefined;
       if (d) {
         d.files.push(names[i]);
-        d.a.b += a.h ? "<hr>" + a.b : "\n\n----\n\n" + a.b;
-      } else jobs.push({ files: [names[i]], a: a, notes: null });
+        d.heads.push(a);
+      } else made.push({ files: [names[i]], heads: [a], notes: null });
     }
-    jobs.forEach(function (j) {
-      if (j.files.length > 1) j.a.s += " (+" + (j.files.length - 1) + " more)";
+    return made;
+  }
+
+  /** Alerts raised while a batch runs join its session when the client can still take them. */
+  function join(): boolean {
+    const more = collect(waiting(), MAX_BATCH - jobs.length);
+    let ok = true;
+    more.forEach(function (j) {
+      if (ok && client.add(toMail(j))) jobs.push(j);
+      else {
+        ok = false;
+        j.files.forEach(function (f) {
+          queue.sending.splice(queue.sending.indexOf(f), 1);
+        });
+      }
     });
-    return jobs;
+    return ok;
+  }
+
+  /** When an alert happened, as far as this boot can tell: undefined when it cannot. */
+  function dateOf(a: QueuedAlert): number | undefined {
+    if (clockSet(a.at)) return a.at;
+    const t = env.now();
+    if (a.u === env.boot && clockSet(t)) return t - (env.mono() - a.m!);
   }
 
   function toMail(j: Job): OutgoingMail {
-    const a = j.a;
+    const a = j.heads[0];
     const sm = cfg.smtp;
     const to = a.to && a.to.length ? a.to : sm.to;
-    let body = a.b;
+    const date = dateOf(a);
+    const time = date ? formatTime(date, tz) : a.u === env.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
+    let subject = a.s.split(TIME_MARK).join(time);
+    if (j.files.length > 1) subject += " (+" + (j.files.length - 1) + " more)";
+    let tail = "";
     if (j.notes) {
-      const l = noteLines(j.notes);
-      body += a.h ? "<hr><pre>" + escapeHtml(l.join("\n")) + "</pre>" : "\n\n-- \n" + l.join("\n");
+      const l = noteLines(j.notes).join("\n");
+      tail = a.h ? "<hr><pre>" + escapeHtml(l) + "</pre>" : "\n\n-- \n" + l;
     }
-    const t = env.now();
-    const date = clockSet(a.at) ? a.at : clockSet(t) ? t : undefined;
+    /** The bodies of the job's files, one after the other with a separator, then the notes: a piece at a time. */
+    const open = function () {
+      let f = 0;
+      let src: (() => string | null) | null = null;
+      let end = false;
+      return withTime(function () {
+        for (;;) {
+          if (end) return null;
+          if (!src) {
+            if (f >= j.files.length) {
+              end = true;
+              return tail || null;
+            }
+            src = queue.body(j.files[f], j.heads[f]);
+            if (f++) return a.h ? "<hr>" : "\n\n----\n\n";
+          }
+          const p = src();
+          if (p !== null) return p;
+          src = null;
+        }
+      }, time);
+    };
     return {
       from: sm.from.address,
       to: a.e || addresses(to.concat(sm.cc, sm.bcc)),
@@ -140,12 +221,11 @@ export function createSender(
           from: sm.from,
           to: to,
           cc: sm.cc,
-          subject: a.s,
-          text: a.h ? undefined : body,
-          html: a.h ? body : undefined,
-          date: date,
+          subject: subject,
+          date: date || (clockSet(env.now()) ? env.now() : undefined),
           tzOffsetMinutes: tz,
           messageId: a.id,
+          body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
         });
       },
     };
@@ -167,15 +247,18 @@ export function createSender(
 
   // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
   // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
-  function finish(jobs: Job[], err: SmtpError | null, results: MailResult[]) {
+  function finish(err: SmtpError | null, results: MailResult[]) {
+    const done = jobs;
+    jobs = [];
     s.busy = false;
     let retry = false;
-    jobs.forEach(function (j, i) {
+    done.forEach(function (j, i) {
       const r = results[i];
-      const subj = '"' + j.a.s.slice(0, 80) + '"';
+      const a = j.heads[0];
+      const subj = '"' + a.s.split(TIME_MARK).join("").slice(0, 80) + '"';
       const say = function (line: string) {
         env.log(line);
-        report(j.a.r, line);
+        report(a.r, line);
       };
       if (r && !r.error && r.accepted.length) {
         s.sent++;
@@ -184,6 +267,7 @@ export function createSender(
           queue.notes.d -= j.notes.d;
           queue.notes.c -= j.notes.c;
           queue.notes.f.splice(0, j.notes.f.length);
+          queue.saveNotes();
         }
         // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
         // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
@@ -192,15 +276,17 @@ export function createSender(
           if (x.response.charAt(0) == "5") queue.note(x.address + " for " + subj + ": " + firstLine(x.response));
           else later.push(x.address);
         });
-        queue.saveNotes();
         if (later.length) {
           retry = true;
-          try {
-            // g: 0, the copy is never folded into another digest.
-            queue.add(Object.assign({}, j.a, { e: later, g: 0 }));
-          } catch (x) {
-            queue.note(later.join(",") + " for " + subj + ": " + x);
-          }
+          // One copy per file (a digest's parts stay apart); g: 0, a copy is never folded again.
+          j.files.forEach(function (f, k) {
+            const h = j.heads[k];
+            try {
+              queue.add(Object.assign({}, h, { e: later, g: 0 }), queue.body(f, h));
+            } catch (x) {
+              queue.note(later.join(",") + " for " + subj + ": " + x);
+            }
+          });
         }
         j.files.forEach(queue.remove);
       } else {
@@ -233,25 +319,27 @@ export function createSender(
     timer = undefined;
     s.retryAt = 0;
     if (s.busy || !link.up) return;
-    const jobs = batch();
-    if (!jobs.length) return;
+    // SNTP is asked for when WiFi comes up: wait for it (a bounded time) so every Date and {{time}} is true.
+    if (!clockSet(env.now())) {
+      if (!clockWait) clockWait = env.mono();
+      if (env.mono() - clockWait < CLOCK_WAIT_MS) return wait(CLOCK_POLL_MS);
+    }
     const free = env.memory().free;
     if (free < MIN_FREE_VARS) {
       env.log("low memory, waiting: " + free + " variables free");
       return wait(LOW_MEMORY_WAIT_MS);
     }
+    jobs = collect(queue.names(), MAX_BATCH);
+    if (!jobs.length) return;
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
-    jobs.forEach(function (j) {
-      queue.sending = queue.sending.concat(j.files);
-    });
     client.send(jobs.map(toMail), function (err, results) {
-      finish(jobs, err, results || []);
+      finish(err, results || []);
     });
   }
 
-  // Made last: Espruino does not hoist function declarations (shared/espruino.md trap 3), so kick must exist first.
+  // Made last: Espruino does not hoist function declarations (firmware/README.md), so kick must exist first.
   const s: Sender = { kick: kick, sent: 0, lastError: "", retryAt: 0, busy: false };
   return s;
 }

@@ -48,5 +48,21 @@ export function steadyTimers(raw: Timers, now: () => number): Timers {
   };
 }
 
+/**
+ * Monotonic ms from a wall clock that SNTP steps: a step over CLOCK_STEP_MS between two calls is taken
+ * out (the same rule as the timers above). Call it at least every CLOCK_STEP_MS (app/start.ts's tick does).
+ */
+export function monotonic(now: () => number): () => number {
+  let skew = 0;
+  let last = now();
+  return function () {
+    const t = now();
+    const d = t - last;
+    if (d < 0 || d > CLOCK_STEP_MS) skew += d;
+    last = t;
+    return t - skew;
+  };
+}
+
 /** The board's timers: every firmware timer goes through here (nothing else calls setTimeout). */
 export const boardTimers: Timers = steadyTimers({ set: setTimeout, clear: clearTimeout }, Date.now);

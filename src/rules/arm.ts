@@ -3,6 +3,7 @@ import type { AlertRule } from "../config.ts";
 import type { Pins } from "../platform/pins.ts";
 import type { Timers } from "../platform/timers.ts";
 import { admit, newRuleState, type RuleState } from "./limits.ts";
+import { every } from "./every.ts";
 import { crossing } from "./threshold.ts";
 
 export interface RuleEnv {
@@ -23,14 +24,6 @@ export interface Rules {
   fire(name: string): boolean;
 }
 
-/** Repeats fn every ms on the injected timers. */
-export function every(timers: Timers, ms: number, fn: () => void): void {
-  const tick = function () {
-    timers.set(tick, ms);
-    fn();
-  };
-  timers.set(tick, ms);
-}
 
 export function armRules(alerts: AlertRule[], env: RuleEnv): Rules {
   const states: { [name: string]: RuleState } = {};

@@ -8,6 +8,7 @@ import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
 import { createReplyParser } from "./reply-parser.ts";
 import { smtpError } from "./smtp-error.ts";
+import { base64 } from "../platform/base64.ts";
 
 /** Largest single write: the board copies each write and sends it in 536-byte pieces (docs/espruino.md §2). */
 export const MAX_WRITE = 2048;
@@ -47,6 +48,12 @@ export interface MailResult {
 export interface SmtpClient {
   /** results[i] exists for every mail that got a definite answer; a mail without one was not sent. */
   send(mails: OutgoingMail[], done: (err: SmtpError | null, results: MailResult[]) => void): void;
+  /**
+   * Joins a mail to the batch being sent (its MAIL/RCPT/DATA or BDAT group is pipelined onto the open
+   * session; its result is results[its index] in that batch's done). false: no batch can take it now
+   * (none runs, or QUIT is already on its way): send it in a batch of its own.
+   */
+  add(mail: OutgoingMail): boolean;
   /** Ends a kept-alive connection (QUIT) and clears every timer. Safe to call twice. */
   close(): void;
 }
@@ -308,15 +315,15 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!p) return advance();
     // RFC 4954 + RFC 4616: PLAIN with an initial response costs one turn; LOGIN three.
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + btoa("\0" + u + "\0" + p), onAuth);
+    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + base64("\0" + u + "\0" + p), onAuth);
     // bundle-check-ok: needle-indexOf (m is an Array: exact match)
     if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN/LOGIN", 0, "", "AUTH"));
     // The secrets are queued under the name "AUTH": an error's `command` must not carry them.
     cmd("AUTH LOGIN", function (c, t) {
       if (c !== 334) return onAuth(c, t);
-      queue(btoa(u) + "\r\n", function (c, t) {
+      queue(base64(u) + "\r\n", function (c, t) {
         if (c !== 334) return onAuth(c, t);
-        queue(btoa(p) + "\r\n", onAuth, "AUTH");
+        queue(base64(p) + "\r\n", onAuth, "AUTH");
       }, "AUTH");
     });
   }
@@ -489,6 +496,19 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       reused = true;
       advance();
       flush();
+    },
+    add: function (m) {
+      if (!cb || quitSent) return false;
+      mails.push(m);
+      // Otherwise the mail is picked up where the next one would be: after AUTH (advance), after a body
+      // (pump), or after the last reply without PIPELINING (end → advance).
+      if (pipe && started && started === mails.length - 1 && !body) {
+        // RFC 2920 §3.1: a group may follow the message content; a BDAT mail's outcome is unknown here: RSET.
+        if (chunking) needRset = true;
+        if (startMail() && body) pump();
+        else flush();
+      }
+      return true;
     },
     close: function () {
       if (sock && !cb) write("QUIT\r\n");

@@ -1,8 +1,9 @@
 // The whole firmware on fakes: boot, outbox persistence, retries, permanent refusals, full outbox, damage, reboot.
 import { simpleParser } from "mailparser";
+import { formatTime } from "../../src/clock.ts";
 import { describe, expect, test } from "vitest";
 import { openQueue } from "../../src/outbox/queue.ts";
-import { crc32, fakeStore } from "./fakes.ts";
+import { addAlert, bodyOf, crc32, fakeStore } from "./fakes.ts";
 import { bootFirmware, testConfig } from "./harness.ts";
 
 /** Header block of a raw message. */
@@ -135,22 +136,23 @@ describe("outbox", () => {
     expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["one", "two"]);
   });
 
-  test("an alert raised while a send runs that then fails is tried once more within the window", () => {
+  test("an alert raised while a send runs joins its session; when that session fails both are retried, nothing lost, nothing twice", () => {
     const b = bootFirmware();
-    b.smtp.script.push("drop", "drop");
+    b.smtp.script.push("drop");
     b.clock.advance(1000);
     b.api.send({ subject: "one", text: "x" });
     b.clock.advance(2010); // in flight: the fake answers after 50 ms
     expect(b.smtp.connections).toEqual([1]);
     b.api.send({ subject: "two", text: "x" });
+    expect(b.smtp.connections).toEqual([2]);
     b.clock.advance(100);
     expect(b.log[b.log.length - 1]).toBe("retry in 23 s");
-    b.clock.advance(2100);
-    expect(b.smtp.connections).toEqual([1, 2]);
-    b.clock.advance(44_000);
-    expect(b.smtp.connections).toEqual([1, 2]);
-    b.clock.advance(2_000);
+    b.clock.advance(23_000);
+    expect(b.smtp.connections).toEqual([2, 2]);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["one", "two"]);
+    b.clock.advance(3_600_000);
     expect(b.smtp.delivered).toHaveLength(2);
+    expect(b.queued()).toBe(0);
   });
 
   test("a 550 is kept as a note and reported in the next successful mail, then forgotten", () => {
@@ -251,8 +253,8 @@ describe("outbox", () => {
   test("a corrupted outbox file: boot continues, the rest is sent and the damage reported", () => {
     const store = fakeStore();
     const q = openQueue(store, 20, crc32);
-    const a = q.add({ r: "", s: "good one", b: "x", h: 0, at: 1, id: "1@x", k: 0 });
-    const bad = q.add({ r: "", s: "torn one", b: "x", h: 0, at: 1, id: "2@x", k: 0 });
+    const a = addAlert(q, { r: "", s: "good one", b: "x", h: 0, at: 1, id: "1@x", k: 0 });
+    const bad = addAlert(q, { r: "", s: "torn one", b: "x", h: 0, at: 1, id: "2@x", k: 0 });
     store.files[bad] = store.files[bad].slice(0, 17);
     store.files.amq77 = "\xff\xff\xff\xff";
     const b = bootFirmware({ store });
@@ -293,7 +295,7 @@ describe("outbox", () => {
     expect(b.smtp.connections).toEqual([3]);
   });
 
-  test("alerts raised while a send runs go together in the next connection", () => {
+  test("alerts raised while a send runs join the open session", () => {
     const b = bootFirmware();
     b.clock.advance(1000);
     b.api.send({ subject: "one", text: "x" });
@@ -301,16 +303,31 @@ describe("outbox", () => {
     b.api.send({ subject: "two", text: "x" });
     b.api.send({ subject: "three", text: "x" });
     b.clock.advance(5000);
-    expect(b.smtp.connections).toEqual([1, 2]);
+    expect(b.smtp.connections).toEqual([3]);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["one", "two", "three"]);
   });
 
-  test("big alerts go a few per connection, so a batch never holds much RAM", () => {
-    const b = bootFirmware();
+  test("big alerts go in one session: no body is read whole from Storage, and few Storage operations per alert", () => {
+    const store = fakeStore();
+    const b = bootFirmware({ store });
     b.clock.advance(1000);
-    for (let i = 0; i < 4; i++) b.api.send({ subject: "big " + i, html: "<p>" + "x".repeat(3000) + "</p>" });
+    const reads: number[] = [];
+    const read = store.read;
+    store.read = (n, o, l) => {
+      const r = read(n, o, l);
+      if (n.startsWith("amq")) reads.push(r ? r.length : 0);
+      return r;
+    };
+    const writes = store.writes.length;
+    for (let i = 0; i < 4; i++) b.api.send({ subject: "big " + i, html: "<p>" + "x".repeat(20_000) + "</p>" });
     b.clock.advance(10_000);
-    expect(b.smtp.connections).toEqual([2, 2]);
+    expect(b.smtp.connections).toEqual([4]);
     expect(b.smtp.delivered).toHaveLength(4);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(1024);
+    // Per alert: 2 writes (header, body in place) and 1 erase; reads: the header, the checksum pass and two
+    // passes of the body (HTML and its text alternative), 1 KB each.
+    expect(store.writes.length - writes).toBe(8);
+    expect(reads.length / 4).toBeLessThanOrEqual(1 + 3 * 21);
   });
 
   test("a full flash is reported, not a crash; the rules keep working", () => {
@@ -360,17 +377,31 @@ describe("outbox", () => {
 });
 
 describe("messages", () => {
-  test("no Date header while the clock is unsynced; one once it is", () => {
-    const unsynced = bootFirmware({ start: 5000 });
-    unsynced.clock.advance(1000);
-    unsynced.api.test();
-    unsynced.clock.advance(1000);
-    expect(headers(unsynced.smtp.delivered[0].raw)).not.toMatch(/^Date:/im);
-    const synced = bootFirmware();
-    synced.clock.advance(1000);
-    synced.api.test();
-    synced.clock.advance(1000);
-    expect(headers(synced.smtp.delivered[0].raw)).toMatch(/^Date: .* \+0100$/im);
+  test("an alert raised before the clock is set waits for SNTP, then goes with a true Date and a true {{time}}", async () => {
+    const b = bootFirmware({ start: 5000 }); // the board counts from 1970 until SNTP sets the clock
+    b.clock.advance(1000);
+    b.api.test(); // raised at 6,000 ms after 1970, i.e. 1 s after boot
+    b.clock.advance(3000);
+    expect(b.smtp.delivered).toHaveLength(0); // waiting for the clock, not sending "clock not set"
+    const real = 1_750_000_000_000;
+    b.clock.sntp(real - b.clock.now()); // SNTP: 4 s after the alert
+    b.clock.advance(2000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    const parsed = await simpleParser(Buffer.from(b.smtp.delivered[0].raw, "latin1"));
+    expect(parsed.date!.getTime()).toBe(Math.floor((real - 3000) / 1000) * 1000);
+    expect(parsed.text).not.toMatch(/clock not set/);
+    expect(parsed.text).toContain(formatTime(real - 3000, 60));
+  });
+
+  test("if SNTP never answers the alert still goes, saying how long after boot it happened", async () => {
+    const b = bootFirmware({ start: 5000 });
+    b.clock.advance(1000);
+    b.api.test();
+    b.clock.advance(120_000);
+    expect(b.smtp.delivered).toHaveLength(1);
+    expect(headers(b.smtp.delivered[0].raw)).not.toMatch(/^Date:/im);
+    const parsed = await simpleParser(Buffer.from(b.smtp.delivered[0].raw, "latin1"));
+    expect(parsed.text).toContain("clock not set, 1 s after boot");
   });
 
   test("Message-IDs differ between messages and stay the same on a resend", () => {

@@ -63,11 +63,23 @@ export function fakeStore(files: Record<string, string> = {}): Store & { files: 
   return {
     files,
     writes,
-    read: (n) => files[n],
-    write(n, d) {
+    // Storage.read(name, offset, length) as jsfReadFile clips it (a length of 0 or less reads to the end).
+    read(n, off?: number, len?: number) {
+      const f = files[n];
+      if (f === undefined || off === undefined) return f;
+      const o = Math.min(Math.max(0, off), f.length);
+      return f.slice(o, len === undefined || len <= 0 ? f.length : Math.min(f.length, o + len));
+    },
+    // Storage.write(name, data, offset, size): offset 0 with a size makes a file of size bytes (0xFF), then writes in place.
+    write(n, d, off?: number, size?: number) {
       if (n.length > 28) throw new Error("name over 28 characters: " + n);
       writes.push(n);
-      files[n] = d;
+      if (off === undefined) files[n] = d;
+      else {
+        const base = off === 0 && size !== undefined ? "\xff".repeat(size) : files[n];
+        if (base === undefined || off + d.length > base.length) throw new Error("Too much data for file size");
+        files[n] = base.slice(0, off) + d + base.slice(off + d.length);
+      }
     },
     erase(n) {
       delete files[n];
@@ -153,10 +165,21 @@ export function fakeSmtp(timers: Timers) {
     e.transient = transient;
     return e;
   }
+  /** The batch sent now (before its replies come, 50 ms later, mails may join it: add()). */
+  let open: OutgoingMail[] | null = null;
   const client: SmtpClient = {
+    add(m) {
+      if (!open) return false;
+      open.push(m);
+      connections[connections.length - 1]++;
+      return true;
+    },
     send(mails: OutgoingMail[], done) {
       connections.push(mails.length);
+      mails = mails.slice();
+      open = mails;
       timers.set(() => {
+        open = null;
         const results: MailResult[] = [];
         for (const m of mails) {
           const r = script.shift() ?? "250";
@@ -188,4 +211,20 @@ export function fakeSmtp(timers: Timers) {
     close() {},
   };
   return { client, script, delivered, attempts, connections, refuse };
+}
+
+/** q.add with the body given inside the alert as `b` (as the tests write them). */
+export function addAlert(q: import("../../src/outbox/queue.ts").Queue, a: Record<string, any>): string {
+  const { b, ...head } = a;
+  return q.add({ n: 0, ...head } as any, b ?? "");
+}
+
+/** The whole body of a queued file, read back the way the sender reads it (a piece at a time). */
+export function bodyOf(q: import("../../src/outbox/queue.ts").Queue, name: string): string | null {
+  const a = q.load(name);
+  if (!a) return null;
+  const src = q.body(name, a);
+  let s = "";
+  for (let p = src(); p !== null; p = src()) s += p;
+  return s;
 }

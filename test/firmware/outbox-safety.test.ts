@@ -4,7 +4,7 @@
 // gets the alert, every refusal is reported, no garbage is sent.
 import { describe, expect, test } from "vitest";
 import { NOTES_FILE, openQueue } from "../../src/outbox/queue.ts";
-import { crc32, fakeStore } from "./fakes.ts";
+import { addAlert, bodyOf, crc32, fakeStore } from "./fakes.ts";
 import { bootFirmware, testConfig } from "./harness.ts";
 
 const CUT = new Error("power cut");
@@ -17,20 +17,21 @@ const CUT = new Error("power cut");
 function cutStore(files: Record<string, string>, n: number, torn: boolean) {
   const s = fakeStore(files);
   let ops = 0;
-  const st = { dead: false, onCut: () => {} };
+  const st = { dead: false, armed: false, onCut: () => {} };
   const write = s.write.bind(s);
   const erase = s.erase.bind(s);
   const op = () => {
-    if (st.dead || ++ops === n) {
+    if (st.dead || (st.armed && ++ops === n)) {
       if (!st.dead) st.onCut();
       st.dead = true;
       throw CUT;
     }
   };
-  s.write = (name, data) => {
-    if (!st.dead && ops + 1 === n && torn) files[name] = data.slice(0, data.length >> 1) + "\xff".repeat(data.length - (data.length >> 1));
+  s.write = (name, data, off?: number, size?: number) => {
+    // Torn: the first half of this write's data reached the flash (the file itself has its full size).
+    if (!st.dead && st.armed && ops + 1 === n && torn) write(name, data.slice(0, data.length >> 1), off ?? 0, off === undefined ? data.length : size);
     op();
-    write(name, data);
+    write(name, data, off, size);
   };
   s.erase = (name) => {
     op();
@@ -66,8 +67,9 @@ type Refusal = { archive?: string; message?: string };
 /** One alert with `refusal`, cut at every op of the run; yields each outcome. */
 function everyCut(refusal: Refusal, torn: boolean) {
   const outcomes: { cut: number; delivered: { to: string[]; raw: string }[]; after: ReturnType<typeof rebootAndDrain> }[] = [];
-  // From 2: a cut at the first write (the alert itself) means the alert was never raised; the torn-record test covers it.
-  for (let n = 2; n < 40; n++) {
+  // Counted from the first op after the alert is stored (a cut while storing it means it was never raised;
+  // the torn-record test covers that).
+  for (let n = 1; n < 40; n++) {
     const files: Record<string, string> = {};
     const c = cutStore(files, n, torn);
     const b = bootFirmware({ store: c.store });
@@ -75,7 +77,7 @@ function everyCut(refusal: Refusal, torn: boolean) {
     c.st.onCut = () => (before = b.smtp.delivered.length);
     if (refusal.archive) b.smtp.refuse["archive@example.com"] = refusal.archive;
     if (refusal.message) b.smtp.script.push("550");
-    const steps = [() => b.clock.advance(1000), () => b.pins.edge("D4", true)];
+    const steps = [() => b.clock.advance(1000), () => b.pins.edge("D4", true), () => (c.st.armed = true)];
     for (let t = 0; t < 100; t++) steps.push(() => b.clock.advance(50));
     runUntilCut(c.st, steps);
     const after = rebootAndDrain(files);
@@ -119,7 +121,7 @@ describe("records that are not what they claim", () => {
   test("a torn record (full length, 0xFF tail, as the board leaves it) is never sent: set aside and reported", () => {
     const store = fakeStore();
     const q = openQueue(store, 20, crc32);
-    const name = q.add(alert("one"));
+    const name = addAlert(q, alert("one"));
     const whole = store.files[name];
     for (let cut = whole.indexOf("\n") + 1; cut < whole.length; cut++) {
       store.files[name] = whole.slice(0, cut) + "\xff".repeat(whole.length - cut);
@@ -134,10 +136,10 @@ describe("records that are not what they claim", () => {
   test("a record with wrong-typed fields is set aside and reported; the others still go", () => {
     const store = fakeStore();
     const q = openQueue(store, 20, crc32);
-    q.add(alert("good"));
+    addAlert(q, alert("good"));
     // Written whole (right length and checksum), wrong shape: a string for a list, a number for a list, a string for a time.
-    q.add({ ...alert("bad1"), to: "owner@example.com" as any });
-    q.add({ ...alert("bad2"), e: 5 as any, at: "now" as any });
+    addAlert(q, { ...alert("bad1"), to: "owner@example.com" as any });
+    addAlert(q, { ...alert("bad2"), e: 5 as any, at: "now" as any });
     const b = rebootAndDrain(store.files);
     expect(b.smtp.delivered.map((m) => m.raw.includes("body of good"))).toContain(true);
     expect(b.queued()).toBe(0);
@@ -147,8 +149,8 @@ describe("records that are not what they claim", () => {
   test("a file named like a record but not one (amq1x) is ignored; the sequence never becomes NaN", () => {
     const store = fakeStore({ amq1x: "hello", amq3: "" });
     const q = openQueue(store, 20, crc32);
-    const a = q.add(alert("a"));
-    const b = q.add(alert("b"));
+    const a = addAlert(q, alert("a"));
+    const b = addAlert(q, alert("b"));
     expect([a, b].every((n) => /^amq\d+$/.test(n))).toBe(true);
     expect(a).not.toBe(b);
     expect(store.files.amq1x).toBe("hello");

@@ -1,7 +1,7 @@
 // The outbox in Storage: one file per alert, oldest dropped when full, damaged records skipped and counted.
 import { afterEach, expect, test, vi } from "vitest";
 import { NOTES_FILE, openQueue, type QueuedAlert } from "../../src/outbox/queue.ts";
-import { crc32, fakeStore } from "./fakes.ts";
+import { addAlert, bodyOf, crc32, fakeStore } from "./fakes.ts";
 
 function alert(s: string): QueuedAlert {
   return { r: "door", s, b: "body of " + s, h: 0, at: 1, id: s + "@x", k: 0 };
@@ -10,7 +10,7 @@ function alert(s: string): QueuedAlert {
 test("each alert is a file of its own, read back oldest first, names within 28 characters", () => {
   const store = fakeStore();
   const q = openQueue(store, 20, crc32);
-  for (let i = 0; i < 12; i++) q.add(alert("a" + i));
+  for (let i = 0; i < 12; i++) addAlert(q, alert("a" + i));
   const names = q.names();
   expect(names).toHaveLength(12);
   expect(names.every((n) => n.length <= 28)).toBe(true);
@@ -19,16 +19,16 @@ test("each alert is a file of its own, read back oldest first, names within 28 c
 
 test("a reopened queue continues the sequence after the files it finds", () => {
   const store = fakeStore();
-  openQueue(store, 20, crc32).add(alert("first"));
+  addAlert(openQueue(store, 20, crc32), alert("first"));
   const q = openQueue(store, 20, crc32);
-  q.add(alert("second"));
+  addAlert(q, alert("second"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["first", "second"]);
 });
 
 test("when full the oldest is dropped and counted, and the count survives a reboot", () => {
   const store = fakeStore();
   const q = openQueue(store, 3, crc32);
-  for (let i = 0; i < 5; i++) q.add(alert("a" + i));
+  for (let i = 0; i < 5; i++) addAlert(q, alert("a" + i));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a2", "a3", "a4"]);
   expect(q.notes.d).toBe(2);
   expect(openQueue(store, 3, crc32).notes.d).toBe(2);
@@ -37,7 +37,7 @@ test("when full the oldest is dropped and counted, and the count survives a rebo
 test("a torn or corrupted record is skipped, erased and counted; the rest load", () => {
   const store = fakeStore();
   const q = openQueue(store, 20, crc32);
-  const names = [q.add(alert("one")), q.add(alert("two")), q.add(alert("three"))];
+  const names = [addAlert(q, alert("one")), addAlert(q, alert("two")), addAlert(q, alert("three"))];
   store.files[names[0]] = store.files[names[0]].slice(0, 20); // power cut mid-write
   store.files[names[1]] = store.files[names[1]].replace("body of two", "body of tw\xff\xff\xff"); // bytes flipped
   const q2 = openQueue(store, 20, crc32);
@@ -52,7 +52,7 @@ test("a damaged notes file does not stop the queue and is itself counted", () =>
   const store = fakeStore({ [NOTES_FILE]: '{"d":3,' });
   const q = openQueue(store, 20, crc32);
   expect(q.notes).toEqual({ d: 0, c: 1, f: [] });
-  q.add(alert("x"));
+  addAlert(q, alert("x"));
   expect(q.names()).toHaveLength(1);
 });
 
@@ -65,17 +65,17 @@ test("refusal notes keep only the newest few lines", () => {
 test("when full it never drops a file of the batch being sent: the oldest other one goes, or the outbox grows by that batch", () => {
   const store = fakeStore();
   const q = openQueue(store, 3, crc32);
-  const names = [q.add(alert("a0")), q.add(alert("a1")), q.add(alert("a2"))];
+  const names = [addAlert(q, alert("a0")), addAlert(q, alert("a1")), addAlert(q, alert("a2"))];
   q.sending = [names[0], names[1]];
-  q.add(alert("a3"));
+  addAlert(q, alert("a3"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3"]);
   expect(q.notes.d).toBe(1);
   q.sending = q.names();
-  q.add(alert("a4"));
+  addAlert(q, alert("a4"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3", "a4"]);
   expect(q.notes.d).toBe(1);
   q.sending = [];
-  q.add(alert("a5"));
+  addAlert(q, alert("a5"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a3", "a4", "a5"]);
   expect(q.notes.d).toBe(3);
 });
@@ -97,17 +97,18 @@ test("a 2 KB CJK alert costs about its own size in Storage, not 6× (the board's
   const q = openQueue(store, 20, crc32);
   const body = utf8("温度センサーが異常値を検出しました。".repeat(40)).slice(0, 2040);
   const subject = utf8("冷凍庫の温度警報 à");
-  const name = q.add({ r: utf8("冷凍庫"), s: subject, b: body, h: 0, to: [{ name: utf8("Müller"), address: "m@example.com" }], at: 1, id: "x@y", k: 0 });
+  const name = addAlert(q, { r: utf8("冷凍庫"), s: subject, b: body, h: 0, to: [{ name: utf8("Müller"), address: "m@example.com" }], at: 1, id: "x@y", k: 0 });
   expect(body.length).toBeGreaterThan(2000);
   expect(store.files[name].length).toBeLessThan(1.4 * body.length);
-  const back = openQueue(store, 20, crc32).load(name)!;
-  expect(back).toMatchObject({ r: utf8("冷凍庫"), s: subject, b: body, to: [{ name: utf8("Müller") }] });
+  const q2 = openQueue(store, 20, crc32);
+  expect(q2.load(name)).toMatchObject({ r: utf8("冷凍庫"), s: subject, to: [{ name: utf8("Müller") }] });
+  expect(bodyOf(q2, name)).toBe(body);
 });
 
 test("a record cut anywhere (a power cut mid-write) is detected, whatever its bytes", () => {
   const store = fakeStore();
   const q = openQueue(store, 20, crc32);
-  const name = q.add({ r: "door", s: utf8("Tür offen"), b: utf8("Die Tür ist offen.\nZeile zwei — ende"), h: 0, at: 1, id: "x@y", k: 0 });
+  const name = addAlert(q, { r: "door", s: utf8("Tür offen"), b: utf8("Die Tür ist offen.\nZeile zwei — ende"), h: 0, at: 1, id: "x@y", k: 0 });
   const whole = store.files[name];
   for (let cut = 0; cut < whole.length; cut++) {
     store.files[name] = whole.slice(0, cut);
@@ -117,5 +118,5 @@ test("a record cut anywhere (a power cut mid-write) is detected, whatever its by
     store.files.amnotes = "{}";
   }
   store.files[name] = whole;
-  expect(openQueue(store, 20, crc32).load(name)!.b).toBe(utf8("Die Tür ist offen.\nZeile zwei — ende"));
+  expect(bodyOf(openQueue(store, 20, crc32), name)).toBe(utf8("Die Tür ist offen.\nZeile zwei — ende"));
 });

@@ -355,8 +355,8 @@ describe("outbox", () => {
   });
 
   test("a corrupted outbox file: boot continues, the rest is delivered and the damage reported", async () => {
-    // An outbox file: a JSON line (subject in base64, body "") then the body bytes; k = CRC-32 of the body.
-    const good = JSON.stringify({ r: "", s: btoa("survivor"), b: "", h: 0, at: 1, id: "1.a@garage.local", k: crc32("x") }) + "\nx";
+    // An outbox file: a JSON line (subject in base64, n = body bytes, k = CRC-32 of the body, 1 KB pieces folded) then the body.
+    const good = JSON.stringify({ r: "", s: btoa("survivor"), h: 0, at: 1, id: "1.a@garage.local", k: crc32("x"), n: 1 }) + "\nx";
     const r = await rig({ files: { amq1: good.slice(0, 30), amq2: "\xff".repeat(64), amq3: good } });
     expect(r.board.output).toContain("alertmail: ready");
     const [m] = await r.sink.waitForMessages(1, 20000);

@@ -1,7 +1,8 @@
 // Templates: placeholders filled, hostile values escaped in HTML and kept off the header lines, times and zones.
 import { expect, test } from "vitest";
 import { escapeHtml } from "../../src/mime/html-escape.ts";
-import { fillTemplate, formatTime, oneLine, tzOffsetMinutes } from "../../src/template.ts";
+import { formatTime, tzOffsetMinutes } from "../../src/clock.ts";
+import { fillTemplate, oneLine } from "../../src/template.ts";
 
 const hostile = {
   device: "Garage",
