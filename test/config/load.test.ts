@@ -146,7 +146,7 @@ test("fills every default for a minimal board", () => {
         format: "text",
       },
     ],
-    outbox: { max: 20, retrySeconds: 30, maxRetrySeconds: 3600, coalesceSeconds: 2 },
+    outbox: { max: 20, retrySeconds: 30, maxRetrySeconds: 3600, coalesceSeconds: 0 },
     sketch: { loopMs: 0 },
   };
   expect(c).toEqual(expected);

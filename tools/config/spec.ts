@@ -399,8 +399,8 @@ const outbox: Keys<BoardOutbox> = {
     type: "integer",
     minimum: 0,
     maximum: 3600,
-    default: 2,
-    description: "Alerts raised within this window go out over one connection.",
+    default: 0,
+    description: "0: an alert starts its connection at once, and alerts raised while it is open join it. More: wait this long first, so alerts raised together share one connection (opt-in).",
   },
 };
 
