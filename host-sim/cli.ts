@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { loadBoardConfig } from "../tools/config/load.ts";
 import { storageFiles } from "../tools/flash/payload.ts";
 import { createSimBoard, type SimBoard } from "./board.ts";
-import { startConsoleServer } from "./console-server.ts";
+import { condenseFlashReplies, startConsoleServer } from "./console-server.ts";
+import { pointFlashedConfig } from "./flashed-config.ts";
 import { applyEvent, defaultTriggers, expectedRecipients, readScenario, type ScenarioFile, type Trigger } from "./scenario.ts";
 import { startSmtpSink, type ReceivedMail, type SinkFault, type SmtpSink } from "./smtp-sink.ts";
 import { apiForRun } from "./api/run.ts";
@@ -231,7 +232,7 @@ export async function setUpRun(opts: CliOptions, say: (s?: string) => void): Pro
     sourceMap: existsSync(mapFile) ? readFileSync(mapFile, "utf8") : undefined,
     sourceMapDir: dirname(mapFile),
     allowRemote: opts.real,
-    log: opts.verbose ? (l) => say(`  │ ${l}`) : undefined,
+    log: opts.verbose ? condenseFlashReplies((l) => say(`  │ ${l}`)) : undefined,
     fastForward: opts.fast,
   });
   clockOf = board.clock;
@@ -278,7 +279,12 @@ export async function main(argv: string[], say: (s?: string) => void = (s = "") 
   const run = await setUpRun(opts, say);
   if (!run) return 1;
   const { board, sink } = run;
-  const con = opts.console === undefined ? null : await startConsoleServer(board, opts.console);
+  // A configuration flashed over the console is pointed at the embedded server too (said on screen).
+  const beforeRestart = () => {
+    const note = sink ? pointFlashedConfig(board.storage, run.config.smtp) : null;
+    if (note) say(`sim: ${note}`);
+  };
+  const con = opts.console === undefined ? null : await startConsoleServer(board, opts.console, { beforeRestart });
   if (con) {
     say(`sim: console on tcp://127.0.0.1:${con.port} (like the ESP32's telnet console; npm run flash -- --port tcp://127.0.0.1:${con.port})`);
   }

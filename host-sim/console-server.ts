@@ -24,6 +24,12 @@ export interface ConsoleBoard {
   load?(): unknown;
 }
 
+export interface ConsoleServerOptions {
+  /** Called before load(), E.reboot() or reset() typed at the console restarts the board (npm start points a
+   * flashed configuration at its embedded server here, host-sim/flashed-config.ts). */
+  beforeRestart?(): void;
+}
+
 export interface ConsoleServer {
   port: number;
   close(): Promise<void>;
@@ -101,7 +107,7 @@ const RESET = /^reset\(\s*(true|false)?\s*\)$/;
 /** echo(on): the console's echo, results and prompts, for every following line (jsiStatus JSIS_ECHO_OFF). */
 const ECHO = /^echo\(([^()]*)\)$/;
 
-export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<ConsoleServer> {
+export function startConsoleServer(board: ConsoleBoard, port = 0, opts: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   const clients = new Set<Client>();
   /** echo(0) turns it off: one flag for the board's console, not per connection. */
   let echoOn = true;
@@ -151,6 +157,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
         clients.clear();
       }
       try {
+        opts.beforeRestart?.();
         if (LOAD.test(statement) && typeof board.load === "function") await board.load();
         else await board.reboot(statement);
       } catch (e) {
@@ -161,6 +168,7 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
     }
     const reset = RESET.exec(statement);
     if (reset && typeof board.reset === "function") {
+      opts.beforeRestart?.();
       await board.reset(reset[1] === "true");
       flush();
       if (visible(client)) client.sock.write("=undefined\r\n>");
@@ -254,4 +262,40 @@ export function startConsoleServer(board: ConsoleBoard, port = 0): Promise<Conso
       });
     });
   });
+}
+
+/** A flash step's reply line (tools/flash/protocol.ts): `@am <seq> ok <json>`. */
+const FLASH_OK = /^@am (\d+) ok\b/;
+
+/**
+ * Wraps a console-line logger so a flash stays readable: the `@am N ok` reply of every step is counted,
+ * not shown, and one line sums them up when the next other line comes (or after a second of quiet);
+ * `@am N err` replies and everything else pass through.
+ */
+export function condenseFlashReplies(log: (line: string) => void): (line: string) => void {
+  let first = 0;
+  let last = 0;
+  let count = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const sum = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!count) return;
+    log(`sim: console: ${count} flash step(s) answered ok (@am ${first} … @am ${last}; each reply line hidden)`);
+    count = 0;
+  };
+  return (line: string) => {
+    const m = FLASH_OK.exec(line);
+    if (!m) {
+      sum();
+      log(line);
+      return;
+    }
+    if (!count) first = Number(m[1]);
+    last = Number(m[1]);
+    count++;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(sum, 1000);
+    timer.unref();
+  };
 }

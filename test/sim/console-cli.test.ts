@@ -3,6 +3,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { APP_JS, ROOT } from "../../tools/build.ts";
@@ -59,4 +60,40 @@ test("npm start -- --console 0 prints its port, npm run flash flashes the runnin
   const code = await sim.closed;
   expect(sim.out.text).toMatch(/board: 2 boot\(s\)/); // power-on, then the flash's load()
   expect(code).toBe(0);
+}, 150000);
+
+test("a config flashed into npm start -- --console reaches the embedded server (said on screen), and the log shows no @am lines", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "alertmail-sim-console-"));
+  const app = join(dir, "app.js");
+  writeFileSync(app, readFileSync(APP_JS));
+  const scenario = join(dir, "idle.json");
+  writeFileSync(scenario, JSON.stringify({ events: [], settleMs: 50 }));
+  // Not --quiet: the board's console lines are the log a person reads.
+  const sim = start([join(ROOT, "host-sim", "cli.ts"), "--app", app, "--scenario", scenario, "--console", "0"]);
+  const [, smtpPort] = await waitFor(sim.out, /embedded SMTP server on 127\.0\.0\.1:(\d+)/, 60000);
+  const [, port] = await waitFor(sim.out, /sim: console on tcp:\/\/127\.0\.0\.1:(\d+)/, 60000);
+  await waitFor(sim.out, /keeps running with its console/, 60000);
+
+  // The shipped board.json as it is (smtp.example.com:465), as docs/flashing.md §6 has a user do; no overlay.
+  const noLocal = join(dir, "no-board.local.json");
+  const flash = start([join(ROOT, "tools", "flash.ts"), "--port", `tcp://127.0.0.1:${port}`, "--board", join(ROOT, "board.json"), "--local", noLocal, "--app", app]);
+  expect(await flash.closed).toBe(0);
+  await waitFor(sim.out, /sim: NOTE: the flashed alertmail\.json sends to smtp\.example\.com:465 \(tls\); the simulator points it at its embedded server 127\.0\.0\.1:(\d+)/, 30000);
+  expect(sim.out.text).toContain(`embedded server 127.0.0.1:${smtpPort}`);
+
+  // A test mail from the flashed board arrives at the embedded server, not at smtp.example.com.
+  const sock = connect(Number(port), "127.0.0.1");
+  await new Promise((r) => sock.once("connect", r));
+  sock.write("alertmail.test()\r\n");
+  await waitFor(sim.out, /│ alertmail: sent "Garage: test mail" to 1 recipient\(s\): 250/, 60000);
+  sock.destroy();
+  expect(sim.out.text).not.toMatch(/cannot connect to smtp\.example\.com/);
+
+  // The flash's step replies are summed up in one line, not one line each.
+  const [, steps] = await waitFor(sim.out, /sim: console: (\d+) flash step\(s\) answered ok/, 10000);
+  expect(Number(steps)).toBeGreaterThan(3);
+  expect(sim.out.text).not.toMatch(/│ @am \d+ ok/);
+
+  sim.child.kill("SIGINT");
+  expect(await sim.closed).toBe(0);
 }, 150000);
