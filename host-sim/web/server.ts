@@ -70,6 +70,17 @@ export function snapshot(ctx: WebContext) {
   } catch {
     notes = "(unreadable)";
   }
+  // Each rule's last outcome as the firmware tells it (alertmail.status().rules, e.g. "held: cooldown"):
+  // read as a user would on the console; nothing when the board is off or the firmware is not running.
+  let results: Record<string, string> = {};
+  if (s.power) {
+    try {
+      const st = board.eval("typeof alertmail == 'object' ? alertmail.status().rules : undefined") as Record<string, unknown> | undefined;
+      if (st && typeof st === "object") results = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, String(v)]));
+    } catch {
+      results = {};
+    }
+  }
   const all = sink?.messages ?? [];
   // Newest first; the newest 300 travel with every update (the rest stay reachable by number).
   const mails = all.slice(-300).map((m, i) => mailSummary(m, Math.max(0, all.length - 300) + i + 1)).reverse();
@@ -85,6 +96,7 @@ export function snapshot(ctx: WebContext) {
     levels: s.levels,
     values: s.values,
     reads: s.reads,
+    results,
     rebootAtData: s.rebootAtData,
     faults: s.faults,
     memory: board.memory(),

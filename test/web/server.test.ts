@@ -25,6 +25,7 @@ beforeAll(async () => {
     smtp: { host: "smtp.example.com", port: 465, security: "tls", user: "shed@example.com", password: "smtp-password", from: "Shed <shed@example.com>", to: ["owner@example.com"] },
     alerts: [
       { name: "door", kind: "digital", pin: "D4", cooldownSeconds: 0, format: "html", subject: "{{device}}: door {{state}}", body: "<p>Door <b>{{state}}</b></p>" },
+      { name: "gate", kind: "digital", pin: "D5", subject: "{{device}}: gate {{state}}", body: "Gate {{state}}." },
       { name: "tank", kind: "analog", pin: "D35", below: 20, scale: 200, offset: 0, unit: "L", subject: "{{device}}: tank {{value}} {{unit}}", body: "Tank at {{value}} {{unit}}." },
     ],
     outbox: { coalesceSeconds: 0 },
@@ -73,7 +74,7 @@ test("the event stream says hello with the state, then each board line as it is 
   await read(/^event: hello\ndata: .*\n\n/m);
   const hello = JSON.parse(/^event: hello\ndata: (.*)$/m.exec(text)![1]);
   expect(hello.state.device).toBe("Shed");
-  expect(hello.state.levels).toEqual({ door: true });
+  expect(hello.state.levels).toEqual({ door: true, gate: true });
 
   expect((await act({ do: "input", rule: "door", level: false })).status).toBe(200);
   await read(/event: line\ndata: .*"text":"alertmail: queued \\"Shed: door low\\""/);
@@ -99,6 +100,9 @@ test("the event stream says hello with the state, then each board line as it is 
   expect(lines.join("\n")).not.toContain("smtp-password");
   expect(lines.join("\n")).not.toContain(Buffer.from("\0shed@example.com\0smtp-password").toString("base64"));
 
+  // The rule's last outcome, as alertmail.status() on the board's console says it.
+  expect(state.results.door).toBe(`sent "Shed: door low" to 1 recipient(s): ${path.reply}`);
+
   const eml = await fetch(new URL(`/api/mails/${mail.n}/eml`, base));
   expect(eml.headers.get("content-disposition")).toMatch(/^attachment; filename="alertmail-\d{3}\.eml"$/);
   expect(await eml.text()).toMatch(/^Subject: Shed: door low\r$/m);
@@ -106,7 +110,7 @@ test("the event stream says hello with the state, then each board line as it is 
 
 test("bad input: a message for each, and the board is left as it was", async () => {
   const cases: [unknown, string][] = [
-    [{ do: "input", rule: "garage", level: true }, 'no rule named "garage" in board.json (it has: door, tank)'],
+    [{ do: "input", rule: "garage", level: true }, 'no rule named "garage" in board.json (it has: door, gate, tank)'],
     [{ do: "input", rule: "tank", value: 250 }, "tank: 250 L is outside what D35 can read: 0 … 200 L (analogRead 0..1 × scale 200 + offset 0)"],
     [{ do: "input", rule: "tank", value: "lots" }, 'tank needs a number in L, not "lots"'],
     [{ do: "input", rule: "door", level: "open" }, 'door is a switch on D4: its level is on/off (true/false or 1/0), not "open"'],
@@ -129,3 +133,12 @@ test("bad input: a message for each, and the board is left as it was", async () 
   expect(after.levels).toEqual(before.levels);
   expect(after.wifi).toBe(true);
 });
+
+test("an alert the firmware holds back (cooldown) is shown as the firmware says it", async () => {
+  expect((await act({ do: "input", rule: "gate", level: false })).status).toBe(200);
+  const sent = async () => (await (await fetch(new URL("/api/state", base))).json()).results.gate as string;
+  while (!/^sent /.test(await sent())) await new Promise((r) => setTimeout(r, 50));
+  expect((await act({ do: "input", rule: "gate", level: true })).status).toBe(200); // within its 60 s cooldown
+  while (!/^held/.test(await sent())) await new Promise((r) => setTimeout(r, 50));
+  expect(await sent()).toBe("held: cooldown (+1 held back)");
+}, 30000);

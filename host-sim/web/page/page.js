@@ -95,6 +95,7 @@
         b.addEventListener("click", () => act({ do: "fire", rule: r.rule }));
         div.append(el("div", { class: "row" }, r.kind === "boot" ? el("span", { class: "meta", text: "fires at every boot; " }) : null, b));
       }
+      div.append(el("div", { class: "meta result" }));
       box.append(div);
     }
     const sel = $("#fault-step");
@@ -106,6 +107,8 @@
     for (const r of board.rules) {
       const div = document.querySelector(`.rule[data-rule="${CSS.escape(r.rule)}"]`);
       if (!div) continue;
+      const result = state.results[r.rule];
+      div.querySelector(".result").textContent = result ? `last: ${result}` : "";
       if (r.kind === "digital") {
         const on = !!state.levels[r.rule];
         div.querySelector("input").checked = on;
