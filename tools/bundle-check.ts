@@ -72,6 +72,7 @@ export const RULE_IDS: string[] = [
   "length-assign",
   "split-limit",
   "replace-dollar-amp",
+  "match-g-truthy",
   ...REGEX_RULES,
 ];
 
@@ -253,6 +254,12 @@ export function checkBundle(code: string, opts: CheckOptions = {}): BundleHit[] 
       }
       if (name === "split" && node.arguments.length >= 2) {
         at(callee.property, "split-limit", "split with a limit: the board ignores the limit", "probe 266");
+      }
+      // str.match(/…/g) is [] (truthy) on the board when nothing matches: a direct truth test of it is always true.
+      const parent = ancestors[ancestors.length - 2] as AnyNode | undefined;
+      const tested = parent && ((parent.type === "UnaryExpression" && parent.operator === "!") || (parent.type === "LogicalExpression" && parent.left === node) || (/^(If|While|DoWhile|For)Statement$|^ConditionalExpression$/.test(parent.type) && parent.test === node));
+      if (name === "match" && (node.arguments[0] as AnyNode | undefined)?.regex?.flags.includes("g") && tested) {
+        at(callee.property, "match-g-truthy", "`.match(/…/g)` is tested for truth: on the board it gives [] (truthy), not null, when nothing matches (test its .length; docs/espruino.md trap 12)", "no probe (docs/espruino.md trap 12)");
       }
       const replacement = stringValue(node.arguments[1]);
       if ((name === "replace" || name === "replaceAll") && replacement !== null && replacement.includes("$&")) {
