@@ -251,6 +251,11 @@ export function createControls(board: SimBoard, sink: SmtpSink | null, config: D
   };
 }
 
+/** The board's strings are UTF-8 bytes, one per character: shown as the console shows them, as UTF-8 text. */
+export function boardText(s: string): string {
+  return /[^\x00-\xff]/.test(s) ? s : Buffer.from(s, "latin1").toString("utf8");
+}
+
 /** Runs code on the board's console; the answer as Espruino prints it ("=…"), or the error. */
 export function runConsole(board: SimBoard, on: boolean, code: unknown): { result?: string; error?: string } {
   if (typeof code !== "string" || !code.trim()) return { error: "type some JavaScript, e.g. alertmail.status()" };
@@ -259,7 +264,7 @@ export function runConsole(board: SimBoard, on: boolean, code: unknown): { resul
     const r = board.eval(code);
     if (r === undefined) return { result: "=undefined" };
     if (typeof r === "function") return { result: "=function () { … }" };
-    return { result: `=${JSON.stringify(r, null, 2) ?? String(r)}` };
+    return { result: boardText(`=${JSON.stringify(r, null, 2) ?? String(r)}`) };
   } catch (e) {
     if (isBoardError(e)) return { error: `Uncaught ${e.toString()}` };
     const err = e as { name?: unknown; message?: unknown } | null;

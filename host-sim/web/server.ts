@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { DeviceConfig } from "../../src/config.ts";
 import type { SimBoard } from "../board.ts";
 import type { ReceivedMail, SmtpSink } from "../smtp-sink.ts";
-import { describeRules, FAULT_STEPS, InputError, runConsole, type Controls } from "./controls.ts";
+import { boardText, describeRules, FAULT_STEPS, InputError, runConsole, type Controls } from "./controls.ts";
 import { outboxFiles, readOutboxEntry, type Journal } from "./journal.ts";
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), "page");
@@ -76,7 +76,7 @@ export function snapshot(ctx: WebContext) {
   if (s.power) {
     try {
       const st = board.eval("typeof alertmail == 'object' ? alertmail.status().rules : undefined") as Record<string, unknown> | undefined;
-      if (st && typeof st === "object") results = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, String(v)]));
+      if (st && typeof st === "object") results = Object.fromEntries(Object.entries(st).map(([k, v]) => [k, boardText(String(v))]));
     } catch {
       results = {};
     }

@@ -204,6 +204,8 @@ describe.runIf(haveBrowser)("the simulator's web page in Chromium", () => {
     await inboxRow(subject).waitFor({ timeout: 60000 });
     await expect.poll(() => pathOf(subject).getAttribute("data-state")).toBe("sent");
     await expect.poll(() => page.textContent("#outbox")).toContain("empty");
+    // The rule's last outcome, as alertmail.status() says it (UTF-8 shown as text, as on a console).
+    await expect.poll(() => page.textContent("[data-rule=freezer] .result")).toMatch(/^last: sent "Bench: freezer at 24\.99 °C" to 1 recipient\(s\): 250 /);
   }, 90000);
 
   test("reboot mid-send: the board restarts during DATA and the alert is still delivered, once", async () => {
