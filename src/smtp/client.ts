@@ -7,7 +7,7 @@ import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
 import { createReplyParser } from "./reply-parser.ts";
-import { smtpError } from "./smtp-error.ts";
+import { smtpError, STARTTLS_HINT, type SmtpError } from "./smtp-error.ts";
 import { base64 } from "../platform/base64.ts";
 
 /** Largest single write: the board copies each write and sends it in 536-byte pieces (docs/espruino.md §2). */
@@ -29,14 +29,7 @@ export interface OutgoingMail {
   body: () => () => string | null;
 }
 
-/** An Error with these fields set (never a subclass). */
-export interface SmtpError extends Error {
-  code: "ECONNECTION" | "ETIMEDOUT" | "ETLS" | "EAUTH" | "EENVELOPE" | "EMESSAGE" | "EPROTOCOL" | "ECONFIG";
-  response: string;
-  responseCode: number;
-  command: string;
-  transient: boolean;
-}
+export type { SmtpError } from "./smtp-error.ts";
 
 export interface MailResult {
   accepted: string[];
@@ -104,6 +97,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let bodyEof: boolean;
   let bodyStuff: ((piece: string | null) => string) | null;
   let drainWait = false;
+  /** DATA is queued and its 354 has not come: nothing may be written before that mail's body. */
+  let awaiting354 = false;
   /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
   let closing = 0;
   // The batch.
@@ -171,7 +166,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     pend = [];
     inflight = 0;
     body = null;
-    drainWait = false;
+    drainWait = awaiting354 = false;
     if (s) closing = old;
     try {
       if (s) s.end();
@@ -265,7 +260,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           pump();
         },
         error: function (e) {
-          if (id === conn) fail(smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+          // -0x7280 (MBEDTLS_ERR_SSL_WRONG_VERSION_NUMBER): the server answered the handshake in plain text.
+          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + STARTTLS_HINT) : smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
           if (id === closing) {
@@ -276,7 +272,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id !== conn) return;
           sock = null;
           // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-          fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+          fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
         },
       });
     } catch (x: any) {
@@ -416,8 +412,10 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       bodyEof = false;
       bodyStuff = stuff;
     };
-    if (chunking) start(null);
-    else cmd("DATA", function (c, t) {
+    if (chunking) return start(null), true;
+    awaiting354 = true;
+    cmd("DATA", function (c, t) {
+      awaiting354 = false;
       // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
       if (c !== 354) return c < 400 ? fail(smtpError(EPROTOCOL, "replies out of step: DATA got " + t, 0, t, "DATA")) : end(c, t);
       // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
@@ -502,7 +500,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       mails.push(m);
       // Otherwise the mail is picked up where the next one would be: after AUTH (advance), after a body
       // (pump), or after the last reply without PIPELINING (end → advance).
-      if (pipe && started && started === mails.length - 1 && !body) {
+      if (pipe && started && started === mails.length - 1 && !body && !awaiting354) {
         // RFC 2920 §3.1: a group may follow the message content; a BDAT mail's outcome is unknown here: RSET.
         if (chunking) needRset = true;
         if (startMail() && body) pump();

@@ -1,5 +1,16 @@
-// SMTP errors: a plain Error with fields (never a subclass: they break on Espruino).
-import type { SmtpError } from "./client.ts";
+// SMTP errors: what they are (SmtpError) and the one builder (a plain Error with fields: subclasses break on Espruino).
+
+/** An Error with these fields set (never a subclass). */
+export interface SmtpError extends Error {
+  code: "ECONNECTION" | "ETIMEDOUT" | "ETLS" | "EAUTH" | "EENVELOPE" | "EMESSAGE" | "EPROTOCOL" | "ECONFIG";
+  response: string;
+  responseCode: number;
+  command: string;
+  transient: boolean;
+}
+
+/** What a server that wants STARTTLS (RFC 3207) means for the board, which has no TLS upgrade. */
+export const STARTTLS_HINT = "the server answered in plain text: probably a STARTTLS port (like 587), which the board cannot use; use port 465 with \"tls\", or a plain relay";
 
 /** transient: 4xx replies, network errors and timeouts (retry later); 5xx and config/auth problems are not. */
 export function smtpError(
@@ -9,6 +20,8 @@ export function smtpError(
   response?: string,
   command?: string,
 ): SmtpError {
+  // RFC 3207 §4: 530 "Must issue a STARTTLS command first" on a plain connection.
+  if (responseCode === 530 && /STARTTLS/i.test(response!)) message = "530 STARTTLS required: " + STARTTLS_HINT;
   const e = new Error(message) as SmtpError;
   e.code = code;
   e.responseCode = responseCode || 0;
