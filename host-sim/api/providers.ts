@@ -175,7 +175,8 @@ function mailtrap(o: ProviderOptions): Provider {
   });
   return {
     name: "mailtrap",
-    path: "/api/send",
+    // /api/send, or /api/send/<inbox id> on the sandbox host.
+    path: o.path && o.path.startsWith("/api/send") ? o.path : "/api/send",
     error,
     accept(r) {
       const token = bearer(r) ?? r.headers["api-token"];

@@ -101,3 +101,16 @@ describe("the key stays out of the bundle", () => {
     if (pm.ok) expect(apiSecrets(pm.config).map((x) => x[1])).toEqual(["pm-secret-key"]);
   });
 });
+
+describe("the simulator's mock for a compiled preset", () => {
+  it("expects what the preset sends: mailtrap's sandbox inbox path, mailgun's domain, the key as presented", async () => {
+    const { sinkOptionsFor } = await import("../../host-sim/api/run.ts");
+    const mt = check({ provider: "mailtrap", key: "mt-key-1", inbox: "12345" });
+    const mg = check({ provider: "mailgun", key: "mg-key-1", domain: "mg.example.com" });
+    if (!mt.ok || !mg.ok) throw new Error("preset did not compile");
+    const api = (c: object) => (c as { api: ApiSettings }).api;
+    expect(api(mt.config)).toMatchObject({ host: "sandbox.api.mailtrap.io", path: "/api/send/12345" });
+    expect(sinkOptionsFor(api(mt.config))).toMatchObject({ provider: "mailtrap", key: "mt-key-1", path: "/api/send/12345" });
+    expect(sinkOptionsFor(api(mg.config))).toMatchObject({ provider: "mailgun", key: "mg-key-1", domain: "mg.example.com" });
+  });
+});
