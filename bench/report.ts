@@ -1,6 +1,8 @@
 // Turns the bench's measurements into bench/RESULTS.md and bench/chart.svg. Every figure comes from
 // the run's data; where a side could not run, the cell says why.
 import type { Trial } from "./measure.ts";
+import { realReadmeRows, realTargets, renderRealSection } from "./real-report.ts";
+import type { RealResults } from "./real-side.ts";
 import { fmtCount, fmtMs, fmtRatio, ratio, summarize, type Summary } from "./stats.ts";
 
 /** Trials of one client in one cell, or why there are none. */
@@ -71,6 +73,8 @@ export interface Results {
   throughput: ThroughputRow[];
   cpu?: CpuProfileResult;
   board: BoardCost;
+  /** Measured on Espruino's own interpreter (bench/real-side.ts), or why not. */
+  real?: RealResults | { skipped: string };
 }
 
 const ms = (s: Side) => summarize(s.trials.map((t) => t.ms));
@@ -227,6 +231,7 @@ export function checkTargets(r: Results): TargetCheck[] {
     (v) => v <= 2048,
     "skipped" in lw ? lw.skipped : "",
   );
+  out.push(...realTargets(r.real));
   return out;
 }
 
@@ -268,24 +273,27 @@ export function renderMarkdown(r: Results): string {
     "time ends when the firmware's socket received the server's 250 (a probe wraps the socket's `data`",
     "handler). nodemailer runs in the same process (`secure: true`, certificate not checked, no pool unless",
     "said), from `sendMail` to its promise resolving on the 250. Flights are counted up to the server flight",
-    "that carried the 250 (a QUIT or TLS close after it is not counted). The bench config sets `outbox.coalesceSeconds` to 0. smtp-server",
+    "that carried the 250 (a QUIT or TLS close after it is not counted). The simulator's bench config sets `outbox.coalesceSeconds` to 0. smtp-server",
     "holds its greeting 100 ms to catch early talkers, so every cold connection to the sink includes that",
     "wait, for both clients.",
     ...(i.notes?.length ? ["", ...i.notes.map((n) => `- ${n}`)] : []),
     "",
-    "## 1. Cold alert: turns and trigger→250 against added latency",
+    ...renderRealSection(r.real),
+    "Sections 1 to 3 are simulator rows: the same firmware/app.js in the host simulator, whose TLS and CPU are Node's, not the board's.",
+    "",
+    "## 1. Cold alert (simulator): turns and trigger→250 against added latency",
     "",
     latencyTable(r.cold, false),
     "",
     "![trigger to 250 against one-way delay](chart.svg)",
     "",
-    "## 2. Warm connection: the next alert inside the keep-alive window",
+    "## 2. Warm connection (simulator): the next alert inside the keep-alive window",
     "",
     "alertmail with `keepAliveSeconds` set, after a first alert opened the connection; nodemailer with `pool: true` (one connection, kept open).",
     "",
     latencyTable(r.warm, true),
     "",
-    "## 3. Throughput over one connection, no added delay",
+    "## 3. Throughput over one connection, no added delay (simulator)",
     "",
     "Every message is queued at once and timed to the last 250; median (min–max) over the runs, alternating who goes first.",
     "",
@@ -301,8 +309,8 @@ export function renderMarkdown(r: Results): string {
       ["measure", "value"],
       [
         ["firmware/app.js", b.bytes == null ? b.note ?? "—" : `${b.bytes} bytes (${(b.bytes / 1024).toFixed(1)} KB)`],
-        ["variables when run from RAM (≈119 per KB)", pct(b.variablesFromRam)],
-        ["variables when run from Storage (≈57 per KB)", pct(b.variablesFromStorage)],
+        ["variables when run from RAM (≈119 per KB: the per-KB estimate, the fallback; section 0 has the measured ones)", pct(b.variablesFromRam)],
+        ["variables when run from Storage (≈57 per KB: the per-KB estimate, the fallback)", pct(b.variablesFromStorage)],
         [
           "largest single string written to the socket (20 KB HTML alert)",
           "skipped" in lw ? lw.skipped : `${lw.max} bytes (${lw.writes} writes, ${lw.bytes} bytes in all)`,
@@ -319,7 +327,7 @@ export function renderMarkdown(r: Results): string {
         )
       : b.note ?? "no metafile",
     "",
-    "## Targets (issue 8)",
+    "## Targets (issues 8, 11, 12)",
     "",
     table(
       ["target", "measured", "verdict"],
@@ -420,7 +428,7 @@ export const README_END = "<!-- bench:end -->";
 export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; resultsLink?: string }): string {
   const checks = checkTargets(r);
   const verdictOf = (prefix: string) => checks.find((c) => c.target.startsWith(prefix))?.verdict ?? "not measured";
-  const rows: string[][] = [];
+  const rows: string[][] = realReadmeRows(r.real);
   const mid = (s: Summary | null) => (s ? String(s.median) : "—");
   const msOf = (s: Side) => {
     const v = medianMs(s);
@@ -429,11 +437,11 @@ export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; res
   const coldRow = (label: string, offers: string, flightTarget: string, flightVerdict: string, ratioTarget: string, ratioVerdict: string) => {
     const x = r.cold.find((c) => c.offers === offers && c.delayMs === 50);
     if (!x) {
-      rows.push([`cold alert, ${label}, 50 ms one-way`, "not in this run", "", "", "", "not measured"]);
+      rows.push([`cold alert, ${label}, 50 ms one-way (simulator)`, "not in this run", "", "", "", "not measured"]);
       return;
     }
-    rows.push([`cold alert, ${label}, 50 ms: flights after TLS`, mid(flightsAfterTls(x.alertmail)), mid(flightsAfterTls(x.nodemailer)), "", flightTarget, flightVerdict]);
-    rows.push([`cold alert, ${label}, 50 ms: trigger→250`, msOf(x.alertmail), msOf(x.nodemailer), fmtRatio(ratio(medianMs(x.alertmail), medianMs(x.nodemailer))), ratioTarget, ratioVerdict]);
+    rows.push([`cold alert, ${label}, 50 ms: flights after TLS (simulator)`, mid(flightsAfterTls(x.alertmail)), mid(flightsAfterTls(x.nodemailer)), "", flightTarget, flightVerdict]);
+    rows.push([`cold alert, ${label}, 50 ms: trigger→250 (simulator)`, msOf(x.alertmail), msOf(x.nodemailer), fmtRatio(ratio(medianMs(x.alertmail), medianMs(x.nodemailer))), ratioTarget, ratioVerdict]);
   };
   coldRow("smtp-server sink (PIPELINING)", "PIPELINING", "≤ 4 flights", verdictOf("≤ 4 flights"), "none (same turns as nodemailer)", "—");
   coldRow("Postfix (PIPELINING, CHUNKING)", "PIPELINING, CHUNKING", "≤ 3 flights", verdictOf("≤ 3 flights"), "≤ 0.85×", verdictOf("cold, CHUNKING, 50 ms"));
@@ -442,17 +450,17 @@ export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; res
   if (w) {
     const who = `${w.server} (${w.offers})`;
     const chunking = w.offers.includes("CHUNKING");
-    rows.push([`warm alert, ${who}, 50 ms: flights`, mid(flights(w.alertmail)), `${mid(flights(w.nodemailer))} (pool)`, "", chunking ? "1 flight" : "none without CHUNKING", chunking ? verdictOf("1 flight on a warm") : "—"]);
-    rows.push([`warm alert, ${who}, 50 ms: trigger→250`, msOf(w.alertmail), `${msOf(w.nodemailer)} (pool)`, fmtRatio(ratio(medianMs(w.alertmail), medianMs(w.nodemailer))), "≤ 0.5×", verdictOf("warm, 50 ms")]);
+    rows.push([`warm alert, ${who}, 50 ms: flights (simulator)`, mid(flights(w.alertmail)), `${mid(flights(w.nodemailer))} (pool)`, "", chunking ? "1 flight" : "none without CHUNKING", chunking ? verdictOf("1 flight on a warm") : "—"]);
+    rows.push([`warm alert, ${who}, 50 ms: trigger→250 (simulator)`, msOf(w.alertmail), `${msOf(w.nodemailer)} (pool)`, fmtRatio(ratio(medianMs(w.alertmail), medianMs(w.nodemailer))), "≤ 0.5×", verdictOf("warm, 50 ms")]);
   } else {
-    rows.push(["warm alert, 50 ms one-way", "not in this run", "", "", "≤ 0.5×", "not measured"]);
+    rows.push(["warm alert, 50 ms one-way (simulator)", "not in this run", "", "", "≤ 0.5×", "not measured"]);
   }
   for (const t of r.throughput) {
     const rate = (x: TpSide) => {
       const v = tpRate(x);
       return "skipped" in x ? "not run" : v == null ? "—" : `${v.toFixed(1)} msg/s`;
     };
-    rows.push([`throughput, ${t.messages} × ${t.payload}, one connection`, rate(t.alertmail), `${rate(t.nodemailer)} (pool)`, fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer))), "≥ 1×", verdictOf(`throughput ≥ nodemailer (${t.payload})`)]);
+    rows.push([`throughput, ${t.messages} × ${t.payload}, one connection (simulator)`, rate(t.alertmail), `${rate(t.nodemailer)} (pool)`, fmtRatio(ratio(tpRate(t.alertmail), tpRate(t.nodemailer))), "≥ 1×", verdictOf(`throughput ≥ nodemailer (${t.payload})`)]);
   }
   const b = r.board;
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
@@ -466,7 +474,7 @@ export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; res
   ]);
   const vars = (label: string, v: number | null) =>
     rows.push([
-      `variables, code run from ${label}`,
+      `variables, code run from ${label} (per-KB estimate, the fallback)`,
       v == null ? "—" : `${v} (${Math.round((v / b.esp32Variables) * 100)}% of ${b.esp32Variables})`,
       "",
       "",
@@ -479,7 +487,8 @@ export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; res
   rows.push(["largest socket write, 20 KB HTML alert", "skipped" in lw ? lw.skipped : `${lw.max} bytes`, "", "", "≤ 2048 bytes", verdictOf("largest socket write")]);
   const link = opts.resultsLink ?? "bench/RESULTS.md";
   return [
-    `Last run: ${r.info.date.slice(0, 10)}, ${r.info.versions.alertmail ?? "alertmail"} against nodemailer ${r.info.versions.nodemailer ?? "?"}, ${r.info.trialsPerCell} trials per cell; medians, ratio = alertmail / nodemailer.`,
+    `Last run: ${r.info.date.slice(0, 10)}, ${r.info.versions.alertmail ?? "alertmail"} against nodemailer ${r.info.versions.nodemailer ?? "?"}, ${r.info.trialsPerCell} trials per cell; medians, ratio = alertmail / nodemailer.` +
+      (r.real && !("skipped" in r.real) ? ` "real interpreter" rows: ${r.real.interpreter} (compare ratios, not absolute times); the other rows are the simulator's.` : ""),
     "",
     table(["measure", "alertmail", "nodemailer", "ratio", "target", "verdict"], rows),
     "",

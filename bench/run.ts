@@ -1,5 +1,6 @@
-// `npm run bench`: alertmail (the real bundle in the simulator) against nodemailer, side by side in
-// one run; writes bench/RESULTS.md and bench/chart.svg. Env: BENCH_N (trials per cell, default 10).
+// `npm run bench`: alertmail (the real bundle in the simulator, and on Espruino's own interpreter when
+// ESPRUINO names one) against nodemailer, side by side in one run; writes bench/RESULTS.md and
+// bench/chart.svg. Env: BENCH_N (trials per cell, default 10), BENCH_REAL_N (real interpreter, default 5).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, type as osType } from "node:os";
@@ -12,6 +13,7 @@ import { buildFirmware } from "../tools/build.ts";
 import { FIRMWARE_BUDGET_BYTES } from "../tools/budget.ts";
 import { isLocalPortListening } from "../host-sim/net.ts";
 import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./alertmail-side.ts";
+import { realSide } from "./real-side.ts";
 import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
 import { startFlightProxy, type FlightProxy } from "./flight-proxy.ts";
 import { quiesce, trial, withTimeout } from "./measure.ts";
@@ -22,6 +24,7 @@ import { renderChart, renderMarkdown, renderReadmeSummary, replaceReadmeBlock, c
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
+const REAL_N = Math.max(1, Number(process.env.BENCH_REAL_N ?? 5));
 const DELAYS = [0, 25, 50];
 const THROUGHPUT_MESSAGES = Number(process.env.BENCH_TP ?? 200);
 /** Throughput runs per client and payload (one sample is not a measurement on a shared machine). */
@@ -401,6 +404,11 @@ async function main() {
   }
   const notes = await simulatorNotes();
   try {
+    // The real interpreter first (it needs the telnet port alone); a failure there leaves the simulator rows.
+    const real = bootFailure
+      ? { skipped: bootFailure }
+      : await realSide(progress, REAL_N).catch((e) => ({ skipped: `failed: ${errText(e)}` }));
+    if ("skipped" in real) progress(real.skipped);
     const { cold, warm } = await coldAndWarm(servers);
     const tp = await throughput(servers);
     const cpu = await cpuProfile(servers);
@@ -432,6 +440,7 @@ async function main() {
       throughput: tp,
       cpu,
       board,
+      real,
     };
     writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderMarkdown(results));
     writeFileSync(join(ROOT, "bench", "chart.svg"), renderChart(cold));

@@ -33,7 +33,7 @@ describe("README bench summary", () => {
   it("puts each headline number next to its target and verdict, computed from the run's data", () => {
     const md = renderReadmeSummary(sample, { budgetBytes: 24 * 1024 });
     expect(lineOf(md, "cold alert, Postfix (PIPELINING, CHUNKING), 50 ms: flights after TLS")).toBe(
-      "| cold alert, Postfix (PIPELINING, CHUNKING), 50 ms: flights after TLS | 3 | 4 |  | ≤ 3 flights | met |",
+      "| cold alert, Postfix (PIPELINING, CHUNKING), 50 ms: flights after TLS (simulator) | 3 | 4 |  | ≤ 3 flights | met |",
     );
     expect(lineOf(md, "cold alert, Postfix (PIPELINING, CHUNKING), 50 ms: trigger→250")).toMatch(/\| 525 ms \| 625 ms \| 0\.84× \| ≤ 0\.85× \| met \|$/);
     expect(lineOf(md, "cold alert, smtp-server sink (PIPELINING), 50 ms: flights after TLS")).toMatch(/\| 4 \| 4 \|  \| ≤ 4 flights \| met \|$/);

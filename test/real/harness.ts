@@ -48,10 +48,12 @@ __rl.m1=process.memory().usage;
 export interface RealBoardOptions {
   /** board.json contents (validated and defaulted by the project's own loader when flashing). */
   board: object;
-  /** Bundle to flash (default firmware/app.js, built by the test setup or `npm run build`). */
+  /** Bundle to flash (default $REAL_LANE_APP or firmware/app.js, built by the test setup or `npm run build`). */
   appFile?: string;
   /** Every console line, as it arrives. */
   log?: (line: string) => void;
+  /** More console code for .boot0, run after the stand-ins (e.g. a socket probe that must see every connection). */
+  boot0?: string;
   /** Wait this long for the telnet lock (default 15 min: another helper's run may hold it). */
   lockTimeoutS?: number;
 }
@@ -89,6 +91,11 @@ function tryConnect(): Promise<Socket | null> {
 }
 
 let seq = 0;
+
+/** The bundle the lane flashes: the given one, else $REAL_LANE_APP (another build to compare), else firmware/app.js. */
+export function realApp(appFile?: string): string {
+  return appFile ?? process.env.REAL_LANE_APP ?? join(ROOT, "firmware", "app.js");
+}
 
 /** Starts the interpreter with --telnet in a fresh folder (holding the telnet lock), installs .boot0, flashes. */
 export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
@@ -239,7 +246,7 @@ export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
     const from = lines.length;
     const args = ["tools/flash.ts", "--port", `tcp://127.0.0.1:${TELNET_PORT}`, "--allow-sim", "--board", boardFile, "--local", join(dir, "none.json")];
     if (fo.configOnly) args.push("--config-only");
-    else args.push("--app", o.appFile ?? join(ROOT, "firmware", "app.js"));
+    else args.push("--app", realApp(o.appFile));
     const out = await new Promise<string>((resolve, reject) => {
       const p = spawn(join(ROOT, "node_modules", ".bin", "tsx"), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
       let text = "";
@@ -270,7 +277,7 @@ export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
     await attach();
     const b = await evalExpr<string>("process.env.BOARD");
     if (!/^ESP32/.test(b)) throw new Error(`ESPRUINO runs board "${b}", not the ESP32 variable format (tools/espruino/build-interpreter.sh)`);
-    await evalExpr(`require("Storage").write(".boot0",${JSON.stringify(BOOT0)})`);
+    await evalExpr(`require("Storage").write(".boot0",${JSON.stringify(BOOT0 + (o.boot0 ? `${o.boot0};\n` : ""))})`);
     await flash();
   } catch (e) {
     kill();

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SourceMapConsumer } from "source-map-js";
 import { startSmtpSink, type SmtpSink } from "../../host-sim/smtp-sink.ts";
-import { startRealBoard, type RealBoard } from "./harness.ts";
+import { realApp, startRealBoard, type RealBoard } from "./harness.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 export const USER = "real";
@@ -218,7 +218,7 @@ export function nameFunction(text: string, appJs: string, map: SourceMapConsumer
 export async function variableBreakdown(
   b: RealBoard,
   minVars = 10,
-  appFile = join(ROOT, "firmware", "app.js"),
+  appFile = realApp(),
 ): Promise<{ total: number; rows: BreakdownRow[]; functions: { count: number; vars: number }; configObject: number; unattributed: number }> {
   const r = await b.eval<{ t: number; cfg: number; rows: [string, string, number, string, string][] }>(BREAKDOWN, 60000);
   const appJs = readFileSync(appFile, "latin1");
