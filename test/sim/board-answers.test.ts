@@ -138,6 +138,7 @@ describe("5. echo(0) turns the console's echo off", () => {
     // Board, byte for byte: the echo(0) line itself is echoed, then nothing but what code prints.
     expect(await c.type("echo(0)\r\n", "echo(0)\r\n")).toBe("echo(0)\r\n");
     expect(await c.type('1+2\r\nprint("mark")\r\n', "mark\r\n")).toBe("mark\r\n");
+    // Board: this line, then its stack lines (at REPL (:1:1), the code, a caret), which the simulator does not print.
     expect(await c.type("x\r\n", "\r\n")).toBe('Uncaught ReferenceError: "x" is not defined\r\n');
     expect(await c.type("echo(1)\r\n", ">")).toBe("=undefined\r\n>");
     expect(await c.type("3+4\r\n", ">")).toBe("3+4\r\n=7\r\n>");
