@@ -58,6 +58,11 @@ describe.skipIf(skipped !== null)("the firmware on the real interpreter, embedde
     await sink?.close();
   });
 
+  it("runs on an interpreter in the ESP32's variable format (tools/espruino/build-interpreter.sh)", async () => {
+    const m = await board.eval<{ total: number; blocksize: number; v: string }>("({total:process.memory().total,blocksize:process.memory().blocksize,v:process.env.VERSION})");
+    expect(m).toEqual({ total: 16383, blocksize: 14, v: "2v29" });
+  }, LONG);
+
   it("boots from Storage and sends the boot alert over TLS with AUTH", async () => {
     const m = await mail(/^Garage restarted$/);
     expect(m.secure).toBe(true);

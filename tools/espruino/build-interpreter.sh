@@ -7,7 +7,8 @@
 # The source tree needs Makefile make/ boards/ scripts/ src/ libs/ gen/ targets/ (targetlibs/ is not
 # needed). It is copied into OUT_DIR (default: .espruino/ in this project, git-ignored) and built there;
 # the source tree itself is left untouched. Needs gcc-multilib and g++-multilib (Debian) for -m32.
-# Prints the binary's path at the end: export ESPRUINO=<that path> to run the real-interpreter lane.
+# Prints the binary's path at the end: export ESPRUINO=<that path> to run the real-interpreter lane
+# (npm test runs test/real/, npm run bench measures on it; README.md, "Working on alertmail").
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 src="${1:-${ESPRUINO_SRC:-}}"
@@ -38,7 +39,7 @@ if [ ! -d "$tree/.git" ]; then
 fi
 # The board file: LINUX.py with the ESP32's fixed pool of 16383 variables, -m32, no unicode, and the
 # ESP32's libraries without the radio. Its name starts with ESP32 because process.env.BOARD is the
-# board file's name; the flash tool still asks for --allow-sim to flash it (see tools/flash.ts).
+# board file's name; the flash tool still refuses it unless --allow-sim is typed (tools/flash/flash-board.ts).
 python3 - "$tree/boards/LINUX.py" "$tree/boards/ESP32SIM_LINUX.py" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
@@ -60,15 +61,16 @@ bin="$tree/bin/espruino"
 # A kernel without 32-bit support (no IA32 emulation) cannot run it directly: then ESPRUINO names a
 # two-line wrapper that runs it under qemu-i386 user-mode emulation (Debian: qemu-user-static).
 # Memory figures are the same; times are slower than a native run.
-rm -f "$out/espruino" "$out/espruino-i386"
+# Installed by rename, so an interpreter another process is starting right now is never half-copied.
 if echo 'int main(){return 0;}' | gcc -m32 -x c - -o "$out/.probe32" 2>/dev/null && "$out/.probe32" 2>/dev/null; then
-  cp "$bin" "$out/espruino"
+  cp "$bin" "$out/.espruino.new" && mv -f "$out/.espruino.new" "$out/espruino"
+  rm -f "$out/espruino-i386"
 else
   qemu="$(command -v qemu-i386-static || command -v qemu-i386 || true)"
   [ -n "$qemu" ] || { echo "this kernel cannot run 32-bit programs: install qemu-user-static (apt-get install qemu-user-static) and run again" >&2; exit 5; }
-  cp "$bin" "$out/espruino-i386"
-  printf '#!/bin/sh\n# the interpreter is 32-bit and this kernel runs no 32-bit programs: run it under qemu user-mode emulation\nexec %s "$(dirname "$0")/espruino-i386" "$@"\n' "$qemu" > "$out/espruino"
-  chmod +x "$out/espruino"
+  cp "$bin" "$out/.espruino-i386.new" && mv -f "$out/.espruino-i386.new" "$out/espruino-i386"
+  printf '#!/bin/sh\n# the interpreter is 32-bit and this kernel runs no 32-bit programs: run it under qemu user-mode emulation\nexec %s "$(dirname "$0")/espruino-i386" "$@"\n' "$qemu" > "$out/.espruino.new"
+  chmod +x "$out/.espruino.new" && mv -f "$out/.espruino.new" "$out/espruino"
   echo "note: this kernel cannot run 32-bit programs; $out/espruino runs the interpreter under $qemu"
 fi
 rm -f "$out/.probe32"
