@@ -91,12 +91,15 @@ export interface FlashOp {
   replaces: boolean;
   /** The file already held exactly these bytes: the board writes nothing. */
   same: boolean;
+  /** The write makes the file (a header is written); false for a write at an offset into an existing file. */
+  creates: boolean;
 }
 
 /** The cut points a flash op has (what a cut during it can leave). */
 export function cutPointsOf(op: FlashOp): CutPoint[] {
   if (op.kind === "erase" || op.same) return ["before"];
   const torn: CutPoint[] = op.bytes > 4 ? ["torn", "torn-tail"] : ["torn"];
+  if (!op.creates) return ["before", ...torn];
   return op.replaces ? ["before", "after-erase", "after-header", ...torn] : ["before", "after-header", ...torn];
 }
 
@@ -258,7 +261,7 @@ export function createSimStorage(opts: SimStorageOptions): SimStorage {
     const a = armed.get(resolve(dir));
     if (!a) return false;
     const same = kind === "write" && old !== undefined && full !== undefined && old.equals(full);
-    const op: FlashOp = { n: a.handle.ops.length + 1, kind, name, bytes: kind === "erase" ? (old?.length ?? 0) : (full?.length ?? 0), replaces: kind === "write" && creates && old !== undefined && !same, same };
+    const op: FlashOp = { n: a.handle.ops.length + 1, kind, name, bytes: kind === "erase" ? (old?.length ?? 0) : (full?.length ?? 0), replaces: kind === "write" && creates && old !== undefined && !same, same, creates: kind === "write" && creates };
     a.handle.ops.push(op);
     if (a.plan.at !== op.n) return false;
     const point = a.plan.point ?? "before";

@@ -75,9 +75,16 @@ export async function powerRun(o: { tls: boolean; ext?: string[]; at?: number; p
     const stuck = !(await drained(board, 10000));
     errors.push(...board.errors);
     board.stop();
-    // An alert counts once its own write completed before the cut (its "queued" was true).
-    const writes = handle.ops.filter((x) => x.kind === "write" && /^amq\d+$/.test(x.name));
-    const persisted = [A, B].filter((_, i) => writes[i] && (!handle.cutAt || handle.cutAt.n > writes[i].n));
+    // An alert counts once its own writes completed before the cut (its "queued" was true): the first
+    // run of consecutive writes to a record file is A's, the next B's (a record may take several writes).
+    const runs: FlashOp[][] = [];
+    for (const op of handle.ops) {
+      if (op.kind !== "write" || !/^amq\d+$/.test(op.name)) break;
+      const last = runs[runs.length - 1];
+      if (last && last[0].name === op.name) last.push(op);
+      else runs.push([op]);
+    }
+    const persisted = [A, B].filter((_, i) => runs[i] && (!handle.cutAt || handle.cutAt.n > runs[i][runs[i].length - 1].n));
     const verdict = await judge(persisted, server, { carrier });
     return { verdict, sessions: server.sessions.length, stuck, stuckAfterReboot: stuck, errors, board, ops: handle.ops, cutAt: handle.cutAt, point: o.at ? (o.point ?? "before") : null };
   } finally {
@@ -91,5 +98,5 @@ export function cutPlan(ops: FlashOp[]): { at: number; point: CutPoint; op: Flas
 }
 
 export function opLabel(op: FlashOp): string {
-  return `${op.kind} #${op.n} ${op.name}${op.kind === "write" ? ` (${op.bytes} bytes${op.replaces ? ", replaces" : ""}${op.same ? ", same bytes" : ""})` : ""}`;
+  return `${op.kind} #${op.n} ${op.name}${op.kind === "write" ? ` (${op.bytes} bytes${op.creates ? "" : ", into the file"}${op.replaces ? ", replaces" : ""}${op.same ? ", same bytes" : ""})` : ""}`;
 }

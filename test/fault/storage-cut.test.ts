@@ -25,14 +25,25 @@ describe("power cuts in the simulator's Storage", () => {
     m.write("a", "second");
     m.write("b", "new");
     m.erase("a");
+    m.write("c", "xx", 0, 8); // a file made with its size…
+    m.write("c", "yyyy", 2); // …then written into: no header of its own
     h.disarm();
-    expect(h.ops.map((o) => [o.kind, o.name, o.same, o.replaces])).toEqual([
-      ["write", "a", true, false],
-      ["write", "a", false, true],
-      ["write", "b", false, false],
-      ["erase", "a", false, false],
+    expect(h.ops.map((o) => [o.kind, o.name, o.same, o.replaces, o.creates])).toEqual([
+      ["write", "a", true, false, true],
+      ["write", "a", false, true, true],
+      ["write", "b", false, false, true],
+      ["erase", "a", false, false, false],
+      ["write", "c", false, false, true],
+      ["write", "c", false, false, false],
     ]);
-    expect(h.ops.map(cutPointsOf)).toEqual([["before"], ["before", "after-erase", "after-header", "torn", "torn-tail"], ["before", "after-header", "torn"], ["before"]]);
+    expect(h.ops.map(cutPointsOf)).toEqual([
+      ["before"],
+      ["before", "after-erase", "after-header", "torn", "torn-tail"],
+      ["before", "after-header", "torn"],
+      ["before"],
+      ["before", "after-header", "torn", "torn-tail"],
+      ["before", "torn", "torn-tail"],
+    ]);
   });
 
   it("a cut after the header leaves a file of the full length, every byte 0xFF; torn leaves a prefix then 0xFF", () => {
