@@ -14,7 +14,7 @@ import { describeOutcome } from "../test/fault/rig.ts";
 
 function line(name: string, t: Totals): string {
   return (
-    `${name}: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage}, ` +
+    `${name}: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage} (0xFF on the wire ${t.ffOnWire}), ` +
     `lost reports ${t.lostReports}, stuck outboxes ${t.stuck} (after reboot ${t.stuckAfterReboot}), duplicates ${t.duplicates} ` +
     `(other Message-ID ${t.idMismatch}), firmware errors ${t.firmwareErrors}`
   );

@@ -14,7 +14,7 @@ describe("close, 421 and stall at every step (issue 17)", () => {
       describe: describeOutcome,
     });
     console.log(
-      `every step: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage}, lost reports ${t.lostReports}, ` +
+      `every step: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage} (0xFF on the wire ${t.ffOnWire}), lost reports ${t.lostReports}, ` +
         `stuck outboxes ${t.stuck} (after reboot ${t.stuckAfterReboot}), duplicates ${t.duplicates} (other Message-ID ${t.idMismatch})`,
     );
     expect(t.runs).toBe(36);

@@ -11,7 +11,7 @@ describe("SMTP reply fuzzing against the real firmware (issue 17)", () => {
   it(`seeds ${FIRST}..${FIRST + RUNS - 1}: nothing lost, no garbage, every refusal reported, no stuck outbox`, { timeout: 240000 }, async () => {
     const t = await fuzzCampaign({ first: FIRST, runs: RUNS, concurrency: 8, describe: describeOutcome });
     console.log(
-      `fault fuzz: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage}, ` +
+      `fault fuzz: ${t.runs} runs, ${t.sessions} SMTP sessions; lost alert×recipient pairs ${t.lostPairs}, garbage bodies ${t.garbage} (0xFF on the wire ${t.ffOnWire}), ` +
         `lost reports ${t.lostReports}, stuck outboxes ${t.stuck} (after reboot ${t.stuckAfterReboot}), duplicates ${t.duplicates} (other Message-ID ${t.idMismatch}), firmware errors ${t.firmwareErrors}`,
     );
     expect(t.sessions).toBeGreaterThan(RUNS * 3);

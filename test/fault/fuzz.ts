@@ -201,7 +201,10 @@ export interface Totals {
   runs: number;
   sessions: number;
   lostPairs: number;
+  /** Delivered mails that are not an alert's exact body (plus a report), or no alert's at all. */
   garbage: number;
+  /** Bodies that went out (accepted or not) holding a 0xFF byte. */
+  ffOnWire: number;
   lostReports: number;
   stuck: number;
   stuckAfterReboot: number;
@@ -213,14 +216,15 @@ export interface Totals {
 }
 
 export function emptyTotals(): Totals {
-  return { runs: 0, sessions: 0, lostPairs: 0, garbage: 0, lostReports: 0, stuck: 0, stuckAfterReboot: 0, duplicates: 0, idMismatch: 0, firmwareErrors: 0, failures: [] };
+  return { runs: 0, sessions: 0, lostPairs: 0, garbage: 0, ffOnWire: 0, lostReports: 0, stuck: 0, stuckAfterReboot: 0, duplicates: 0, idMismatch: 0, firmwareErrors: 0, failures: [] };
 }
 
 export function add(t: Totals, r: RunOutcome, label: string, describe: (r: RunOutcome) => string) {
   t.runs++;
   t.sessions += r.sessions;
   t.lostPairs += r.verdict.lost.length;
-  t.garbage += r.verdict.garbage.length + r.verdict.ffOnWire + r.verdict.unknown.length;
+  t.garbage += r.verdict.garbage.length + r.verdict.unknown.length;
+  t.ffOnWire += r.verdict.ffOnWire;
   t.lostReports += r.verdict.lostReports.length;
   t.stuck += r.stuck ? 1 : 0;
   t.stuckAfterReboot += r.stuckAfterReboot ? 1 : 0;

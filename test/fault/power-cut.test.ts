@@ -29,7 +29,7 @@ describe("power cuts during a send (issue 17.3, 17.4, 17.5)", () => {
       await Promise.all([worker(), worker(), worker(), worker()]);
       console.log(
         `power cuts (${v.name}): ${base.ops.length} flash ops [${base.ops.map(opLabel).join("; ")}], ${t.runs} cuts; lost alert×recipient pairs ${t.lostPairs}, ` +
-          `garbage bodies ${t.garbage}, lost reports ${t.lostReports}, stuck outboxes ${t.stuck}, duplicates ${t.duplicates} (other Message-ID ${t.idMismatch})`,
+          `garbage bodies ${t.garbage} (0xFF on the wire ${t.ffOnWire}), lost reports ${t.lostReports}, stuck outboxes ${t.stuck}, duplicates ${t.duplicates} (other Message-ID ${t.idMismatch})`,
       );
       expect(t.failures).toEqual([]);
     });

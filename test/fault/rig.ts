@@ -104,7 +104,7 @@ export interface Verdict {
   lostReports: string[];
   /** Deliveries whose body is not the alert's (plus an optional report block), or that carry 0xFF. */
   garbage: string[];
-  /** Bodies on the wire (accepted or not) holding a 0xFF byte. */
+  /** Bodies on the wire (accepted or not) holding a 0xFF byte, raw or MIME-encoded. */
   ffOnWire: number;
   /** Alerts delivered more than once to a recipient (allowed with the same Message-ID). */
   duplicates: number;
@@ -130,7 +130,15 @@ interface Parsed {
  */
 export async function judge(alerts: AlertSpec[], server: ScriptServer, extra: { carrier?: AlertSpec } = {}): Promise<Verdict> {
   const v: Verdict = { lost: [], lostReports: [], garbage: [], ffOnWire: 0, duplicates: 0, idMismatch: [], unknown: [] };
-  v.ffOnWire = server.bodies.filter((b) => b.includes(0xff)).length;
+  // 0xFF (erased flash) in a body: raw, or inside the MIME encoding (=FF, base64), where the decoded
+  // UTF-8 text shows it as U+FFFD.
+  for (const b of server.bodies) {
+    if (b.includes(0xff)) v.ffOnWire++;
+    else if (b.length) {
+      const p = await simpleParser(b).catch(() => null);
+      if (p && ((p.text ?? "") + (typeof p.html === "string" ? p.html : "") + (p.subject ?? "")).includes("\ufffd")) v.ffOnWire++;
+    }
+  }
   const mails: Parsed[] = [];
   for (const d of server.deliveries) {
     const p = await simpleParser(d.raw);
@@ -158,8 +166,7 @@ export async function judge(alerts: AlertSpec[], server: ScriptServer, extra: { 
   for (const m of mails) {
     const a = all.find((x) => x.subject === m.subject);
     if (!a) {
-      v.unknown.push(m.subject);
-      if (m.raw.includes(0xff)) v.garbage.push(`"${m.subject}": 0xFF bytes`);
+      v.unknown.push(m.subject + (m.raw.includes(0xff) ? " (0xFF bytes)" : ""));
       continue;
     }
     const want = a.body.replace(/\r\n/g, "\n");
