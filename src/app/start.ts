@@ -174,7 +174,9 @@ function boot(b: Board, cfg: DeviceConfig): void {
   const link: WifiLink = { ip: "", up: false };
   const queue = openQueue(b.store, cfg.outbox.max, b.crc);
   const p: Parts = { b: b, cfg: cfg, env: env, link: link, queue: queue, sender: null as any };
-  p.sender = createSender(cfg, queue, b.smtp(cfg.smtp), env, link, function (name, line) {
+  p.sender = createSender(cfg, queue, function (idle) {
+    return b.smtp(cfg.smtp, idle);
+  }, env, link, function (name, line) {
     const st = rules.states[name];
     if (st) st.result = line;
   });

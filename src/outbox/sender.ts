@@ -91,7 +91,7 @@ function withTime(src: () => string | null, time: string): () => string | null {
 export function createSender(
   cfg: DeviceConfig,
   queue: Queue,
-  client: SmtpClient,
+  newClient: (onIdle: () => void) => SmtpClient,
   env: SenderBoard,
   link: WifiLink,
   report: (rule: string, line: string) => void,
@@ -106,6 +106,17 @@ export function createSender(
   let fresh = false;
   /** The batch being sent. */
   let jobs: Job[] = [];
+  /** The SMTP client while mail moves (a batch, a kept-alive connection, a close awaited); made when needed. */
+  let client: SmtpClient | null = null;
+  function smtp(): SmtpClient {
+    if (!client) {
+      const c: SmtpClient = newClient(function () {
+        if (client === c && !s.busy) client = null;
+      });
+      client = c;
+    }
+    return client;
+  }
 
   function wait(ms: number) {
     env.timers.clear(timer);
@@ -160,7 +171,7 @@ export function createSender(
     const more = collect(waiting(), MAX_BATCH - jobs.length);
     let ok = true;
     more.forEach(function (j) {
-      if (ok && client.add(toMail(j))) jobs.push(j);
+      if (ok && smtp().add(toMail(j))) jobs.push(j);
       else {
         ok = false;
         j.files.forEach(function (f) {
@@ -334,7 +345,7 @@ export function createSender(
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
-    client.send(jobs.map(toMail), function (err, results) {
+    smtp().send(jobs.map(toMail), function (err, results) {
       finish(err, results || []);
     });
   }

@@ -25,7 +25,8 @@ export interface Board {
   /** seconds > 0: start the hardware watchdog; 0: kick it. */
   watchdog(seconds: number): void;
   wifi: WifiModule;
-  smtp(o: SmtpClientOptions): SmtpClient;
+  /** A new SMTP client; onIdle: it holds nothing any more (smtp/client.ts). */
+  smtp(o: SmtpClientOptions, onIdle: () => void): SmtpClient;
   /** Why this boot happened (a deliberate restart's note, read once). */
   bootReason(): string;
   /** Makes the console object reachable as the global `alertmail`. */
@@ -78,8 +79,8 @@ export function espruinoBoard(sketch: Board["sketch"]): Board {
       else E.kickWatchdog();
     },
     wifi: require("Wifi"),
-    smtp: function (o) {
-      return createSmtpClient(o, espruinoTransport, boardTimers);
+    smtp: function (o, idle) {
+      return createSmtpClient(o, espruinoTransport, boardTimers, idle);
     },
     bootReason: function () {
       const why = S.read(RESTART_NOTE);

@@ -61,7 +61,11 @@ const EPROTOCOL = "EPROTOCOL";
 const EENVELOPE = "EENVELOPE";
 
 
-export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers): SmtpClient {
+/**
+ * onIdle: called when the client holds nothing any more (no batch, no socket, no close awaited), so its
+ * owner may drop it: a client's closures cost ~330 variables, held only while mail moves.
+ */
+export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers, onIdle?: () => void): SmtpClient {
   const secure = opts.security == "tls";
   // Variables set before their first use (by connect(), send() or the body setup) have no initializer:
   // every byte of the bundle is RAM on the board.
@@ -108,6 +112,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let started = 0;
   let answered = 0;
   let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null | undefined;
+  /** onIdle was called since the last send(). */
+  let told = false;
 
   function disarm() {
     if (timer !== undefined) timers.clear(timer);
@@ -189,7 +195,17 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     const f = cb;
     const res = results;
     cb = null;
-    if (f) timers.set(function () { f(e, res); }, 0);
+    if (f)
+      timers.set(function () {
+        f(e, res);
+        idle();
+      }, 0);
+  }
+  function idle() {
+    if (onIdle && !cb && !sock && !closing && !told) {
+      told = true;
+      onIdle();
+    }
   }
   function fail(e: SmtpError) {
     const retry = reused && cb;
@@ -269,10 +285,12 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
             // open() is waiting for this close (drop() disarms that wait).
             if (onDue === reopen) connect();
           }
-          if (id !== conn) return;
-          sock = null;
-          // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-          fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+          if (id === conn) {
+            sock = null;
+            // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
+            fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+          }
+          idle();
         },
       });
     } catch (x: any) {
@@ -481,6 +499,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       }
       cb = done;
+      told = false;
       mails = list;
       results = [];
       started = answered = 0;

@@ -83,3 +83,24 @@ describe("a server that wants STARTTLS", () => {
     expect(e!.message).toMatch(/STARTTLS.*use port 465 with "tls", or a plain relay/);
   });
 });
+
+describe("a client says when it holds nothing (its owner drops it: ~330 variables at rest)", () => {
+  it("idle after QUIT and the close; with keep-alive only once the kept connection is closed; never while a batch runs", () => {
+    for (const keep of [0, 30]) {
+      const fake = createFake({ user: "u", password: "pw", ext: FULL });
+      let idle = 0;
+      const client = createSmtpClient(
+        { host: "127.0.0.1", port: 465, security: "tls", user: "u", password: "pw", trustedRelay: false, helo: "b.local", keepAliveSeconds: keep, timeoutSeconds: 10 },
+        fake.transport,
+        fake.timers,
+        () => idle++,
+      );
+      const r = fake.send(client, [m("one")]);
+      expect(r.results[0].error).toBeNull();
+      expect(idle).toBe(keep ? 0 : 1);
+      fake.advance(keep * 1000 + 1000);
+      expect(idle).toBe(1);
+      expect(fake.timers.pending()).toBe(0);
+    }
+  });
+});
