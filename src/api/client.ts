@@ -33,7 +33,8 @@ function apiError(code: string, message: string, status: number, body: string): 
   return e;
 }
 
-export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers): ApiClient {
+/** onIdle: called once a batch is over (done() has run): with Connection: close nothing is left open. */
+export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers, onIdle?: () => void): ApiClient {
   /** Bumped by close() and by each request: events of an older request are ignored. */
   let gen = 0;
   let timer: any;
@@ -54,6 +55,7 @@ export function createApiClient(a: ApiSettings, http: HttpDoor, timers: Timers):
         disarm();
         timers.set(function () {
           done(err, results);
+          if (onIdle) onIdle();
         }, 0);
       };
       const next = function () {

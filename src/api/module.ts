@@ -7,7 +7,7 @@ import { createApiClient, type ApiClient } from "./client.ts";
 import type { ApiSettings } from "./settings.ts";
 
 /** The module's value (the build wraps the bundle as `(function(){var __amapi; … return __amapi})()`). */
-declare let __amapi: (a: ApiSettings, timers: Timers) => ApiClient;
-__amapi = function (a, timers) {
-  return createApiClient(a, boardHttp, timers);
+declare let __amapi: (a: ApiSettings, timers: Timers, onIdle?: () => void) => ApiClient;
+__amapi = function (a, timers, onIdle) {
+  return createApiClient(a, boardHttp, timers, onIdle);
 };

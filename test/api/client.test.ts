@@ -152,6 +152,18 @@ describe("the API client", () => {
     expect(client.add({ content: mail("3") })).toBe(false);
   });
 
+  it("says it is idle once a batch's done() has run, not before", () => {
+    const timers = manualTimers();
+    const { door, reqs } = fakeDoor();
+    const order: string[] = [];
+    const client = createApiClient(api, door, timers, () => order.push("idle"));
+    client.send([{ content: mail("1") }], () => order.push("done"));
+    answer(reqs[0], 200, "{}");
+    expect(order).toEqual([]);
+    timers.fire();
+    expect(order).toEqual(["done", "idle"]);
+  });
+
   it("a status that arrived before the connection broke still decides (the provider answered)", () => {
     const timers = manualTimers();
     const { door, reqs } = fakeDoor();
