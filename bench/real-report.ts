@@ -110,13 +110,31 @@ export function renderRealSection(real: Real): string[] {
     }
     out.push("", `An ESP32 without PSRAM has about 3,400 variables.`, "");
   }
-  if ("skipped" in real.breakdown) out.push(`Where the variables go: ${real.breakdown.skipped}`, "");
+  out.push("### Where the variables go (plain relay)", "");
+  if (!("skipped" in real.memory)) {
+    const m = real.memory;
+    const layers: [string, number | undefined][] = [
+      ["the interpreter itself at start (with the harness's small `__rl` object)", m.plain.bare],
+      ["the firmware's code loaded from Storage, nothing configured (it stops at \"no configuration\")", m.plainNoRules.codeOnly !== undefined ? m.plainNoRules.codeOnly - m.plain.bare : undefined],
+      [`a configuration without rules (${m.plainNoRules.configBytes} B), booted and idle: SMTP client, outbox, sender, WiFi keeper, console`, m.plainNoRules.codeOnly !== undefined ? m.plainNoRules.rest - m.plainNoRules.codeOnly : undefined],
+      [`the shipped board.json's rules (+${m.plain.configBytes - m.plainNoRules.configBytes} B of configuration)`, m.plain.rest - m.plainNoRules.rest],
+      ...m.plain.peaks.map((p): [string, number] => [`while sending ${p.scenario}`, p.peak - m.plain.rest]),
+    ];
+    out.push(
+      "Measured layer by layer (differences of process.memory().usage between boots and moments of the runs above):",
+      "",
+      "| layer | variables |",
+      "| --- | --- |",
+      ...layers.map(([what, v]) => `| ${what} | ${v === undefined ? "—" : `${v >= 0 && what.startsWith("while") ? "+" : ""}${v}`} |`),
+      "",
+    );
+  }
+  if ("skipped" in real.breakdown) out.push(`E.getSizeOf breakdown: ${real.breakdown.skipped}`, "");
   else {
     const b = real.breakdown;
     out.push(
-      "### Where the variables go (at rest, shipped rules, plain relay)",
-      "",
-      `E.getSizeOf over everything reachable from the global object and the firmware's two scopes: ${b.total} variables. Each row is what only that holds (the total falls by this much without it); what several parts share is counted in no row.`,
+      "At rest with the shipped rules, by holder: E.getSizeOf over everything reachable from the global object and the firmware's scopes (" +
+        `${b.total} variables). Each row is what only that holds (the total falls by this much without it); what several parts share is counted in no row.`,
       "",
       "| where | what | variables |",
       "| --- | --- | --- |",

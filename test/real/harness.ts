@@ -69,8 +69,9 @@ export interface RealBoard {
   waitForLine(re: RegExp, timeoutMs: number, from?: number): Promise<{ line: string; index: number; at: number }>;
   /** `npm run flash -- --allow-sim` with this board.json (and bundle); resolves with its output. */
   flash(board?: object, opts?: { configOnly?: boolean }): Promise<string>;
-  /** Espruino's load(): a restart of the JS that runs .boot0 then .bootcde; resolves at "alertmail: ready". */
-  load(): Promise<void>;
+  /** Espruino's load(): a restart of the JS that runs .boot0 then .bootcde; resolves at its boot line
+   * ("alertmail: ready", or what `expect` matches). */
+  load(expect?: RegExp): Promise<void>;
   /** process.memory().usage (after a garbage collection). */
   usage(): Promise<number>;
   /** Resolves once the outbox is empty, nothing is being sent and at least `sent` mails went out since boot. */
@@ -258,13 +259,13 @@ export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
     return out;
   }
 
-  async function load(): Promise<void> {
+  async function load(expect = /alertmail: ready/): Promise<void> {
     if (!sock) await attach();
     const from = lines.length;
     sock!.write("\x10load()\n");
     await waitForLine(/alertmail: (ready|no configuration|bad configuration)/, 60000, from);
-    const bad = lines.slice(from).find((l) => /alertmail: (no|bad) configuration/.test(l));
-    if (bad) throw new Error(bad);
+    const said = lines.slice(from).find((l) => /alertmail: (ready|no configuration|bad configuration)/.test(l))!;
+    if (!expect.test(said)) throw new Error(said);
   }
 
   try {

@@ -88,13 +88,15 @@ export interface MemoryRun {
   configBytes: number;
   /** process.memory().usage after boot (and the boot alert sent), minus standIns. */
   rest: number;
+  /** The same with the code loaded but no configuration (the firmware stops at "no configuration"). */
+  codeOnly?: number;
   peaks: PeakRun[];
 }
 
 /** Boots `t` with the shipped board.json (or no rules), measures rest, then each send's sampled peak. */
 export async function measureMemory(
   t: Target,
-  o: { noRules?: boolean; htmlKB?: number[]; short?: boolean; log?: (s: string) => void } = {},
+  o: { noRules?: boolean; htmlKB?: number[]; short?: boolean; codeOnly?: boolean; log?: (s: string) => void } = {},
 ): Promise<MemoryRun> {
   const log = o.log;
   const b = await startRealBoard({ board: boardFor(t, o.noRules ? { alerts: [] } : {}), log: log && ((l) => log(`  | ${l}`)) });
@@ -135,6 +137,12 @@ export async function measureMemory(
       const p = await b.eval<{ max: number; n: number }>(READ_PEAK);
       run.peaks.push({ scenario: `alertmail.send({html}) of ${r.n} bytes`, peak: p.max - standIns, outboxBytes: r.ob, samples: p.n });
     }
+    if (o.codeOnly) {
+      await b.eval('require("Storage").erase("alertmail.json")');
+      await b.load(/alertmail: no configuration/);
+      await new Promise((r) => setTimeout(r, 300));
+      run.codeOnly = (await b.usage()) - standIns;
+    }
     return run;
   } finally {
     await b.stop();
@@ -161,7 +169,7 @@ export async function memoryReport(log?: (s: string) => void): Promise<MemoryRep
     const p = { port: plain.port, security: "plain" as const };
     return {
       plain: await measureMemory(p, { htmlKB: [10, 20], log }),
-      plainNoRules: await measureMemory(p, { noRules: true, short: false, htmlKB: [], log }),
+      plainNoRules: await measureMemory(p, { noRules: true, short: false, htmlKB: [], codeOnly: true, log }),
       tls: await measureMemory({ port: tls.port, security: "tls", user: USER, password: PASSWORD }, { htmlKB: [20], log }),
     };
   } finally {
@@ -179,16 +187,21 @@ export interface BreakdownRow {
 }
 
 /**
- * Console code: for each variable of the firmware's two scopes (the bundle's module scope and boot()'s,
- * reached through alertmail.status's scope chain) and each of the interpreter's hidden root entries,
- * the variables only it keeps alive: E.getSizeOf of everything reachable, with and without it.
+ * Console code: the firmware's scopes (every scope on the chain of alertmail's functions, of the
+ * timers' callbacks, and of the first function of each object found in them), and for each of their
+ * variables and each of the interpreter's hidden root entries the variables only it keeps alive:
+ * E.getSizeOf of everything reachable, with and without it.
  */
-const BREAKDOWN = `(function(){var z=E.getSizeOf,s=alertmail.status["\\xFFsco"],h=global["\\xFF"],R=[global,s[0],s[1]],t=z(R),out=[];
+const BREAKDOWN = `(function(){var z=E.getSizeOf,h=global["\\xFF"],S=[],F=[],out=[];
+function add(f){var c=typeof f=="function"&&f["\\xFFsco"];if(!c)return;if(!Array.isArray(c))c=[c];c.forEach(function(x,i){if(x&&S.indexOf(x)<0){S.push(x);F.push(i==c.length-1?f:null)}})}
+Object.keys(alertmail).forEach(function(k){add(alertmail[k])});
+var T=h.timers;if(T)Object.keys(T).forEach(function(k){add(T[k]&&T[k].callback)});
+S.slice().forEach(function(s){Object.keys(s).forEach(function(k){var v=s[k];if(v&&typeof v=="object"&&!Array.isArray(v))for(var p in v)if(typeof v[p]=="function"){add(v[p]);break}})});
+var R=[global].concat(S),t=z(R);
 function ex(o,w){Object.keys(o).forEach(function(k){var v=o[k];o[k]=undefined;var d=t-z(R);o[k]=v;if(d>=1)out.push([w,k,d,typeof v,
 typeof v=="function"?(""+v).slice(0,160):(v&&typeof v=="object")?Object.keys(v).slice(0,6).join(","):""])})}
-ex(s[1],"boot");ex(s[0],"module");ex(h,"hidden");
-Object.keys(s[1]).forEach(function(k){var v=s[1][k];if(!v||typeof v!="object")return;var f;for(var p in v)if(typeof v[p]=="function"){f=v[p];break}
-var c=f&&f["\\xFFsco"];if(c&&c.length>1&&c[c.length-1]!==s[1])ex(c[c.length-1],"in:"+k)});return {t:t,rows:out,cfg:z(JSON.parse(require("Storage").read("alertmail.json")))}})()`;
+S.forEach(function(s,i){ex(s,""+i)});ex(h,"hidden");
+return {t:t,rows:out,scopes:S.map(function(s,i){return F[i]?(""+F[i]).slice(0,160):""}),cfg:z(JSON.parse(require("Storage").read("alertmail.json")))}})()`;
 
 /** Source name of a bundle function from its text (Espruino prints a function from its code in Storage). */
 export function nameFunction(text: string, appJs: string, map: SourceMapConsumer): string {
@@ -220,19 +233,17 @@ export async function variableBreakdown(
   minVars = 10,
   appFile = realApp(),
 ): Promise<{ total: number; rows: BreakdownRow[]; functions: { count: number; vars: number }; configObject: number; unattributed: number }> {
-  const r = await b.eval<{ t: number; cfg: number; rows: [string, string, number, string, string][] }>(BREAKDOWN, 60000);
+  const r = await b.eval<{ t: number; cfg: number; scopes: string[]; rows: [string, string, number, string, string][] }>(BREAKDOWN, 120000);
   const appJs = readFileSync(appFile, "latin1");
   const map = new SourceMapConsumer(JSON.parse(readFileSync(`${appFile}.map`, "utf8")));
-  const where: Record<string, string> = { boot: "firmware boot() scope", module: "bundle module scope", hidden: "interpreter" };
-  const describe = (k: string) => {
-    const o = r.rows.find(([w, key]) => w === "boot" && key === k);
-    return o ? `{${o[4]}}` : `\`${k}\``;
-  };
-  const moduleFns = r.rows.filter(([w, , , type]) => w === "module" && type === "function");
+  // Scope 0 is the bundle's module scope (first on every chain); the others are named by a function defined in them.
+  const where = (w: string) =>
+    w === "hidden" ? "interpreter (hidden root)" : w === "0" ? "bundle module scope" : `locals where ${nameFunction(r.scopes[Number(w)] ?? "", appJs, map)} is defined`;
+  const moduleFns = r.rows.filter(([w, , , type]) => w === "0" && type === "function");
   const rows = r.rows
-    .filter(([w, , vars, type]) => vars >= minVars && !(w === "module" && type === "function"))
+    .filter(([w, , vars, type]) => vars >= minVars && !(w === "0" && type === "function"))
     .map(([w, k, vars, type, hint]) => ({
-      where: where[w] ?? (w.startsWith("in:") ? `inside the boot() object ${describe(w.slice(3))}` : w),
+      where: where(w),
       what:
         w === "hidden"
           ? k
@@ -244,12 +255,12 @@ export async function variableBreakdown(
       vars,
     }))
     .sort((a, b) => b.vars - a.vars);
-  const top = r.rows.filter(([w]) => w !== "hidden" && !w.startsWith("in:")).reduce((n, x) => n + x[2], 0);
+  const counted = r.rows.filter(([w]) => w !== "hidden").reduce((n, x) => n + x[2], 0);
   return {
     total: r.t,
     rows,
     functions: { count: moduleFns.length, vars: moduleFns.reduce((n, x) => n + x[2], 0) },
     configObject: r.cfg,
-    unattributed: r.t - top,
+    unattributed: Math.max(0, r.t - counted),
   };
 }
