@@ -382,4 +382,53 @@ describe("outbox", () => {
     expect(date).toBeLessThanOrEqual(m.acceptedAt);
     healthy(r.board);
   });
+
+  describe("alerts raised while a session is open join it (the real bundle)", () => {
+    /** Raises two alerts from inside the sink the moment it reads the first MAIL FROM: mid-session, never racing. */
+    async function joinRig(faults?: SmtpSinkOptions["faults"]) {
+      let hook: (() => void) | null = null;
+      const connects: string[] = [];
+      const r = await rig({
+        config: (c) => {
+          c.outbox.coalesceSeconds = 0;
+          c.smtp.keepAliveSeconds = 0;
+        },
+        sink: {
+          faults,
+          transcript: (session, line) => {
+            if (line.startsWith("· Connection")) connects.push(session);
+            if (/^C: MAIL FROM/i.test(line) && hook) {
+              const h = hook;
+              hook = null;
+              h();
+            }
+          },
+        },
+      });
+      await r.board.waitForOutput(/^sim: SNTP: clock set/, 15000);
+      hook = () => r.run('alertmail.send({subject:"two",text:"2"}),alertmail.send({subject:"three",text:"3"})');
+      r.run('alertmail.send({subject:"one",text:"1"})');
+      return r;
+    }
+
+    test("two alerts raised mid-session go over the same connection, each once", async () => {
+      const r = await joinRig();
+      await r.sink.waitForMessages(3, 20000);
+      await r.drained();
+      expect(r.subjects().sort()).toEqual(["one", "three", "two"]);
+      expect(r.sink.events.filter((e) => e === "connect")).toHaveLength(1);
+      healthy(r.board);
+    });
+
+    test("a session that fails midway with alerts joined: nothing lost, nothing sent twice", async () => {
+      const r = await joinRig([{ at: "rcpt", disconnect: true, times: 1 }]);
+      await r.sink.waitForMessages(3, 20000);
+      await r.drained();
+      await sleep(500);
+      expect(r.subjects().sort()).toEqual(["one", "three", "two"]);
+      const ids = r.sink.messages.map((m) => m.parsed.messageId);
+      expect(new Set(ids).size).toBe(3);
+      healthy(r.board);
+    });
+  });
 });
