@@ -1,7 +1,11 @@
 // The firmware size budget: the ONE place it is kept. `npm run build` fails when firmware/app.js is larger.
 
-/** Bytes of firmware/app.js allowed (docs/espruino.md §4: every byte costs RAM on the board). */
-export const FIRMWARE_BUDGET_BYTES = 26 * 1024;
+/**
+ * Bytes of firmware/app.js allowed (docs/espruino.md §4: every byte costs RAM on the board): what the
+ * firmware reaches today with every feature (25,611 B), rounded up to 256. The target is 16 KB (issue 11);
+ * firmware/README.md says where the variables go and why it is not met yet.
+ */
+export const FIRMWARE_BUDGET_BYTES = 25856;
 
 /** JS variables per KB of code run from RAM, measured on Espruino 2v29 (docs/espruino.md §4). */
 export const VARS_PER_KB_RAM = 119;
