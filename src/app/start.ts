@@ -6,7 +6,7 @@ import type { AlertmailConsole } from "../console-api.ts";
 import { chooseEncoding } from "../mime/body.ts";
 import { openQueue, type Queue } from "../outbox/queue.ts";
 import { createSender, type Sender, type SenderBoard } from "../outbox/sender.ts";
-import type { Board } from "../platform/board.ts";
+import type { Board } from "../platform/facilities.ts";
 import { monotonic } from "../platform/timers.ts";
 import { keepWifi, type WifiLink } from "../platform/wifi.ts";
 import { armRules, type Rules } from "../rules/arm.ts";

@@ -20,7 +20,7 @@ const LOW_MEMORY_WAIT_MS = 10000;
 const CLOCK_WAIT_MS = 60000;
 const CLOCK_POLL_MS = 500;
 
-/** The board facilities the sender uses (a subset of platform/board.ts's Board). */
+/** The board facilities the sender uses (from platform/facilities.ts's Board, plus the boot's clock). */
 export interface SenderBoard {
   timers: Timers;
   now(): number;

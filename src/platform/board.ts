@@ -1,38 +1,10 @@
-// The real board for app/start.ts: Espruino's console, clock, memory, watchdog, Storage, WiFi, pins,
+// The real board (the Board of platform/facilities.ts) for app/start.ts: Espruino's console, clock, memory, watchdog, Storage, WiFi, pins,
 // timers and sockets, with the facts about them (docs/espruino.md §3) in one place.
-import type { AlertmailConsole, SketchApi } from "../console-api.ts";
-import { createSmtpClient, type SmtpClient, type SmtpClientOptions } from "../smtp/client.ts";
+import { createSmtpClient } from "../smtp/client.ts";
+import type { Board } from "./facilities.ts";
 import type { Pins } from "./pins.ts";
 import { espruinoTransport } from "./socket.ts";
-import type { Store } from "./storage.ts";
-import { boardTimers, type Timers } from "./timers.ts";
-import type { WifiModule } from "./wifi.ts";
-
-/** Every board facility the firmware uses, injected (app/start.ts), so the whole firmware runs on Node with fakes. */
-export interface Board {
-  store: Store;
-  /** CRC-32 of a byte string (E.CRC32). */
-  crc(s: string): number;
-  pins: Pins;
-  timers: Timers;
-  now(): number;
-  /** process.memory(): free = JS variables free (14 bytes each on the ESP32). */
-  memory(): { free: number };
-  random(): number;
-  log(s: string): void;
-  /** Does this Espruino build have the tls module? */
-  tls: boolean;
-  /** seconds > 0: start the hardware watchdog; 0: kick it. */
-  watchdog(seconds: number): void;
-  wifi: WifiModule;
-  /** A new SMTP client; onIdle: it holds nothing any more (smtp/client.ts). */
-  smtp(o: SmtpClientOptions, onIdle: () => void): SmtpClient;
-  /** Why this boot happened (a deliberate restart's note, read once). */
-  bootReason(): string;
-  /** Makes the console object reachable as the global `alertmail`. */
-  expose(api: AlertmailConsole): void;
-  sketch: { setup(api: SketchApi): void; loop: ((api: SketchApi) => void) | null };
-}
+import { boardTimers } from "./timers.ts";
 
 /** Storage file whoever restarts the board on purpose may write the reason into (read once at the next boot). */
 export const RESTART_NOTE = "amreboot";

@@ -1,9 +1,9 @@
 // The outbox in Storage: one file per alert, oldest dropped when full, damaged records skipped and counted.
 import { afterEach, expect, test, vi } from "vitest";
-import { NOTES_FILE, openQueue, type QueuedAlert } from "../../src/outbox/queue.ts";
+import { NOTES_FILE, openQueue } from "../../src/outbox/queue.ts";
 import { addAlert, bodyOf, crc32, fakeStore } from "./fakes.ts";
 
-function alert(s: string): QueuedAlert {
+function alert(s: string) {
   return { r: "door", s, b: "body of " + s, h: 0, at: 1, id: s + "@x", k: 0 };
 }
 
