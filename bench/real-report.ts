@@ -115,8 +115,7 @@ export function renderRealSection(real: Real): string[] {
     const m = real.memory;
     const layers: [string, number | undefined][] = [
       ["the interpreter itself at start (with the harness's small `__rl` object)", m.plain.bare],
-      ["the firmware's code loaded from Storage, nothing configured (it stops at \"no configuration\")", m.plainNoRules.codeOnly !== undefined ? m.plainNoRules.codeOnly - m.plain.bare : undefined],
-      [`a configuration without rules (${m.plainNoRules.configBytes} B), booted and idle: SMTP client, outbox, sender, WiFi keeper, console`, m.plainNoRules.codeOnly !== undefined ? m.plainNoRules.rest - m.plainNoRules.codeOnly : undefined],
+      [`the firmware booted and idle with a configuration without rules (${m.plainNoRules.configBytes} B): its functions (code in Storage), SMTP client, outbox, sender, WiFi keeper, console`, m.plainNoRules.rest - m.plain.bare],
       [`the shipped board.json's rules (+${m.plain.configBytes - m.plainNoRules.configBytes} B of configuration)`, m.plain.rest - m.plainNoRules.rest],
       ...m.plain.peaks.map((p): [string, number] => [`while sending ${p.scenario}`, p.peak - m.plain.rest]),
     ];

@@ -70,8 +70,11 @@ export interface PeakRun {
   /** Highest process.memory(false).usage sampled every 5 ms from the trigger until the firmware logged
    * "sent", minus the stand-ins. */
   peak: number;
-  /** The largest outbox file in Storage while it was sent (the simulator's estimate uses it). */
+  /** The largest outbox file in Storage while it was sent. */
   outboxBytes: number;
+  /** What the simulator counts as the message held when it replays this scenario on the same bundle
+   * (the longest outbox piece the firmware read; test/real/fit-memory.ts), recorded with the fixture. */
+  simHeldBytes?: number;
   samples: number;
 }
 
@@ -88,7 +91,8 @@ export interface MemoryRun {
   configBytes: number;
   /** process.memory().usage after boot (and the boot alert sent), minus standIns. */
   rest: number;
-  /** The same with the code loaded but no configuration (the firmware stops at "no configuration"). */
+  /** The same with the code loaded but no configuration: the firmware stops at "no configuration" and,
+   * nothing referring to it any more, its functions are freed: what is left is the interpreter's. */
   codeOnly?: number;
   peaks: PeakRun[];
 }
@@ -169,7 +173,7 @@ export async function memoryReport(log?: (s: string) => void): Promise<MemoryRep
     const p = { port: plain.port, security: "plain" as const };
     return {
       plain: await measureMemory(p, { htmlKB: [10, 20], log }),
-      plainNoRules: await measureMemory(p, { noRules: true, short: false, htmlKB: [], codeOnly: true, log }),
+      plainNoRules: await measureMemory(p, { noRules: true, short: false, htmlKB: [], log }),
       tls: await measureMemory({ port: tls.port, security: "tls", user: USER, password: PASSWORD }, { htmlKB: [20], log }),
     };
   } finally {

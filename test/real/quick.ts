@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildFirmware } from "../../tools/build.ts";
 import { realInterpreter } from "./harness.ts";
+import { simHeld } from "./fit-memory.ts";
 import { memoryReport, type MemoryReport } from "./measure.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -61,6 +62,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const report = await memoryReport(argv.includes("--verbose") ? (l) => console.error(l) : undefined);
+  // The same scenarios in the simulator, on the same bundle: what it counts as held at each peak.
+  const held = await simHeld(report.plain.peaks.map((p) => p.scenario));
+  report.plain.peaks.forEach((p, i) => (p.simHeldBytes = Math.round(held[i]!)));
   const fixture = memoryFixture(report);
   console.log(JSON.stringify(fixture, null, 1));
   if (argv.includes("--fixture")) {
