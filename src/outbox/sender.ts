@@ -224,20 +224,23 @@ export function createSender(
         }
       }, time);
     };
+    const content = {
+      from: sm.from,
+      to: to,
+      cc: sm.cc,
+      bcc: sm.bcc,
+      subject: subject,
+      date: date || (clockSet(env.now()) ? env.now() : undefined),
+      tzOffsetMinutes: tz,
+      messageId: a.id,
+      body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
+    };
     return {
       from: sm.from.address,
       to: a.e || addresses(to.concat(sm.cc, sm.bcc)),
+      content: content,
       body: function () {
-        return composeMessage({
-          from: sm.from,
-          to: to,
-          cc: sm.cc,
-          subject: subject,
-          date: date || (clockSet(env.now()) ? env.now() : undefined),
-          tzOffsetMinutes: tz,
-          messageId: a.id,
-          body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
-        });
+        return composeMessage(content);
       },
     };
   }
@@ -345,9 +348,14 @@ export function createSender(
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
-    smtp().send(jobs.map(toMail), function (err, results) {
-      finish(err, results || []);
-    });
+    try {
+      smtp().send(jobs.map(toMail), function (err, results) {
+        finish(err, results || []);
+      });
+    } catch (e) {
+      // Never busy for good: whatever threw, the batch fails as a transient error and is tried again.
+      finish(null, []);
+    }
   }
 
   // Made last: Espruino does not hoist function declarations (firmware/README.md), so kick must exist first.

@@ -2,7 +2,8 @@
 // EHLO, AUTH, then per mail {MAIL, RCPT…, DATA} (PIPELINING, RFC 2920) or {MAIL, RCPT…, BDAT… LAST}
 // (CHUNKING, RFC 3030), QUIT riding on the last group. A flat state machine: one queue of handlers,
 // one per reply the server owes us, in order.
-import type { SmtpSettings } from "../config.ts";
+import type { Mailbox, SmtpSettings } from "../config.ts";
+import type { MailContent } from "../mime/compose.ts";
 import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
@@ -27,6 +28,8 @@ export interface OutgoingMail {
   to: string[];
   /** Returns a FRESH piece source each call; each piece ≤ ~2 KB, CRLF, not dot-stuffed; null = end. */
   body: () => () => string | null;
+  /** What the message is made from (mime/compose.ts MailContent, plus Bcc): for a transport that is not SMTP (src/api). */
+  content?: MailContent & { bcc: Mailbox[] };
 }
 
 export type { SmtpError } from "./smtp-error.ts";

@@ -192,3 +192,24 @@ describe("RCPT 3xx", () => {
     expect(b.store.files[NOTES_FILE] ?? "").not.toContain("archive");
   });
 });
+
+describe("the sender is never busy for good", () => {
+  test("an exception thrown while a batch starts fails it as transient: the alert goes on a later try", () => {
+    const b = bootFirmware();
+    const send = b.smtp.client.send;
+    let once = true;
+    b.smtp.client.send = (mails, done) => {
+      if (once) {
+        once = false;
+        throw new TypeError("boom");
+      }
+      send(mails, done);
+    };
+    b.clock.advance(1000);
+    b.api.send({ subject: "survives", text: "x" });
+    b.clock.advance(5000);
+    expect(b.api.status()).toMatchObject({ outbox: { sending: false, queued: 1 } });
+    b.clock.advance(60_000);
+    expect(b.smtp.delivered.map((m) => /Subject: (.*)/.exec(m.raw)![1])).toEqual(["survives"]);
+  });
+});
