@@ -5,8 +5,8 @@ export type TemplateValues = { [k: string]: string };
 
 /** Fills every {{key}} known in v; unknown keys stay as written. html: values are HTML-escaped. */
 export function fillTemplate(tpl: string, v: TemplateValues, html: boolean): string {
-  // No placeholder: the same string (a 20 KB body from alertmail.send is not copied).
-  if (tpl.indexOf("{") < 0) return tpl;
+  // No placeholder: the same string (a 20 KB body from alertmail.send, CSS braces and all, is not copied).
+  if (!/[{][{]/.test(tpl)) return tpl;
   // Espruino regex subset: classes instead of escaped braces, no `?` or `{n}`.
   return tpl.replace(/[{][{]([a-z]+)[}][}]/g, function (m: string, k: string) {
     const s = v[k];
