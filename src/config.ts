@@ -2,6 +2,8 @@
 // secrets resolved and every default filled in by the PC-side tools (tools/config/), so the board
 // itself never applies defaults. All strings are UTF-8 byte strings on the board.
 
+import type { ApiSettings } from "./api/settings.ts";
+
 /** Storage file that holds the JSON of a DeviceConfig (written by `npm run flash` and the simulator). */
 export const CONFIG_FILE = "alertmail.json";
 
@@ -121,4 +123,6 @@ export interface DeviceConfig {
     /** Period of the sketch's loop() in ms; 0 = no loop. Default 0. */
     loopMs: number;
   };
+  /** Send through an email provider's HTTPS API instead of SMTP (src/api/settings.ts). */
+  api?: ApiSettings;
 }

@@ -156,7 +156,7 @@ function consoleApi(p: Parts, rules: Rules): AlertmailConsole {
 function boot(b: Board, cfg: DeviceConfig): void {
   const wd = cfg.device.watchdogSeconds;
   // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
-  if (cfg.smtp.security == "tls" && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
+  if ((cfg.api ? cfg.api.tls : cfg.smtp.security == "tls") && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
   // Monotonic ms for limits, uptime and alerts raised before SNTP (platform/timers.ts has the rule).
   const mono = monotonic(b.now);
   const bootMono = mono();
@@ -175,7 +175,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
   const queue = openQueue(b.store, cfg.outbox.max, b.crc);
   const p: Parts = { b: b, cfg: cfg, env: env, link: link, queue: queue, sender: null as any };
   p.sender = createSender(cfg, queue, function (idle) {
-    return b.smtp(cfg.smtp, idle);
+    return cfg.api ? b.api!(cfg.api, idle) : b.smtp(cfg.smtp, idle);
   }, env, link, function (name, line) {
     const st = rules.states[name];
     if (st) st.result = line;

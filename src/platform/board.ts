@@ -1,6 +1,7 @@
 // The real board (the Board of platform/facilities.ts) for app/start.ts: Espruino's console, clock, memory, watchdog, Storage, WiFi, pins,
 // timers and sockets, with the facts about them (docs/espruino.md §3) in one place.
 import { createSmtpClient } from "../smtp/client.ts";
+import { API_MODULE } from "../api/settings.ts";
 import type { Board } from "./facilities.ts";
 import type { Pins } from "./pins.ts";
 import { espruinoTransport } from "./socket.ts";
@@ -29,6 +30,7 @@ export const boardPins: Pins = {
 
 /** The board, with the sketch's setup/loop (src/sketch.ts). Static natives are handed over as they are. */
 export function espruinoBoard(sketch: Board["sketch"]): Board {
+  let apiFactory: any;
   const S = require("Storage");
   return {
     // The Storage module is the Store (platform/storage.ts): read, write, erase, list(regex).
@@ -53,6 +55,12 @@ export function espruinoBoard(sketch: Board["sketch"]): Board {
     wifi: require("Wifi"),
     smtp: function (o, idle) {
       return createSmtpClient(o, espruinoTransport, boardTimers, idle);
+    },
+    api: function (o, idle) {
+      // `npm run flash` writes API_MODULE only for an api configuration. Evaluated once, its value is the
+      // transport's factory (indirect eval: esbuild keeps minifying); missing, every try says so.
+      if (!apiFactory) apiFactory = (0, eval)(S.read(API_MODULE) || 'console.log("alertmail: no ' + API_MODULE + ': npm run flash")');
+      return apiFactory(o, boardTimers, idle);
     },
     bootReason: function () {
       const why = S.read(RESTART_NOTE);

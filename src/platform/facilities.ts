@@ -2,6 +2,7 @@
 // platform/board.ts; the tests' fakes and the simulator give others).
 import type { AlertmailConsole, SketchApi } from "../console-api.ts";
 import type { SmtpClient, SmtpClientOptions } from "../smtp/client.ts";
+import type { ApiSettings } from "../api/settings.ts";
 import type { Pins } from "./pins.ts";
 import type { Store } from "./storage.ts";
 import type { Timers } from "./timers.ts";
@@ -26,6 +27,8 @@ export interface Board {
   wifi: WifiModule;
   /** A new SMTP client; onIdle: it holds nothing any more (smtp/client.ts). */
   smtp(o: SmtpClientOptions, onIdle: () => void): SmtpClient;
+  /** A new API client (src/api/, its own Storage file, loaded once), made only when the configuration has api. */
+  api?(o: ApiSettings, onIdle: () => void): SmtpClient;
   /** Why this boot happened (a deliberate restart's note, read once). */
   bootReason(): string;
   /** Makes the console object reachable as the global `alertmail`. */
