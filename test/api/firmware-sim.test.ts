@@ -136,3 +136,18 @@ describe.skipIf(!existsSync(APP))("nothing is lost across a reboot", () => {
     expect(sink!.messages.length).toBe(2);
   });
 });
+
+describe.skipIf(!existsSync(APP))("an api configuration flashed without amapi.js", () => {
+  it("says how to fix it at every try, and sends nothing", async () => {
+    sink = await startApiSink({ provider: "postmark", key: KEY });
+    const r = validateBoard(boardJson(presets[0].api(sink.port)));
+    if (!r.ok) throw new Error(r.errors.join("\n"));
+    mkdirSync(TMP, { recursive: true });
+    board = createSimBoard({ storageDir: mkdtempSync(join(TMP, "fw-")) });
+    for (const f of storageFiles(readFileSync(APP), r.config)) if (f.name !== "amapi.js") board.storage.writeBytes(f.name, f.data);
+    board.boot();
+    await line(board, /^alertmail: no amapi\.js: npm run flash/);
+    await line(board, /^alertmail: retry in /);
+    expect(sink.requests).toHaveLength(0);
+  });
+});
