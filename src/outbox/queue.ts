@@ -61,9 +61,18 @@ const HEAD = 512;
 const HEAD_MAX = 32768;
 
 export interface Queue {
+  /** What the next mail reports (read-only outside: changed by note(), lost(), reported(), load()). */
   notes: Notes;
-  /** Files of the batch being sent now (set by the sender): never dropped to make room. */
+  /** Files leased to the batch being sent: never dropped to make room, not leased twice. */
   sending: string[];
+  /** Leases a file to the batch being sent; unlease gives one back, release all. */
+  lease(name: string): void;
+  unlease(name: string): void;
+  release(): void;
+  /** An alert that could not be stored: counted like one dropped from a full outbox, and saved. */
+  lost(): void;
+  /** A mail carrying these notes was accepted: they are taken off, and saved. */
+  reported(n: Notes): void;
   /** Queue file names, oldest first. */
   names(): string[];
   /**
@@ -201,6 +210,25 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
     },
     remove: function (name) {
       store.erase(name);
+    },
+    lease: function (name) {
+      q.sending.push(name);
+    },
+    unlease: function (name) {
+      q.sending.splice(q.sending.indexOf(name), 1);
+    },
+    release: function () {
+      q.sending = [];
+    },
+    lost: function () {
+      q.notes.d++;
+      saveNotes();
+    },
+    reported: function (n) {
+      q.notes.d -= n.d;
+      q.notes.c -= n.c;
+      q.notes.f.splice(0, n.f.length);
+      saveNotes();
     },
     note: function (line) {
       q.notes.f.push(line.slice(0, MAX_NOTE_CHARS));

@@ -152,7 +152,7 @@ export function createSender(
     for (let i = 0; i < names.length && made.length < max; i++) {
       const a = queue.load(names[i]);
       if (!a) continue;
-      queue.sending.push(names[i]);
+      queue.lease(names[i]);
       const d = a.g
         ? made.find(function (j) {
             return j.heads[0].g && j.heads[0].r == a.r;
@@ -174,9 +174,7 @@ export function createSender(
       if (ok && smtp().add(toMail(j))) jobs.push(j);
       else {
         ok = false;
-        j.files.forEach(function (f) {
-          queue.sending.splice(queue.sending.indexOf(f), 1);
-        });
+        j.files.forEach(queue.unlease);
       }
     });
     return ok;
@@ -277,12 +275,7 @@ export function createSender(
       if (r && !r.error && r.accepted.length) {
         s.sent++;
         say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
-        if (j.notes) {
-          queue.notes.d -= j.notes.d;
-          queue.notes.c -= j.notes.c;
-          queue.notes.f.splice(0, j.notes.f.length);
-          queue.saveNotes();
-        }
+        if (j.notes) queue.reported(j.notes);
         // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
         // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
         const later: string[] = [];
@@ -317,7 +310,7 @@ export function createSender(
         }
       }
     });
-    queue.sending = [];
+    queue.release();
     const f = fresh;
     fresh = false;
     if (retry) {
