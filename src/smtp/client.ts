@@ -1,7 +1,8 @@
 // SMTP client (RFC 5321): sends a batch of mails over one connection at the RFC floor of round trips:
 // EHLO, AUTH, then per mail {MAIL, RCPT…, DATA} (PIPELINING, RFC 2920) or {MAIL, RCPT…, BDAT… LAST}
-// (CHUNKING, RFC 3030), QUIT riding on the last group. A flat state machine: one queue of handlers,
-// one per reply the server owes us, in order.
+// (CHUNKING, RFC 3030), QUIT riding on the last group. A state machine with a named phase (connect → ehlo
+// [→ helo] → mail → quit) and one queue of expected replies (a handler and a command name per reply the
+// server owes, with the bytes not yet written), fed reply by reply; mails may join a running batch (add).
 import type { Mailbox, SmtpSettings } from "../config.ts";
 import type { MailContent } from "../mime/compose.ts";
 import type { Socket, Transport } from "../platform/socket.ts";
@@ -85,10 +86,12 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let ext: { [k: string]: string[] };
   let pipe = false;
   let chunking = false;
-  let greeted = false;
-  let triedHelo = false;
+  /**
+   * The session's phase, named: "connect" (no greeting yet), "ehlo", "helo" (EHLO refused, RFC 5321 §4.1.4),
+   * "mail" (greeted: AUTH and mail transactions), "quit" (QUIT written: nothing more may join).
+   */
+  let phase = "connect";
   let needRset = false;
-  let quitSent = false;
   /** The batch started on a kept-alive connection and no reply came yet: a failure reconnects once. */
   let reused = false;
   // One handler per reply the server owes us, in order; pend = bytes of the commands not written yet.
@@ -253,7 +256,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function connect() {
     const id = ++conn;
     ext = {};
-    pipe = chunking = greeted = triedHelo = needRset = quitSent = false;
+    pipe = chunking = needRset = false;
+    phase = "connect";
     waits = [onGreeting];
     names = ["CONNECT"];
     inflight = 1;
@@ -291,7 +295,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && !greeted ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
           }
           idle();
         },
@@ -302,27 +306,28 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   }
 
   function onGreeting(code: number, text: string) {
-    greeted = true;
+    phase = "ehlo";
     if (code !== 220) return fail(smtpError(ECONNECTION, "server refused: " + text, code, text, "CONNECT"));
     cmd("EHLO " + opts.helo, onEhlo);
   }
   function onEhlo(code: number, text: string) {
     if (code === 250) {
       // RFC 5321 §4.1.1.1: "250-keyword params" lines after the first; old servers write AUTH=LOGIN.
-      if (!triedHelo) text.split("\n").forEach(function (l, i) {
+      if (phase == "ehlo") text.split("\n").forEach(function (l, i) {
         const w = l.slice(4).toUpperCase().replace("=", " ").split(" ");
         if (i) ext[w[0]] = (ext[w[0]] || []).concat(w.slice(1));
       });
       pipe = !!ext.PIPELINING;
       chunking = pipe && !!ext.CHUNKING;
+      phase = "mail";
       return auth();
     }
     // RFC 5321 §4.1.4: a server that does not know EHLO answers 5xx; HELO is the fallback.
-    if (code >= 500 && !triedHelo) {
-      triedHelo = true;
+    if (code >= 500 && phase == "ehlo") {
+      phase = "helo";
       return cmd("HELO " + opts.helo, onEhlo);
     }
-    fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, triedHelo ? "HELO" : "EHLO"));
+    fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, phase == "helo" ? "HELO" : "EHLO"));
   }
 
   function auth() {
@@ -357,7 +362,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       }
     }
-    if (!quitSent) {
+    if (phase != "quit") {
       if (opts.keepAliveSeconds > 0) {
         finish(null);
         arm(opts.keepAliveSeconds * 1000, function () {
@@ -365,7 +370,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           drop();
         });
       } else {
-        quitSent = true;
+        phase = "quit";
         cmd("QUIT", onQuit);
       }
     }
@@ -486,7 +491,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       }
       if (!next && started === mails.length && pipe && opts.keepAliveSeconds <= 0) {
         // RFC 2920 §3.1: QUIT may end a group.
-        quitSent = true;
+        phase = "quit";
         cmd("QUIT", onQuit);
       }
     }
@@ -518,7 +523,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       flush();
     },
     add: function (m) {
-      if (!cb || quitSent) return false;
+      if (!cb || phase == "quit") return false;
       mails.push(m);
       // Otherwise the mail is picked up where the next one would be: after AUTH (advance), after a body
       // (pump), or after the last reply without PIPELINING (end → advance).
