@@ -28,10 +28,10 @@ export const TOTAL_VARS = 3400;
  * is open the SMTP session plus the message it holds (the largest outbox piece read and not erased yet).
  */
 export const BASE_VARS = 39;
-export const VARS_PER_KB_FROM_STORAGE = 46.2;
+export const VARS_PER_KB_FROM_STORAGE = 47.8;
 export const VARS_PER_CONFIG_BYTE = 0.375;
-export const SESSION_VARS = 694;
-export const VARS_PER_HELD_BYTE = 0.6794;
+export const SESSION_VARS = 717;
+export const VARS_PER_HELD_BYTE = 0.5775;
 
 /** The estimate itself, from what the simulator can see. */
 export function estimateVariables(o: { codeBytes: number; configBytes: number; connectionOpen: boolean; heldBytes: number }): number {
