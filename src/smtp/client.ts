@@ -56,6 +56,8 @@ export interface SmtpClient {
 }
 
 type OnReply = (code: number, text: string) => void;
+/** A reply the server owes: its handler, the command's name, its bytes until written. */
+type Owed = { f: OnReply; n: string; b: string | null };
 
 const ignore: OnReply = function () {};
 // Error codes used more than once (one string each in the bundle).
@@ -94,10 +96,11 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let needRset = false;
   /** The batch started on a kept-alive connection and no reply came yet: a failure reconnects once. */
   let reused = false;
-  // One handler per reply the server owes us, in order; pend = bytes of the commands not written yet.
-  let waits: OnReply[] = [];
-  let names: string[] = [];
-  let pend: string[] = [];
+  /**
+   * The one queue of expected replies, in order: per command its handler, its name (for errors; AUTH
+   * payloads never) and its bytes until written (null after). The first `inflight` are written.
+   */
+  let owed: Owed[] = [];
   let inflight = 0;
   // The one body being written: the final reply's handler (null = none), its piece source, bytes
   // ready (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer.
@@ -140,7 +143,11 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (timer === undefined) timer = timers.set(fire, ms);
   }
   function timedOut() {
-    fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", names[0]));
+    fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", owedName()));
+  }
+  /** The command whose reply is awaited first ("" when none). */
+  function owedName(): string {
+    return owed.length ? owed[0].n : "";
   }
   function armReply() {
     arm(opts.timeoutSeconds * 1000, timedOut);
@@ -153,19 +160,23 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   }
   /** Queues bytes that the server answers with one reply, handled by fn. */
   function queue(bytes: string, fn: OnReply, name: string) {
-    waits.push(fn);
-    names.push(name);
-    pend.push(bytes);
+    owed.push({ f: fn, n: name, b: bytes });
   }
   function cmd(line: string, fn: OnReply, data?: string) {
     queue(line + "\r\n" + (data || ""), fn, line.split(" ")[0]);
   }
   /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
   function flush() {
-    const n = pipe ? pend.length : inflight ? 0 : pend.length && 1;
+    const left = owed.length - inflight;
+    const n = pipe ? left : inflight ? 0 : left && 1;
     if (!n) return;
+    let out = "";
+    for (let i = inflight; i < inflight + n; i++) {
+      out += owed[i].b;
+      owed[i].b = null;
+    }
     inflight += n;
-    write(pend.splice(0, n).join(""));
+    write(out);
     armReply();
   }
   function drop() {
@@ -173,9 +184,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     disarm();
     const s = sock;
     sock = null;
-    waits = [];
-    names = [];
-    pend = [];
+    owed = [];
     inflight = 0;
     body = null;
     drainWait = awaiting354 = false;
@@ -241,8 +250,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       return;
     }
     inflight--;
-    const fn = waits.shift()!;
-    const name = names.shift()!;
+    const o = owed.shift()!;
+    const fn = o.f;
+    const name = o.n;
     // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
     if (code === 421 && name !== "QUIT") return fail(smtpError(ECONNECTION, "server closing: " + text, code, text, name));
     reused = false;
@@ -258,8 +268,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     ext = {};
     pipe = chunking = needRset = false;
     phase = "connect";
-    waits = [onGreeting];
-    names = ["CONNECT"];
+    owed = [{ f: onGreeting, n: "CONNECT", b: null }];
     inflight = 1;
     // Replies still buffered in an old connection's parser must not reach the new one.
     const feed = createReplyParser(
@@ -267,7 +276,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         if (id === conn) onReply(c, t);
       },
       function (m) {
-        if (id === conn) fail(smtpError(EPROTOCOL, m, 0, "", names[0]));
+        if (id === conn) fail(smtpError(EPROTOCOL, m, 0, "", owedName()));
       },
     );
     armReply();
@@ -295,7 +304,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", names[0]));
+            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owedName()));
           }
           idle();
         },
