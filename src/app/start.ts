@@ -74,8 +74,7 @@ function queueAlert(p: Parts, r: Source, value: string, state: string, unit: str
     b.log('queued "' + s.split(TIME_MARK).join("") + '"');
   } catch (e) {
     // Flash full: counted like an alert dropped from a full outbox, and reported the same way.
-    p.queue.notes.d++;
-    p.queue.saveNotes();
+    p.queue.lost();
     b.log('could not store "' + s + '": ' + e);
   }
   p.sender.kick(false);
