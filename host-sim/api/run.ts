@@ -18,7 +18,7 @@ export function sinkOptionsFor(api: ApiSettings): Omit<ApiSinkOptions, "dir" | "
   else if (provider === "mailgun") key = Buffer.from(auth.replace(/^Basic\s+/, ""), "base64").toString("utf8").replace(/^api:/, "");
   else key = auth.replace(/^Bearer\s+/, "");
   const domain = /^\/v3\/([^/]+)\/messages$/.exec(api.path)?.[1];
-  const generic = Object.keys(h).find((k) => !/^(content-type|accept)$/i.test(k));
+  const generic = Object.keys(h).find((k) => !/^(content-type|accept|host)$/i.test(k));
   return { provider, key, domain: domain && decodeURIComponent(domain), path: api.path, header: generic ? `${generic}: ${h[generic]}` : undefined };
 }
 

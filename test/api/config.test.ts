@@ -23,6 +23,8 @@ describe("the api section", () => {
     expect(api.provider).toBe(provider);
     expect(api.tls).toBe(1);
     expect(api.port).toBe(443);
+    // Not the "host:443" the board would write by itself.
+    expect(api.headers.Host).toBe(api.host);
     expect(JSON.stringify(api.headers)).toContain(provider === "mailgun" ? Buffer.from("api:secret-key-1").toString("base64") : "secret-key-1");
   });
 

@@ -74,6 +74,8 @@ describe.skipIf(!BIN || !existsSync(BIN))("API client on the real Espruino inter
     expect(got.parsed.subject).toBe(mail.subject);
     expect(got.parsed.text?.trim()).toBe(mail.text!.trim());
     expect(sink.requests[0].headers["user-agent"]).toBe("Espruino 2v29");
+    // The preset's own Host header (the bare API host name), not the board's "127.0.0.1:port".
+    expect(sink.requests[0].headers.host).toBe(presetAt(c.api, 1).headers.Host);
     const mem = JSON.parse(/MEM (.*)/.exec(out)![1]);
     console.log(`${c.name}: variables before ${mem.before}, peak while sending ${mem.peak} (TLS included), after ${mem.after}`);
   }, 90000);

@@ -288,6 +288,9 @@ export function compileApi(a: BoardApi, people: { path: string; box: Mailbox }[]
   }
   if (problems.length) return { problems };
   const { url: _u, ...rest } = c;
+  // The board writes "Host: host:port" whenever the port is not 80 (socketserver.c), 443 included: a Host
+  // header of our own keeps it the bare name the API's virtual host expects (RFC 9110 §7.2).
+  if (url.port === (url.tls ? 443 : 80)) rest.headers = { Host: url.host, ...rest.headers };
   return { settings: { provider: p, host: url.host, port: url.port, path: url.path, tls: url.tls, timeoutSeconds: a.timeoutSeconds ?? 30, ...rest }, problems };
 }
 
@@ -324,6 +327,6 @@ export function apiSecrets(config: object): [string, string][] {
   const api = (config as { api?: ApiSettings }).api;
   if (!api) return [];
   return Object.keys(api.headers)
-    .filter((h) => !/^(content-type|accept)$/i.test(h))
+    .filter((h) => !/^(content-type|accept|host)$/i.test(h))
     .map((h): [string, string] => [`api.key (header ${h})`, String(api.headers[h])]);
 }
