@@ -1,7 +1,7 @@
 // startPostfix(): a throwaway, loopback-only Postfix in its own temp dir (own config and queue
 // directories, the system's untouched) for interop tests: implicit TLS (wrapper mode, RSA cert) and a
 // plain port, SASL AUTH PLAIN/LOGIN through Cyrus sasldb, every recipient into one Maildir, nothing
-// relayed. See shared/postfix-notes.md for why each setting is here. Returns null (reason printed)
+// relayed. tools/postfix/README.md says why each setting is here. Returns null (reason printed)
 // when Postfix is not installed (tools/postfix/install.sh) or we are not root; in CI (CI=true) it
 // throws instead, so a broken Postfix setup fails the run rather than reading as "skipped".
 import { execFileSync, spawnSync } from "node:child_process";
@@ -175,7 +175,7 @@ export async function startPostfix(): Promise<Postfix | null> {
       "",
     ].join("\n"),
   );
-  // The chroot column is "n": a chrooted smtpd cannot read the sasldb (shared/postfix-notes.md).
+  // The chroot column is "n": a chrooted smtpd cannot read the sasldb (tools/postfix/README.md).
   const svc = (name: string, type: string, priv: string, unpriv: string, wakeup: string, max: string, cmd: string) =>
     `${name} ${type} ${priv} ${unpriv} n ${wakeup} ${max} ${cmd}`;
   writeFileSync(
