@@ -177,7 +177,7 @@ describe("npm start", () => {
   it("--scenario plays the shipped WiFi-outage example and exits 0 with its mails", () => {
     const file = join(ROOT, "host-sim", "scenarios", "wifi-outage.json");
     const p = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "host-sim", "cli.ts"), "--scenario", file, "--quiet", "--app", APP_JS], { cwd: ROOT, encoding: "utf8", timeout: 140000 });
-    expect(p.stdout).toContain("sim: t=2000 ms: WiFi access point down");
+    expect(p.stdout).toContain("sim: t=6000 ms: WiFi access point down");
     expect(p.stdout).toContain("── 2 mail(s) received ──");
     expect(p.stdout).toMatch(/subject +Garage: door /);
     expect(p.status).toBe(0);
