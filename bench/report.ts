@@ -75,6 +75,43 @@ export interface Results {
   board: BoardCost;
   /** Measured on Espruino's own interpreter (bench/real-side.ts), or why not. */
   real?: RealResults | { skipped: string };
+  /** Cold alerts through a provider's HTTPS API mock (bench/api-side.ts), one row per delay, or why not. */
+  api?: ApiRow[] | { skipped: string };
+}
+
+/** One delay of the API path: the same firmware sending through a provider's HTTPS mock, cold. */
+export interface ApiRow {
+  provider: string;
+  delayMs: number;
+  side: Side;
+}
+
+/** The API path beside the SMTP path's cold rows at the same delay (first server with rows). */
+export function apiTable(api: ApiRow[] | { skipped: string } | undefined, cold: LatencyRow[]): string[] {
+  if (!api) return [];
+  const head = ["## 1b. Cold alert through an HTTPS API (simulator): one request after TLS", ""];
+  if (!Array.isArray(api)) return [...head, `Not measured: ${api.skipped}`, ""];
+  return [
+    ...head,
+    "The same firmware/app.js with an `api` section (its amapi.js module) sending through the provider's HTTPS mock behind the same flight proxy, one new connection per alert; timed trigger → the 2xx status line. The SMTP columns repeat section 1's first server at the same delay.",
+    "",
+    table(
+      ["provider", "one-way delay", "API flights after TLS", "API trigger→2xx", "SMTP alertmail trigger→250", "SMTP nodemailer send→250", "ratio API / nodemailer SMTP"],
+      api.map((a) => {
+        const smtp = cold.find((c) => c.delayMs === a.delayMs && !c.alertmail.skipped);
+        return [
+          a.provider,
+          `${a.delayMs} ms`,
+          sideCell(a.side, flightsAfterTls, fmtCount),
+          sideCell(a.side, ms, fmtMs),
+          smtp ? sideCell(smtp.alertmail, ms, fmtMs) : "—",
+          smtp ? sideCell(smtp.nodemailer, ms, fmtMs) : "—",
+          smtp ? fmtRatio(ratio(medianMs(a.side), medianMs(smtp.nodemailer))) : "—",
+        ];
+      }),
+    ),
+    "",
+  ];
 }
 
 const ms = (s: Side) => summarize(s.trials.map((t) => t.ms));
@@ -287,6 +324,7 @@ export function renderMarkdown(r: Results): string {
     "",
     "![trigger to 250 against one-way delay](chart.svg)",
     "",
+    ...apiTable(r.api, r.cold),
     "## 2. Warm connection (simulator): the next alert inside the keep-alive window",
     "",
     "alertmail with `keepAliveSeconds` set, after a first alert opened the connection; nodemailer with `pool: true` (one connection, kept open).",

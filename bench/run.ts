@@ -14,13 +14,14 @@ import { FIRMWARE_BUDGET_BYTES } from "../tools/budget.ts";
 import { isLocalPortListening } from "../host-sim/net.ts";
 import { alertmailMissing, startAlertmailBoard, type AlertmailBoard } from "./alertmail-side.ts";
 import { realSide } from "./real-side.ts";
+import { apiTrials } from "./api-side.ts";
 import { moduleShares, SOCKET_WRITE_PROBE, SOCKET_WRITE_STATS_READ, variablesFor, ESP32_VARIABLES } from "./board-cost.ts";
 import { startFlightProxy, type FlightProxy } from "./flight-proxy.ts";
 import { quiesce, trial, withTimeout } from "./measure.ts";
 import { profileShares } from "./cpu-share.ts";
 import { alertText, htmlOfBytes, textOfBytes } from "./messages.ts";
 import { coldNodemailer, pooledNodemailer, type Content, type SmtpTarget } from "./nodemailer-side.ts";
-import { renderChart, renderMarkdown, renderReadmeSummary, replaceReadmeBlock, checkTargets, type CpuProfileResult, type BoardCost, type LatencyRow, type Results, type Side, type ThroughputRow, type TpRun } from "./report.ts";
+import { renderChart, renderMarkdown, renderReadmeSummary, replaceReadmeBlock, checkTargets, type CpuProfileResult, type BoardCost, type ApiRow, type LatencyRow, type Results, type Side, type ThroughputRow, type TpRun } from "./report.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const N = Math.max(1, Number(process.env.BENCH_N ?? 10));
@@ -388,6 +389,20 @@ async function build(unavailable: string[]) {
   if (bootFailure) unavailable.push(bootFailure);
 }
 
+/** Cold alerts through Postmark's HTTPS mock at each delay (issue 16's bench row). */
+async function apiRows(): Promise<ApiRow[] | { skipped: string }> {
+  const missing = alertmailMissing() ?? bootFailure;
+  if (missing) return { skipped: missing };
+  progress("cold alerts → postmark API mock (HTTPS)");
+  const rows: ApiRow[] = [];
+  for (const delayMs of DELAYS) {
+    const t = await apiTrials({ provider: "postmark", delayMs, n: N });
+    rows.push({ provider: t.provider, delayMs, side: { trials: t.trials, errors: t.errors } });
+    progress(`  api postmark +${delayMs} ms: ${t.trials.length} trials, ${t.errors.length} failed`);
+  }
+  return rows;
+}
+
 async function main() {
   const unavailable: string[] = [];
   progress(`alertmail bench: ${N} trials per client per cell, delays ${DELAYS.join("/")} ms one-way`);
@@ -410,6 +425,7 @@ async function main() {
       : await realSide(progress, REAL_N).catch((e) => ({ skipped: `failed: ${errText(e)}` }));
     if ("skipped" in real) progress(real.skipped);
     const { cold, warm } = await coldAndWarm(servers);
+    const api = await apiRows().catch((e) => ({ skipped: `failed: ${errText(e)}` }));
     const tp = await throughput(servers);
     const cpu = await cpuProfile(servers);
     const board = await boardCost(servers);
@@ -441,6 +457,7 @@ async function main() {
       cpu,
       board,
       real,
+      api,
     };
     writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderMarkdown(results));
     writeFileSync(join(ROOT, "bench", "chart.svg"), renderChart(cold));

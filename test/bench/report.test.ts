@@ -1,6 +1,6 @@
 // The bench's report: statistics, target verdicts computed from the data, tables and chart from the data only.
 import { describe, expect, it } from "vitest";
-import { checkTargets, renderChart, renderMarkdown, type LatencyRow, type Results, type Side } from "../../bench/report.ts";
+import { apiTable, checkTargets, renderChart, renderMarkdown, type LatencyRow, type Results, type Side } from "../../bench/report.ts";
 import { median, summarize } from "../../bench/stats.ts";
 import { moduleShares, variablesFor } from "../../bench/board-cost.ts";
 import { htmlOfBytes, textOfBytes } from "../../bench/messages.ts";
@@ -22,6 +22,15 @@ function results(over: Partial<Results> = {}): Results {
 const row = (offers: string, delayMs: number, am: Side, nm: Side): LatencyRow => ({ server: "S", offers, delayMs, alertmail: am, nodemailer: nm });
 
 describe("bench report", () => {
+  it("puts the API path's flights and trigger→2xx beside the SMTP rows of the same delay, or says why it was not measured", () => {
+    const cold = [row("PIPELINING", 0, side([t(900, 4)]), side([t(1000, 4)])), row("PIPELINING", 50, side([t(600, 4), t(640, 4), t(620, 4)]), side([t(700, 4)]))];
+    const md = apiTable([{ provider: "postmark", delayMs: 50, side: side([t(300, 1), t(340, 1), t(320, 1)]) }], cold).join("\n");
+    const line = md.split("\n").find((l) => l.startsWith("| postmark"))!;
+    expect(line.split("|").map((c) => c.trim())).toEqual(["", "postmark", "50 ms", expect.stringMatching(/^1\b/), expect.stringMatching(/^320 ms/), expect.stringMatching(/^620 ms/), expect.stringMatching(/^700 ms/), expect.stringMatching(/^0\.46×/), ""]);
+    expect(apiTable({ skipped: "no simulator" }, cold).join("\n")).toContain("Not measured: no simulator");
+    expect(renderMarkdown(results({ cold, api: [{ provider: "postmark", delayMs: 0, side: side([t(400, 1)]) }] }))).toContain("| postmark | 0 ms |");
+  });
+
   it("takes the median of odd and even samples and the spread", () => {
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 2])).toBe(2.5);
