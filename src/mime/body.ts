@@ -3,7 +3,7 @@
 import { base64 } from "../platform/base64.ts";
 
 /** Raw bytes encoded per call: at worst QP triples them (+ soft breaks) and CRLF doubles "\n": ≤ ~2 KB out. */
-const SLICE = 640;
+const SLICE = 320;
 /** RFC 2045 §6.8: base64 lines of 76 characters = 57 input bytes. */
 const B64_LINE = 57;
 const HEX = "0123456789ABCDEF";
@@ -79,13 +79,13 @@ function quotedPrintable(t: string): string {
   return out;
 }
 
-/** A string as a piece source (1 KB per call), so one reader serves strings and Storage. */
+/** A string as a piece source (512 B per call), so one reader serves strings and Storage. */
 export function stringSource(s: string): () => string | null {
   let p = 0;
   return function () {
     if (p >= s.length) return null;
-    p += 1024;
-    return s.substr(p - 1024, 1024);
+    p += 512;
+    return s.substr(p - 512, 512);
   };
 }
 

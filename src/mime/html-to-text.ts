@@ -61,7 +61,7 @@ export function htmlTextSource(src: () => string | null): () => string | null {
   let eof = false;
   let first = true;
   return function () {
-    while (!eof && buf.length < 1024) {
+    while (!eof && buf.length < 512) {
       const p = src();
       if (p === null) eof = true;
       else buf += p;

@@ -93,15 +93,15 @@ function seqOf(name: string): number {
   return +name.slice(QUEUE_PREFIX.length);
 }
 
-function isStr(v: any): boolean {
-  return typeof v == "string";
-}
-function isNum(v: any): boolean {
-  return typeof v == "number";
-}
-
 /** Does a parsed header have every field of a QueuedAlert with its type? (A record of another shape is damage.) */
 function valid(a: any): boolean {
+  // Local: made only while a record is checked, not kept at rest (each function costs variables on the board).
+  const isStr = function (v: any) {
+    return typeof v == "string";
+  };
+  const isNum = function (v: any) {
+    return typeof v == "number";
+  };
   return (
     a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
     (a.g === undefined || isNum(a.g)) &&
@@ -203,8 +203,9 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       let o = 0;
       return function () {
         if (o >= a.n) return null;
-        const p = store.read(name, a.o! + o, Math.min(PIECE, a.n - o)) || "";
-        o += PIECE;
+        // 512 B per call while sending (half a PIECE: less held at once).
+        const p = store.read(name, a.o! + o, Math.min(512, a.n - o)) || "";
+        o += 512;
         return p;
       };
     },

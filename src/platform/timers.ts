@@ -25,17 +25,18 @@ export function steadyTimers(raw: Timers, now: () => number): Timers {
   return {
     now: now,
     set: function (fn, ms) {
+      // One closure per pending timer, its state on the handle (every closure costs variables on the board).
       const h: { i?: any } = {};
-      const arm = function () {
-        const due = now() + ms;
-        h.i = raw.set(function () {
-          // Forgotten once fired: the board reuses timer ids, so a late clear must not hit a newer timer.
-          h.i = undefined;
-          if (now() - due > CLOCK_STEP_MS) arm();
-          else fn();
-        }, ms);
+      let due = now() + ms;
+      const fire = function () {
+        // Forgotten once fired: the board reuses timer ids, so a late clear must not hit a newer timer.
+        h.i = undefined;
+        if (now() - due > CLOCK_STEP_MS) {
+          due = now() + ms;
+          h.i = raw.set(fire, ms);
+        } else fn();
       };
-      arm();
+      h.i = raw.set(fire, ms);
       return h;
     },
     clear: function (h) {

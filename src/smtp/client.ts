@@ -13,7 +13,7 @@ import { smtpError, STARTTLS_HINT, type SmtpError } from "./smtp-error.ts";
 import { base64 } from "../platform/base64.ts";
 
 /** Largest single write: the board copies each write and sends it in 536-byte pieces (docs/espruino.md §2). */
-export const MAX_WRITE = 2048;
+export const MAX_WRITE = 1024;
 
 /**
  * The configuration's smtp section as it is (src/config.ts): security "tls" = implicit TLS (RFC 8314);

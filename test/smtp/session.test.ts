@@ -2,7 +2,7 @@
 // disconnects, garbage and timeouts, on a virtual clock.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createSmtpClient, type SmtpClientOptions } from "../../src/smtp/client.ts";
+import { createSmtpClient, MAX_WRITE, type SmtpClientOptions } from "../../src/smtp/client.ts";
 import { withTranscript } from "../../src/smtp/transcript.ts";
 import { createFake, mail, type FakeOptions } from "../support/smtp-fake.ts";
 
@@ -154,7 +154,7 @@ describe("session", () => {
     const b = setup({ ext: FULL });
     expect(b.fake.send(b.client, two()).err).toBeNull();
     const bc = b.log.filter((l) => l.startsWith("C: "));
-    expect(bc.filter((l) => l.startsWith("C: BDAT"))).toEqual(["C: BDAT " + (BODY_DATA.length - 2) + " LAST", "C: BDAT 2048", "C: BDAT " + (14 + 3000 - 2048) + " LAST"]);
+    expect(bc.filter((l) => l.startsWith("C: BDAT"))).toEqual(["C: BDAT " + (BODY_DATA.length - 2) + " LAST", "C: BDAT " + MAX_WRITE, "C: BDAT " + MAX_WRITE, "C: BDAT " + (14 + 3000 - 2 * MAX_WRITE) + " LAST"]);
     expect(bc.some((l) => l.startsWith("C: (") || l.includes("xxx") || l.includes("line one"))).toBe(false);
   });
 
@@ -510,7 +510,7 @@ describe("session", () => {
       const r = fake.send(client, [mail("a@x.test", ["b@y.test"], big)]);
       expect(r.err).toBeNull();
       expect(fake.messages[0].data).toBe(big.join(""));
-      expect(fake.maxWrite).toBeLessThanOrEqual(2048 + 100);
+      expect(fake.maxWrite).toBeLessThanOrEqual(MAX_WRITE + 100);
     }
   });
 });
