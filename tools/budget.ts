@@ -2,7 +2,7 @@
 
 /**
  * Bytes of firmware/app.js allowed (docs/espruino.md §4: every byte costs RAM on the board): what the
- * firmware reaches today (26,049 B, with the API transport's hook) plus a little room, rounded up. The
+ * firmware reaches today (26,063 B, with the API transport's hook) plus a little room, rounded up. The
  * target is 16 KB (issue 11); firmware/README.md says where the variables go and why it is not met yet.
  */
 export const FIRMWARE_BUDGET_BYTES = 26080;

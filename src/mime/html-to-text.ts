@@ -2,13 +2,8 @@
 // breaks, entities decoded — a few native replace() calls over UTF-8 bytes, one JS call per tag or entity.
 // No \s and no trim(): on Node they also take byte 0xA0, which is inside UTF-8 sequences ("à" is C3 A0).
 
-/**
- * Block elements whose tags break the line (h1-h6 by regex). An object, not /^br$|^p$|…/: Espruino's matcher
- * nests a C frame per element of every failed alternative, which reached 38 frames for "blockquote".
- */
-const BLOCK: { [tag: string]: 1 } = { br: 1, p: 1, div: 1, tr: 1, table: 1, ul: 1, ol: 1, blockquote: 1, pre: 1, hr: 1 };
-/** Named entities decoded; others stay as written. &nbsp; becomes a plain space in text. */
-const NAMED: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
+// The lookup tables below are made inside the functions that use them: an object at module scope would
+// stay in the board's variables at rest (firmware/README.md, memory), these live only while a body converts.
 
 /** A code point as UTF-8 bytes (the board's strings are bytes): continuation bytes while c overflows the lead. */
 function utf8(c: number): string {
@@ -25,13 +20,18 @@ function utf8(c: number): string {
 }
 
 function entity(m: string, e: string): string {
+  // Named entities decoded; others stay as written. &nbsp; becomes a plain space in text.
+  const named: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
   const c =
-    e[0] != "#" ? NAMED[e.toLowerCase()] : e[1] == "x" || e[1] == "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    e[0] != "#" ? named[e.toLowerCase()] : e[1] == "x" || e[1] == "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
   return c > 0 && c < 0x110000 ? utf8(c) : m;
 }
 
 /** The text of an HTML fragment, without trimming its ends. */
 function convert(h: string): string {
+  // Block elements whose tags break the line (h1-h6 by regex). An object, not /^br$|^p$|…/: Espruino's matcher
+  // nests a C frame per element of every failed alternative, which reached 38 frames for "blockquote".
+  const block: { [tag: string]: 1 } = { br: 1, p: 1, div: 1, tr: 1, table: 1, ul: 1, ol: 1, blockquote: 1, pre: 1, hr: 1 };
   return h
     .replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "")
     .replace(/[ \t\r\n]+/g, " ")
@@ -40,7 +40,7 @@ function convert(h: string): string {
     })
     .replace(/<(\/*)([a-z0-9]*)[^>]*>/gi, function (m, close, name) {
       name = name.toLowerCase();
-      return name == "li" ? (close ? "" : "\n- ") : BLOCK[name] || /^h\d$/.test(name) ? "\n" : "";
+      return name == "li" ? (close ? "" : "\n- ") : block[name] || /^h\d$/.test(name) ? "\n" : "";
     })
     .replace(/&(#*[0-9a-z]+);/gi, entity)
     .replace(/ *\n */g, "\n")

@@ -9,11 +9,11 @@ import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
 import { createReplyParser } from "./reply-parser.ts";
-import { smtpError, STARTTLS_HINT, type SmtpError } from "./smtp-error.ts";
+import { smtpError, startTlsHint, type SmtpError } from "./smtp-error.ts";
 import { base64 } from "../platform/base64.ts";
 
 /** Largest single write: the board copies each write and sends it in 536-byte pieces (docs/espruino.md §2). */
-export const MAX_WRITE = 1024;
+export const MAX_WRITE = 512;
 
 /**
  * The configuration's smtp section as it is (src/config.ts): security "tls" = implicit TLS (RFC 8314);
@@ -293,7 +293,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         },
         error: function (e) {
           // -0x7280 (MBEDTLS_ERR_SSL_WRONG_VERSION_NUMBER): the server answered the handshake in plain text.
-          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + STARTTLS_HINT) : smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + startTlsHint()) : smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
           if (id === closing) {
@@ -304,7 +304,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + STARTTLS_HINT + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owedName()));
+            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owedName()));
           }
           idle();
         },

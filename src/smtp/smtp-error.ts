@@ -10,7 +10,10 @@ export interface SmtpError extends Error {
 }
 
 /** What a server that wants STARTTLS (RFC 3207) means for the board, which has no TLS upgrade. */
-export const STARTTLS_HINT = "the server answered in plain text: probably a STARTTLS port (like 587), which the board cannot use; use port 465 with \"tls\", or a plain relay";
+export function startTlsHint(): string {
+  // A function, not a module-level string: its text stays in flash instead of ~15 variables at rest.
+  return "the server answered in plain text: probably a STARTTLS port (like 587), which the board cannot use; use port 465 with \"tls\", or a plain relay";
+}
 
 /** transient: 4xx replies, network errors and timeouts (retry later); 5xx and config/auth problems are not. */
 export function smtpError(
@@ -21,7 +24,7 @@ export function smtpError(
   command?: string,
 ): SmtpError {
   // RFC 3207 §4: 530 "Must issue a STARTTLS command first" on a plain connection.
-  if (responseCode === 530 && /STARTTLS/i.test(response!)) message = "530 STARTTLS required: " + STARTTLS_HINT;
+  if (responseCode === 530 && /STARTTLS/i.test(response!)) message = "530 STARTTLS required: " + startTlsHint();
   const e = new Error(message) as SmtpError;
   e.code = code;
   e.responseCode = responseCode || 0;

@@ -154,7 +154,12 @@ describe("session", () => {
     const b = setup({ ext: FULL });
     expect(b.fake.send(b.client, two()).err).toBeNull();
     const bc = b.log.filter((l) => l.startsWith("C: "));
-    expect(bc.filter((l) => l.startsWith("C: BDAT"))).toEqual(["C: BDAT " + (BODY_DATA.length - 2) + " LAST", "C: BDAT " + MAX_WRITE, "C: BDAT " + MAX_WRITE, "C: BDAT " + (14 + 3000 - 2 * MAX_WRITE) + " LAST"]);
+    // The second message (14 + 3000 bytes) in chunks of MAX_WRITE, the rest LAST.
+    const chunks = ["C: BDAT " + (BODY_DATA.length - 2) + " LAST"];
+    let left = 14 + 3000;
+    for (; left > MAX_WRITE; left -= MAX_WRITE) chunks.push("C: BDAT " + MAX_WRITE);
+    chunks.push("C: BDAT " + left + " LAST");
+    expect(bc.filter((l) => l.startsWith("C: BDAT"))).toEqual(chunks);
     expect(bc.some((l) => l.startsWith("C: (") || l.includes("xxx") || l.includes("line one"))).toBe(false);
   });
 
