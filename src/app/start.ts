@@ -13,8 +13,11 @@ import { armRules, type Rules } from "../rules/arm.ts";
 import { every } from "../rules/every.ts";
 import { fillTemplate, oneLine } from "../template.ts";
 
-/** Watchdog kick and clock-watch tick (at least every CLOCK_STEP_MS, for the monotonic clock). */
-const TICK_MS = 5000;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  /** Watchdog kick and clock-watch tick (at least every CLOCK_STEP_MS, for the monotonic clock). */
+  TICK_MS = 5000,
+}
 
 /** What an alert is made from: a rule, or alertmail.send/test. */
 type Source = { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean };
@@ -164,7 +167,7 @@ function boot(b: Board, cfg: DeviceConfig): void {
     return mono() - bootMono;
   };
   if (wd > 0) b.watchdog(wd);
-  every(b.timers, TICK_MS, function () {
+  every(b.timers, K.TICK_MS, function () {
     mono();
     if (wd > 0) b.watchdog(0);
   });

@@ -2,11 +2,14 @@
 // part slice by slice into CRLF lines, so no whole encoded body is ever held.
 import { base64 } from "../platform/base64.ts";
 
-/** Raw bytes encoded per call: at worst QP triples them (+ soft breaks) and CRLF doubles "\n": ≤ ~2 KB out. */
-const SLICE = 320;
-/** RFC 2045 §6.8: base64 lines of 76 characters = 57 input bytes. */
-const B64_LINE = 57;
-const HEX = "0123456789ABCDEF";
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  /** Raw bytes encoded per call: at worst QP triples them (+ soft breaks) and CRLF doubles "\n": ≤ ~2 KB out. */
+  SLICE = 320,
+  /** RFC 2045 §6.8: base64 lines of 76 characters = 57 input bytes. */
+  B64_LINE = 57,
+  HEX = "0123456789ABCDEF",
+}
 
 /**
  * Picks "7bit", "quoted-printable" or "base64" for a text body.
@@ -51,7 +54,7 @@ function hasLongLine(s: string): boolean {
 /** "=XX" for the first byte of a match; a matched "[ \t]\n" keeps its "\n" (RFC 2045 §6.7 rule 3). */
 function qpByte(m: string): string {
   const c = m.charCodeAt(0);
-  return "=" + HEX[c >> 4] + HEX[c & 15] + m.slice(1);
+  return "=" + K.HEX[c >> 4] + K.HEX[c & 15] + m.slice(1);
 }
 
 /**
@@ -104,14 +107,14 @@ export function bodyReader(s: string | (() => string | null), enc: string, multi
   let done = false;
   return function () {
     if (done) return null;
-    while (!eof && buf.length <= SLICE) {
+    while (!eof && buf.length <= K.SLICE) {
       const p = src();
       if (p === null) eof = true;
       else buf += p;
     }
-    let t = buf.slice(0, SLICE);
+    let t = buf.slice(0, K.SLICE);
     // Cut after the slice's last "\n" when more follows, so QP lines rarely need a soft break here.
-    if (buf.length > SLICE) {
+    if (buf.length > K.SLICE) {
       const nl = t.lastIndexOf("\n");
       if (nl >= 0) t = t.slice(0, nl + 1);
     }
@@ -121,9 +124,9 @@ export function bodyReader(s: string | (() => string | null), enc: string, multi
     if (done && (multipart ? enc != "base64" : t && t[t.length - 1] != "\n")) t += "\n";
     if (enc == "base64") {
       t = carry + t.replace(/\n/g, "\r\n");
-      const n = done ? t.length : t.length - (t.length % B64_LINE);
+      const n = done ? t.length : t.length - (t.length % K.B64_LINE);
       let out = "";
-      for (let i = 0; i < n; i += B64_LINE) out += base64(t.substr(i, B64_LINE)) + "\r\n";
+      for (let i = 0; i < n; i += K.B64_LINE) out += base64(t.substr(i, K.B64_LINE)) + "\r\n";
       carry = t.slice(n);
       return out;
     }

@@ -27,12 +27,15 @@ export interface MailContent {
   body?: { html: boolean; enc: string; open(): () => string | null };
 }
 
-/** Pieces are cut at a line end at most this long… */
-const PIECE_MAX = 2048;
-/** …once at least this much is ready. */
-const PIECE_MIN = 1024;
-/** "=_" cannot occur in base64 or quoted-printable output (RFC 2045 §6.7 note); 7bit parts are checked. */
-const BOUNDARY = "=_alertmail";
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  /** Pieces are cut at a line end at most this long… */
+  PIECE_MAX = 2048,
+  /** …once at least this much is ready. */
+  PIECE_MIN = 1024,
+  /** "=_" cannot occur in base64 or quoted-printable output (RFC 2045 §6.7 note); 7bit parts are checked. */
+  BOUNDARY = "=_alertmail",
+}
 
 /** A part's header lines and blank line, then its encoded body as a reader. */
 function part(subtype: string, s: string | (() => string | null), multipart: boolean, enc?: string): (string | (() => string | null))[] {
@@ -71,26 +74,26 @@ export function composeMessage(m: MailContent): () => string | null {
   ];
   if (html == null) items = items.concat(part("plain", text, false, tenc));
   else {
-    const dash = "--" + BOUNDARY + "\r\n";
+    const dash = "--" + K.BOUNDARY + "\r\n";
     items = items.concat(
-      'Content-Type: multipart/alternative; boundary="' + BOUNDARY + '"\r\n\r\n' + dash,
+      'Content-Type: multipart/alternative; boundary="' + K.BOUNDARY + '"\r\n\r\n' + dash,
       part("plain", text, true, tenc),
       dash,
       part("html", html, true, b && b.enc),
-      "--" + BOUNDARY + "--\r\n",
+      "--" + K.BOUNDARY + "--\r\n",
     );
   }
   let i = 0;
   let buf = "";
   return function () {
-    while (buf.length < PIECE_MIN && i < items.length) {
+    while (buf.length < K.PIECE_MIN && i < items.length) {
       const it = items[i];
       const s = typeof it == "string" ? it : it();
       if (s == null || typeof it == "string") i++;
       if (s != null) buf += s;
     }
     if (!buf) return null;
-    const cut = buf.length <= PIECE_MAX ? buf.length : buf.slice(0, PIECE_MAX).lastIndexOf("\n") + 1 || PIECE_MAX;
+    const cut = buf.length <= K.PIECE_MAX ? buf.length : buf.slice(0, K.PIECE_MAX).lastIndexOf("\n") + 1 || K.PIECE_MAX;
     const piece = buf.slice(0, cut);
     buf = buf.slice(cut);
     return piece;

@@ -6,24 +6,27 @@ import type { Mailbox } from "../config.ts";
 import { isAddress } from "./address.ts";
 import { base64 } from "../platform/base64.ts";
 
-/** RFC 2047 §2: a line holding an encoded word is at most 76 characters (RFC 5322 §2.2.3 asks 78). */
-const FOLD_AT = 76;
-/**
- * RFC 2047 §2: an encoded word is at most 75 characters. 39 bytes → 52 base64 characters + 12 of
- * "=?UTF-8?B?" and "?=" = 64, so "Subject: " + one word still fits in 76.
- */
-const WORD_BYTES = 39;
-/** An unencoded word longer than this could not be folded under 76 after "Subject: ": encode instead. */
-const LONG_WORD = 66;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  /** RFC 2047 §2: a line holding an encoded word is at most 76 characters (RFC 5322 §2.2.3 asks 78). */
+  FOLD_AT = 76,
+  /**
+   * RFC 2047 §2: an encoded word is at most 75 characters. 39 bytes → 52 base64 characters + 12 of
+   * "=?UTF-8?B?" and "?=" = 64, so "Subject: " + one word still fits in 76.
+   */
+  WORD_BYTES = 39,
+  /** An unencoded word longer than this could not be folded under 76 after "Subject: ": encode instead. */
+  LONG_WORD = 66,
+}
 
 /** RFC 2047 B words of at most WORD_BYTES bytes each, never splitting a UTF-8 sequence. */
 export function encodeWords(s: string): string[] {
   const words: string[] = [];
   let p = 0;
   while (p < s.length) {
-    let e = p + WORD_BYTES;
+    let e = p + K.WORD_BYTES;
     // Back up over continuation bytes (10xxxxxx) so the word ends before a lead byte: at most 3.
-    while (e > p + WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
+    while (e > p + K.WORD_BYTES - 3 && (s.charCodeAt(e) & 0xc0) == 0x80) e--;
     words.push("=?UTF-8?B?" + base64(s.slice(p, e)) + "?=");
     p = e;
   }
@@ -45,7 +48,7 @@ export function headerWords(s: string, phrase: boolean): string[] {
     s.charCodeAt(0) == 32 ||
     s.charCodeAt(s.length - 1) == 32 ||
     words.some(function (w) {
-      return w.length > LONG_WORD;
+      return w.length > K.LONG_WORD;
     })
   )
     return encodeWords(s);
@@ -82,7 +85,7 @@ export function foldHeader(name: string, words: string[]): string {
   let out = name + ":";
   let col = out.length;
   words.forEach(function (w) {
-    if (col + 1 + w.length > FOLD_AT && col > name.length + 1) {
+    if (col + 1 + w.length > K.FOLD_AT && col > name.length + 1) {
       out += "\r\n";
       col = 0;
     }

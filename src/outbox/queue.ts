@@ -52,13 +52,19 @@ export interface Notes {
 
 export const QUEUE_PREFIX = "amq";
 export const NOTES_FILE = "amnotes";
-const MAX_NOTE_LINES = 5;
-/** A note line is cut here: a server's 4 KB reply must not grow every later mail (issue 17 defect 8). */
-const MAX_NOTE_CHARS = 200;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  MAX_NOTE_LINES = 5,
+  /** A note line is cut here: a server's 4 KB reply must not grow every later mail (issue 17 defect 8). */
+  MAX_NOTE_CHARS = 200,
+}
 /** Bytes read from Storage at a time; a header line is read in one piece of at most HEAD_MAX. */
 export const PIECE = 1024;
-const HEAD = 512;
-const HEAD_MAX = 32768;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K2 {
+  HEAD = 512,
+  HEAD_MAX = 32768,
+}
 
 export interface Queue {
   /** What the next mail reports (read-only outside: changed by note(), lost(), reported(), load()). */
@@ -173,11 +179,11 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       return name;
     },
     load: function (name) {
-      let h = store.read(name, 0, HEAD);
+      let h = store.read(name, 0, K2.HEAD);
       if (h === undefined) return null;
       try {
         // A long subject or recipient list: read the header again, larger, until its line ends.
-        for (let l = HEAD; h.indexOf("\n") < 0 && h.length == l && l < HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
+        for (let l = K2.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K2.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
         const i = h.indexOf("\n");
         const a = JSON.parse(h.slice(0, i));
         if (i > 0 && valid(a)) {
@@ -232,8 +238,8 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       saveNotes();
     },
     note: function (line) {
-      q.notes.f.push(line.slice(0, MAX_NOTE_CHARS));
-      if (q.notes.f.length > MAX_NOTE_LINES) q.notes.f.splice(0, 1);
+      q.notes.f.push(line.slice(0, K.MAX_NOTE_CHARS));
+      if (q.notes.f.length > K.MAX_NOTE_LINES) q.notes.f.splice(0, 1);
       saveNotes();
     },
     saveNotes: saveNotes,

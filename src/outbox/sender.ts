@@ -16,9 +16,12 @@ const MAX_BATCH = 5;
 /** Below this many free variables a TLS connection is not attempted (firmware/README.md, memory). */
 export const MIN_FREE_VARS = 600;
 const LOW_MEMORY_WAIT_MS = 10000;
-/** An alert waits at most this long after WiFi is up for SNTP to set the clock, so its Date is true. */
-const CLOCK_WAIT_MS = 60000;
-const CLOCK_POLL_MS = 500;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  /** An alert waits at most this long after WiFi is up for SNTP to set the clock, so its Date is true. */
+  CLOCK_WAIT_MS = 60000,
+  CLOCK_POLL_MS = 500,
+}
 
 /** The board facilities the sender uses (from platform/facilities.ts's Board, plus the boot's clock). */
 export interface SenderBoard {
@@ -329,7 +332,7 @@ export function createSender(
     // SNTP is asked for when WiFi comes up: wait for it (a bounded time) so every Date and {{time}} is true.
     if (!clockSet(env.now())) {
       if (!clockWait) clockWait = env.mono();
-      if (env.mono() - clockWait < CLOCK_WAIT_MS) return wait(CLOCK_POLL_MS);
+      if (env.mono() - clockWait < K.CLOCK_WAIT_MS) return wait(K.CLOCK_POLL_MS);
     }
     const free = env.memory().free;
     if (free < MIN_FREE_VARS) {

@@ -15,10 +15,13 @@ export interface WifiLink {
   up: boolean;
 }
 
-const FIRST_RETRY_MS = 2000;
-const MAX_RETRY_MS = 60000;
-/** A connect that has not called back by then is taken as failed (so the retries never stop). */
-const CONNECT_TIMEOUT_MS = 60000;
+/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
+const enum K {
+  FIRST_RETRY_MS = 2000,
+  MAX_RETRY_MS = 60000,
+  /** A connect that has not called back by then is taken as failed (so the retries never stop). */
+  CONNECT_TIMEOUT_MS = 60000,
+}
 
 export function keepWifi(
   W: WifiModule,
@@ -28,7 +31,7 @@ export function keepWifi(
   onUp: () => void,
   log: (s: string) => void,
 ): void {
-  let wait = FIRST_RETRY_MS;
+  let wait = K.FIRST_RETRY_MS;
   let retry: any;
   let connecting = false;
 
@@ -36,7 +39,7 @@ export function keepWifi(
     if (retry !== undefined || connecting) return;
     log("WiFi down, retry in " + wait / 1000 + " s");
     retry = timers.set(attempt, wait);
-    wait = Math.min(wait * 2, MAX_RETRY_MS);
+    wait = Math.min(wait * 2, K.MAX_RETRY_MS);
   }
   function attempt() {
     connecting = true;
@@ -44,14 +47,14 @@ export function keepWifi(
       retry = undefined;
       connecting = false;
       later();
-    }, CONNECT_TIMEOUT_MS);
+    }, K.CONNECT_TIMEOUT_MS);
     try {
       W.connect(cfg.wifi.ssid, { password: cfg.wifi.password }, function (err) {
         timers.clear(retry);
         retry = undefined;
         connecting = false;
         if (err) return later();
-        wait = FIRST_RETRY_MS;
+        wait = K.FIRST_RETRY_MS;
         link.up = true;
         const i = W.getIP();
         if (i && i.ip) link.ip = i.ip;
