@@ -50,18 +50,16 @@ export interface Notes {
   f: string[];
 }
 
-export const QUEUE_PREFIX = "amq";
 export const NOTES_FILE = "amnotes";
 /** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
 const enum K {
+  /** Outbox files are QUEUE_PREFIX and a sequence number. */
+  QUEUE_PREFIX = "amq",
   MAX_NOTE_LINES = 5,
   /** A note line is cut here: a server's 4 KB reply must not grow every later mail (issue 17 defect 8). */
   MAX_NOTE_CHARS = 200,
-}
-/** Bytes read from Storage at a time; a header line is read in one piece of at most HEAD_MAX. */
-export const PIECE = 1024;
-/** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
-const enum K2 {
+  /** Bytes read from Storage at a time; a header line is read in one piece of at most HEAD_MAX. */
+  PIECE = 1024,
   HEAD = 512,
   HEAD_MAX = 32768,
 }
@@ -96,7 +94,7 @@ export interface Queue {
 }
 
 function seqOf(name: string): number {
-  return +name.slice(QUEUE_PREFIX.length);
+  return +name.slice(K.QUEUE_PREFIX.length);
 }
 
 /** Does a parsed header have every field of a QueuedAlert with its type? (A record of another shape is damage.) */
@@ -129,7 +127,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
   /** The checksum of `n` bytes taken PIECE at a time from piece(offset): CRC-32 of each piece, folded. */
   function sum(n: number, piece: (o: number) => string): number {
     let k = 0;
-    for (let o = 0; o < n; o += PIECE) k = (k * 31 + crc(piece(o))) % 4294967296;
+    for (let o = 0; o < n; o += K.PIECE) k = (k * 31 + crc(piece(o))) % 4294967296;
     return k;
   }
   function names(): string[] {
@@ -152,7 +150,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       if (typeof body == "string") {
         a.n = body.length;
         a.k = sum(a.n, function (o) {
-          return body.substr(o, PIECE);
+          return body.substr(o, K.PIECE);
         });
       }
       const all = names();
@@ -167,7 +165,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
         store.erase(old.shift()!);
       }
       if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
-      const name = QUEUE_PREFIX + ++seq;
+      const name = K.QUEUE_PREFIX + ++seq;
       a.s = base64(a.s);
       delete a.o;
       const head = JSON.stringify(a) + "\n";
@@ -179,11 +177,11 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       return name;
     },
     load: function (name) {
-      let h = store.read(name, 0, K2.HEAD);
+      let h = store.read(name, 0, K.HEAD);
       if (h === undefined) return null;
       try {
         // A long subject or recipient list: read the header again, larger, until its line ends.
-        for (let l = K2.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K2.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
+        for (let l: number = K.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
         const i = h.indexOf("\n");
         const a = JSON.parse(h.slice(0, i));
         if (i > 0 && valid(a)) {
@@ -191,7 +189,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
           if (
             a.k ===
             sum(a.n, function (o) {
-              return store.read(name, a.o + o, Math.min(PIECE, a.n - o)) || "";
+              return store.read(name, a.o + o, Math.min(K.PIECE, a.n - o)) || "";
             })
           ) {
             a.s = unbase64(a.s);

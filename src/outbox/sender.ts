@@ -11,13 +11,13 @@ import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
 import { oneLine } from "../template.ts";
 import type { Notes, Queue, QueuedAlert } from "./queue.ts";
 
-/** Alerts per batch (a batch is also joined by alerts raised while it runs, up to this many). */
-const MAX_BATCH = 5;
-/** Below this many free variables a TLS connection is not attempted (firmware/README.md, memory). */
-export const MIN_FREE_VARS = 600;
-const LOW_MEMORY_WAIT_MS = 10000;
 /** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
 const enum K {
+  /** Alerts per batch (a batch is also joined by alerts raised while it runs, up to this many). */
+  MAX_BATCH = 5,
+  /** Below this many free variables a TLS connection is not attempted (firmware/README.md, memory). */
+  MIN_FREE_VARS = 600,
+  LOW_MEMORY_WAIT_MS = 10000,
   /** An alert waits at most this long after WiFi is up for SNTP to set the clock, so its Date is true. */
   CLOCK_WAIT_MS = 60000,
   CLOCK_POLL_MS = 500,
@@ -171,7 +171,7 @@ export function createSender(
 
   /** Alerts raised while a batch runs join its session when the client can still take them. */
   function join(): boolean {
-    const more = collect(waiting(), MAX_BATCH - jobs.length);
+    const more = collect(waiting(), K.MAX_BATCH - jobs.length);
     let ok = true;
     more.forEach(function (j) {
       if (ok && smtp().add(toMail(j))) jobs.push(j);
@@ -335,11 +335,11 @@ export function createSender(
       if (env.mono() - clockWait < K.CLOCK_WAIT_MS) return wait(K.CLOCK_POLL_MS);
     }
     const free = env.memory().free;
-    if (free < MIN_FREE_VARS) {
+    if (free < K.MIN_FREE_VARS) {
       env.log("low memory, waiting: " + free + " variables free");
-      return wait(LOW_MEMORY_WAIT_MS);
+      return wait(K.LOW_MEMORY_WAIT_MS);
     }
-    jobs = collect(queue.names(), MAX_BATCH);
+    jobs = collect(queue.names(), K.MAX_BATCH);
     if (!jobs.length) return;
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
