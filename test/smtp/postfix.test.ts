@@ -65,8 +65,11 @@ describe.skipIf(why !== null)("against Postfix", () => {
     expect(log.some((l) => l.startsWith("C: BDAT ") && l.endsWith(" LAST"))).toBe(true);
     expect(log).not.toContain("C: DATA");
     expect(log).toContain("C: AUTH PLAIN ****");
-    // Postfix's own count for the session: BDAT only, RSET between the pipelined mails.
-    expect(pf.log()).toMatch(/ehlo=1 auth=1 mail=2 rcpt=2 bdat=4 rset=1 quit=1 commands=12/);
+    // Postfix's own count for the session: BDAT only (as many as the client wrote: chunks of at most
+    // MAX_WRITE), RSET between the pipelined mails.
+    const bdat = log.filter((l) => l.startsWith("C: BDAT ")).length;
+    expect(bdat).toBeGreaterThanOrEqual(4);
+    expect(pf.log()).toContain(`ehlo=1 auth=1 mail=2 rcpt=2 bdat=${bdat} rset=1 quit=1 commands=${8 + bdat}`);
   });
 
   it("sends AUTH over a plain connection only to a relay marked trusted", async (ctx) => {
