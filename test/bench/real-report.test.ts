@@ -66,6 +66,13 @@ const base: Results = {
 };
 
 describe("bench report, real interpreter", () => {
+  it("says by how much each memory target is missed and why, and says nothing of it when both are met", () => {
+    const md = renderRealSection(real).join("\n");
+    expect(md).toContain("Missed: at rest 1088 over (2088 against 1000); the 20 KB peak 1951 over (3651 against 1700). Why:");
+    const met: RealResults = { ...real, memory: { ...real.memory, plain: run("plain", 900, [["alertmail.send({html}) of 20330 bytes", 1600]]) } };
+    expect(renderRealSection(met).join("\n")).not.toContain("Missed:");
+  });
+
   it("judges issue 11 and 12 targets from the measured numbers", () => {
     const v = Object.fromEntries(realTargets(real).map((c) => [c.target, c]));
     expect(v["real interpreter, plain relay: variables at rest ≤ 1000"]).toMatchObject({ measured: "2088", verdict: "NOT met" });
