@@ -7,6 +7,8 @@ import { fmtCount, fmtMs, fmtRatio, median, ratio, summarize } from "./stats.ts"
 /** An ESP32 without PSRAM: about 3,400 variables; issue 11 asks for half of it. */
 const HALF_BOARD = 1700;
 const REST_TARGET = 1000;
+/** Issue 11: the whole firmware, every feature, in 16 KB. */
+const CODE_TARGET_BYTES = 16384;
 
 type Real = RealResults | { skipped: string } | undefined;
 
@@ -111,12 +113,13 @@ export function renderRealSection(real: Real): string[] {
     out.push("", `An ESP32 without PSRAM has about 3,400 variables.`, "");
     const big = m.plain.peaks.find((p) => /2\d{4} bytes/.test(p.scenario));
     const missed = [
+      m.plain.codeBytes > CODE_TARGET_BYTES ? `firmware/app.js ${m.plain.codeBytes - CODE_TARGET_BYTES} B over (${m.plain.codeBytes} B against 16 KB)` : "",
       m.plain.rest > REST_TARGET ? `at rest ${m.plain.rest - REST_TARGET} over (${m.plain.rest} against ${REST_TARGET})` : "",
       big && big.peak > HALF_BOARD ? `the 20 KB peak ${big.peak - HALF_BOARD} over (${big.peak} against ${HALF_BOARD})` : "",
     ].filter((x) => x);
     if (missed.length)
       out.push(
-        `Missed: ${missed.join("; ")}. Why: on this interpreter variables follow the number of functions and closures alive, not the bytes of code (the tables below: the top-level functions and the long-lived objects' closures hold most of the rest figure; a send adds the SMTP client's closures, which is why a short alert peaks nearly as high as a 20 KB one). firmware/README.md says what each part holds and which rebuilds would close the gap.`,
+        `Missed: ${missed.join("; ")}. Why: on this interpreter variables follow the number of functions and closures alive, not the bytes of code (the tables below: the top-level functions and the long-lived objects' closures hold most of the rest figure; a send adds the SMTP client's closures, which is why a short alert peaks nearly as high as a 20 KB one). The code grew this round (streaming bodies from Storage, alerts joining an open session, the body checksum, the clock and STARTTLS handling, the API hook) rather than shrinking. firmware/README.md says what each part holds and which rebuilds would close the gap.`,
         "",
       );
   }
