@@ -64,14 +64,31 @@ export function realTargets(real: Real): TargetCheck[] {
   return out;
 }
 
-function latencyTable(rows: RealLatencyRow[]): string[] {
-  const head = "| alert | server (offers) | one-way delay | alertmail trigger→250 | alertmail flights | nodemailer send→250 | nodemailer flights | ratio |";
+/** The build that timed the latency rows: the native timing build, or the memory build when there is none. */
+export function timingOf(real: RealResults): { interpreter: string; label: string; native: boolean; why: string } {
+  return (
+    real.timing ?? {
+      interpreter: real.interpreter,
+      label: /qemu/.test(real.interpreter) ? "ESP32-format build under qemu (no native build)" : "ESP32-format build",
+      native: false,
+      why: /qemu/.test(real.interpreter) ? "no native timing build in this run (`bash tools/espruino/build-interpreter.sh --native /path/to/Espruino` makes one): times are under qemu user-mode emulation, compare ratios within this run" : "the ESP32-format build runs natively here",
+    }
+  );
+}
+
+/** Short label of the build that measured the variables. */
+function memoryLabel(real: RealResults): string {
+  return `ESP32-format build${/qemu/.test(real.interpreter) ? " under qemu" : ""} (variables)`;
+}
+
+function latencyTable(rows: RealLatencyRow[], fallbackBuild: string): string[] {
+  const head = "| alert | server (offers) | one-way delay | alertmail trigger→250 | alertmail flights | nodemailer send→250 | nodemailer flights | ratio | interpreter build |";
   const lines = [head, head.replace(/[^|]+/g, " --- ")];
   for (const x of rows) {
     const warm = x.kind === "warm";
     const hs = x.handshakeMs?.length ? `; TLS handshake ${median(x.handshakeMs).toFixed(0)} ms` : "";
     lines.push(
-      `| ${x.kind} ${x.trigger} | ${x.server} (${x.offers}) | ${x.delayMs} ms | ${timeCell(x.alertmail)}${hs} | ${flightCell(x.alertmail, warm)}${warm ? "" : " after TLS"} | ${timeCell(x.nodemailer)}${warm ? " (pool)" : ""} | ${flightCell(x.nodemailer, warm)}${warm ? "" : " after TLS"} | ${fmtRatio(ratio(msMedian(x.alertmail), msMedian(x.nodemailer)))} |`,
+      `| ${x.kind} ${x.trigger} | ${x.server} (${x.offers}) | ${x.delayMs} ms | ${timeCell(x.alertmail)}${hs} | ${flightCell(x.alertmail, warm)}${warm ? "" : " after TLS"} | ${timeCell(x.nodemailer)}${warm ? " (pool)" : ""} | ${flightCell(x.nodemailer, warm)}${warm ? "" : " after TLS"} | ${fmtRatio(ratio(msMedian(x.alertmail), msMedian(x.nodemailer)))} | ${x.build ?? fallbackBuild} |`,
     );
   }
   return lines;
@@ -84,13 +101,18 @@ export function renderRealSection(real: Real): string[] {
     return [
       title,
       "",
-      `Not run: ${real && "skipped" in real ? real.skipped : "ESPRUINO is not set"}. Build the interpreter with \`bash tools/espruino/build-interpreter.sh /path/to/Espruino\` and run \`ESPRUINO=/path/to/espruino npm run bench\`; until then the variable figures in section 4 are the per-KB estimate, the fallback.`,
+      `Not run: ${real && "skipped" in real ? real.skipped : "ESPRUINO is not set"}. Build the interpreter with \`bash tools/espruino/build-interpreter.sh /path/to/Espruino\` (and \`--native\` for a timing build beside it) and run \`ESPRUINO=/path/to/espruino npm run bench\`; until then the variable figures in section 4 are the per-KB estimate, the fallback.`,
       "",
     ];
+  const timing = timingOf(real);
   const out = [
     title,
     "",
-    `${real.interpreter}: the PC build in the ESP32's variable format (14-byte variables, a fixed pool), firmware/app.js flashed with \`npm run flash -- --allow-sim\` over its telnet console, the shipped board.json pointed at 127.0.0.1, WiFi/analog/pin stand-ins in \`.boot0\` (test/real/harness.ts). Variable counts are exact; times are those of a PC core${/qemu/.test(real.interpreter) ? " under user-mode emulation, many times slower than native: compare ratios within this run, not absolute times" : ""}.`,
+    `Variables: ${real.interpreter}: the PC build in the ESP32's variable format (14-byte variables, a fixed pool), firmware/app.js flashed with \`npm run flash -- --allow-sim\` over its telnet console, the shipped board.json pointed at 127.0.0.1, WiFi/analog/pin stand-ins in \`.boot0\` (test/real/harness.ts). Variable counts are exact.`,
+    "",
+    timing.native
+      ? `Times: ${timing.interpreter}, the ${timing.label}: ${timing.why}. Its times are those of a PC core running Espruino's interpreter natively (an ESP32 is many times slower); the flashing, stand-ins and probes are the same.`
+      : `Times: ${timing.interpreter} (${timing.label}): ${timing.why}.${/qemu/.test(timing.interpreter) ? " Times are those of a PC core under user-mode emulation, many times slower than native: compare ratios within this run, not absolute times." : ""}`,
     "",
   ];
   if ("skipped" in real.memory) out.push(`Memory: ${real.memory.skipped}`, "");
@@ -99,7 +121,7 @@ export function renderRealSection(real: Real): string[] {
     out.push(
       "### Variables",
       "",
-      "process.memory().usage at rest; the peak is process.memory(false).usage sampled every 5 ms inside the interpreter from the trigger until the firmware logged \"sent\" (the caller's HTML string dropped first). The `.boot0` stand-ins' own variables are taken out. On this build mbedtls takes its memory from the variables (on an ESP32 it does not), so TLS is reported apart.",
+      `Measured on the ${memoryLabel(real)}. process.memory().usage at rest; the peak is process.memory(false).usage sampled every 5 ms inside the interpreter from the trigger until the firmware logged "sent" (the caller's HTML string dropped first). The \`.boot0\` stand-ins' own variables are taken out. On this build mbedtls takes its memory from the variables (on an ESP32 it does not), so TLS is reported apart.`,
       "",
       "| measure | plain relay | implicit TLS (mbedtls on this build's variables) | target (plain) |",
       "| --- | --- | --- | --- |",
@@ -159,9 +181,9 @@ export function renderRealSection(real: Real): string[] {
   out.push(
     "### Latency beside nodemailer (issue 12)",
     "",
-    "Through the same flight-counting proxy (bench/flight-proxy.ts); implicit TLS with AUTH; the shipped board.json's defaults (its outbox timing included), warm rows with `keepAliveSeconds: 60`; a rule's alert is `alertmail.fire(\"door\")`. alertmail's time is taken inside the interpreter: getTime() at the console command to the socket data event carrying the final 250 (a probe in `.boot0`); nodemailer's from sendMail to its promise. TLS handshake = connection opened → the server's second flight.",
+    `Measured on ${timing.interpreter} (${timing.label}; the last column says so for each row). Through the same flight-counting proxy (bench/flight-proxy.ts); implicit TLS with AUTH; the shipped board.json's defaults (its outbox timing included), warm rows with \`keepAliveSeconds: 60\`; a rule's alert is \`alertmail.fire("door")\`. alertmail's time is taken inside the interpreter: getTime() at the console command to the socket data event carrying the final 250 (a probe in \`.boot0\`); nodemailer's from sendMail to its promise. TLS handshake = connection opened → the server's second flight.`,
     "",
-    ...(real.latency.length ? latencyTable(real.latency) : ["no latency rows in this run"]),
+    ...(real.latency.length ? latencyTable(real.latency, timing.label) : ["no latency rows in this run"]),
     "",
     ...real.notes.map((n) => `- ${n}`),
     "",
@@ -178,19 +200,28 @@ export function realReadmeRows(real: Real): string[][] {
   if (!("skipped" in real.memory)) {
     const m = real.memory;
     const html = m.plain.peaks.find((p) => /2\d{4} bytes/.test(p.scenario));
-    rows.push([`real interpreter: variables at rest (plain relay)`, String(m.plain.rest), "", "", `≤ ${REST_TARGET}`, v("variables at rest")]);
-    if (html) rows.push([`real interpreter: peak variables, 20 KB HTML alert (plain relay; TLS: ${m.tls.peaks.find((p) => p.scenario === html.scenario)?.peak ?? "—"})`, String(html.peak), "", "", `≤ ${HALF_BOARD}`, v("20 KB HTML alert ≤")]);
+    const on = memoryLabel(real);
+    rows.push([`real interpreter: variables at rest (plain relay; ${on})`, String(m.plain.rest), "", "", `≤ ${REST_TARGET}`, v("variables at rest")]);
+    if (html) rows.push([`real interpreter: peak variables, 20 KB HTML alert (plain relay; TLS: ${m.tls.peaks.find((p) => p.scenario === html.scenario)?.peak ?? "—"}; ${on})`, String(html.peak), "", "", `≤ ${HALF_BOARD}`, v("20 KB HTML alert ≤")]);
   }
   const row = (label: string, kind: "cold" | "warm", trig: string, d: number, target: string, verdict: string) => {
     const x = find(real, kind, trig, d);
     if (!x) return;
     const a = msMedian(x.alertmail);
     const n = msMedian(x.nodemailer);
-    rows.push([`real interpreter: ${label}`, a == null ? "—" : `${a.toFixed(0)} ms`, n == null ? "—" : `${n.toFixed(0)} ms${kind === "warm" ? " (pool)" : ""}`, fmtRatio(ratio(a, n)), target, verdict]);
+    rows.push([`real interpreter: ${label} (${x.build ?? timingOf(real).label})`, a == null ? "—" : `${a.toFixed(0)} ms`, n == null ? "—" : `${n.toFixed(0)} ms${kind === "warm" ? " (pool)" : ""}`, fmtRatio(ratio(a, n)), target, verdict]);
   };
   row("a rule's alert, cold, 100 ms RTT", "cold", "alertmail.fire", 50, "≤ 1.0×", v("cold, 100 ms RTT"));
   row("a rule's alert, warm, 100 ms RTT", "warm", "alertmail.fire", 50, "≤ 0.55×", v("warm, 100 ms RTT"));
   row("alertmail.test(), cold, no added delay", "cold", "alertmail.test", 0, "≤ TLS handshake + 30 ms", v("cold alert, no added delay"));
   row("alertmail.test(), warm, no added delay", "warm", "alertmail.test", 0, "≤ 12 ms", v("warm alert, no added delay"));
   return rows;
+}
+
+/** The README summary's words on which build measured what. */
+export function realSummaryBuilds(real: RealResults): string {
+  const t = timingOf(real);
+  const emulated = /qemu/.test(t.interpreter);
+  if (t.native) return `variables on ${real.interpreter} (the ESP32's variable format), times on ${t.interpreter} (the same source built natively: a PC core's times, not an ESP32's)`;
+  return `${real.interpreter}${emulated ? " (no native timing build: compare ratios, not absolute times)" : ""}`;
 }

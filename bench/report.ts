@@ -1,7 +1,7 @@
 // Turns the bench's measurements into bench/RESULTS.md and bench/chart.svg. Every figure comes from
 // the run's data; where a side could not run, the cell says why.
 import type { Trial } from "./measure.ts";
-import { realReadmeRows, realTargets, renderRealSection } from "./real-report.ts";
+import { realReadmeRows, realSummaryBuilds, realTargets, renderRealSection } from "./real-report.ts";
 import type { RealResults } from "./real-side.ts";
 import { fmtCount, fmtMs, fmtRatio, ratio, summarize, type Summary } from "./stats.ts";
 
@@ -526,7 +526,7 @@ export function renderReadmeSummary(r: Results, opts: { budgetBytes: number; res
   const link = opts.resultsLink ?? "bench/RESULTS.md";
   return [
     `Last run: ${r.info.date.slice(0, 10)}, ${r.info.versions.alertmail ?? "alertmail"} against nodemailer ${r.info.versions.nodemailer ?? "?"}, ${r.info.trialsPerCell} trials per cell; medians, ratio = alertmail / nodemailer.` +
-      (r.real && !("skipped" in r.real) ? ` "real interpreter" rows: ${r.real.interpreter} (compare ratios, not absolute times); the other rows are the simulator's.` : ""),
+      (r.real && !("skipped" in r.real) ? ` "real interpreter" rows: ${realSummaryBuilds(r.real)}; the other rows are the simulator's.` : ""),
     "",
     table(["measure", "alertmail", "nodemailer", "ratio", "target", "verdict"], rows),
     "",

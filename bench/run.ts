@@ -1,6 +1,8 @@
 // `npm run bench`: alertmail (the real bundle in the simulator, and on Espruino's own interpreter when
 // ESPRUINO names one) against nodemailer, side by side in one run; writes bench/RESULTS.md and
-// bench/chart.svg. Env: BENCH_N (trials per cell, default 10), BENCH_REAL_N (real interpreter, default 5).
+// bench/chart.svg. Env: BENCH_N (trials per cell, default 10), BENCH_REAL_N (real interpreter, default 5),
+// ESPRUINO (the ESP32-format build: variables), ESPRUINO_NATIVE (the native timing build: latency rows;
+// default espruino-native beside ESPRUINO, empty for none).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, release, type as osType } from "node:os";

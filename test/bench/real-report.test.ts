@@ -1,7 +1,7 @@
 // The real-interpreter part of the bench report: measured variables and issue 12's latency rows with
 // their targets, simulator rows labelled as such, and a plain "not run" when ESPRUINO is not set.
 import { describe, expect, it } from "vitest";
-import { describeInterpreter, type RealLatencyRow, type RealResults } from "../../bench/real-side.ts";
+import { describeInterpreter, timingBuild, type RealLatencyRow, type RealResults } from "../../bench/real-side.ts";
 import { realTargets, renderRealSection } from "../../bench/real-report.ts";
 import { checkTargets, renderMarkdown, renderReadmeSummary, type Results } from "../../bench/report.ts";
 import type { MemoryRun } from "../../test/real/measure.ts";
@@ -102,9 +102,9 @@ describe("bench report, real interpreter", () => {
   it("puts the real rows first in the README summary, the simulator's labelled", () => {
     const md = renderReadmeSummary({ ...base, real }, { budgetBytes: 24 * 1024 });
     const lines = md.split("\n").filter((l) => l.startsWith("| "));
-    expect(lines[2]).toBe("| real interpreter: variables at rest (plain relay) | 2088 |  |  | ≤ 1000 | NOT met |");
-    expect(md).toContain("| real interpreter: a rule's alert, warm, 100 ms RTT | 110 ms | 220 ms (pool) | 0.50× | ≤ 0.55× | met |");
-    expect(md).toContain("(compare ratios, not absolute times); the other rows are the simulator's.");
+    expect(lines[2]).toBe("| real interpreter: variables at rest (plain relay; ESP32-format build under qemu (variables)) | 2088 |  |  | ≤ 1000 | NOT met |");
+    expect(md).toContain("| real interpreter: a rule's alert, warm, 100 ms RTT (ESP32-format build under qemu (no native build)) | 110 ms | 220 ms (pool) | 0.50× | ≤ 0.55× | met |");
+    expect(md).toContain("(no native timing build: compare ratios, not absolute times); the other rows are the simulator's.");
     expect(md).toMatch(/\| variables, code run from Storage \(per-KB estimate, the fallback\) \| 1211/);
   });
 
@@ -114,6 +114,42 @@ describe("bench report, real interpreter", () => {
     expect(realTargets(skipped).every((c) => c.verdict === "not measured")).toBe(true);
     expect(checkTargets({ ...base, real: skipped }).filter((c) => c.target.startsWith("real interpreter")).length).toBe(6);
     expect(renderReadmeSummary({ ...base, real: skipped }, { budgetBytes: 24 * 1024 })).toContain("| real interpreter | not run (ESPRUINO not set)");
+  });
+
+  it("with only the qemu build, says every time is emulated and labels each latency row so", () => {
+    const md = renderRealSection(real).join("\n");
+    expect(md).toMatch(/Times: Espruino 2v29 ESP32SIM_LINUX, run under qemu-i386 .*\(ESP32-format build under qemu \(no native build\)\): no native timing build/);
+    expect(md).toContain("build-interpreter.sh --native");
+    expect(md).toContain("under user-mode emulation, many times slower than native");
+    expect(md).toMatch(/\| cold alertmail\.test\(\) \| Postfix .* \| ESP32-format build under qemu \(no native build\) \|$/m);
+  });
+
+  it("takes the times from the native build when there is one, the variables from the ESP32-format build, and says which and why on every row", () => {
+    const t = timingBuild("/b/espruino", real.interpreter, "/b/espruino-native", "Espruino 2v29 ESP32SIM_LINUX64, run natively");
+    expect(t.bin).toBe("/b/espruino-native");
+    expect(t.build).toMatchObject({ native: true, label: "native 64-bit build (timing)" });
+    expect(t.build.why).toMatch(/qemu user-mode emulation, which inflates every time/);
+    expect(t.build.why).toMatch(/memory rows stay on the ESP32-format build/);
+    // Without a native build the memory build times the rows, and says it is emulated.
+    expect(timingBuild("/b/espruino", real.interpreter, null, "")).toMatchObject({ bin: "/b/espruino", build: { native: false, label: "ESP32-format build under qemu (no native build)" } });
+    // A 32-bit build that runs natively needs no second build.
+    expect(timingBuild("/b/espruino", "Espruino 2v29 ESP32SIM_LINUX, run natively", null, "").build.why).toBe("the ESP32-format build runs natively here");
+
+    const nat: RealResults = { ...real, timing: t.build, latency: real.latency.map((x) => ({ ...x, build: t.build.label })) };
+    const md = renderRealSection(nat).join("\n");
+    expect(md).toContain("Variables: Espruino 2v29 ESP32SIM_LINUX, run under qemu-i386");
+    expect(md).toContain("Measured on the ESP32-format build under qemu (variables).");
+    expect(md).toMatch(/Times: Espruino 2v29 ESP32SIM_LINUX64, run natively, the native 64-bit build \(timing\): the same Espruino source/);
+    expect(md).not.toContain("compare ratios within this run");
+    const rows = md.split("\n").filter((l) => /^\| (cold|warm) alertmail/.test(l));
+    expect(rows.length).toBe(4);
+    for (const r of rows) expect(r).toMatch(/\| native 64-bit build \(timing\) \|$/);
+    const sum = renderReadmeSummary({ ...base, real: nat }, { budgetBytes: 24 * 1024 });
+    expect(sum).toContain("| real interpreter: a rule's alert, warm, 100 ms RTT (native 64-bit build (timing)) | 110 ms | 220 ms (pool) | 0.50× | ≤ 0.55× | met |");
+    expect(sum).toContain("| real interpreter: variables at rest (plain relay; ESP32-format build under qemu (variables)) | 2088 |");
+    expect(sum).toContain('"real interpreter" rows: variables on Espruino 2v29 ESP32SIM_LINUX, run under qemu-i386 (this kernel runs no 32-bit programs) (the ESP32\'s variable format), times on Espruino 2v29 ESP32SIM_LINUX64, run natively');
+    // The targets are judged on the same rows.
+    expect(realTargets(nat).find((c) => c.target.includes("warm, 100 ms RTT"))).toMatchObject({ measured: "0.50×", verdict: "met" });
   });
 
   it("tells a qemu wrapper from a native binary", () => {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -20,6 +20,18 @@ export function realInterpreter(env: NodeJS.ProcessEnv = process.env): { bin: st
   if (!bin) return { skipped: `real-interpreter lane skipped: ESPRUINO is not set (${how})` };
   if (!existsSync(bin)) return { skipped: `real-interpreter lane skipped: ESPRUINO=${bin} does not exist (${how})` };
   return { bin };
+}
+
+/**
+ * The native timing build (`build-interpreter.sh --native`: the same source, pool and libraries as a
+ * 64-bit program), or null: ESPRUINO_NATIVE when set (an empty value: none), else espruino-native
+ * beside $ESPRUINO. Its times are a PC core's; its variables are not the ESP32's (18-byte blocks).
+ */
+export function nativeInterpreter(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.ESPRUINO_NATIVE !== undefined) return env.ESPRUINO_NATIVE && existsSync(env.ESPRUINO_NATIVE) ? env.ESPRUINO_NATIVE : null;
+  if (!env.ESPRUINO) return null;
+  const beside = join(dirname(env.ESPRUINO), "espruino-native");
+  return existsSync(beside) ? beside : null;
 }
 
 /**
@@ -56,6 +68,8 @@ export interface RealBoardOptions {
   boot0?: string;
   /** Wait this long for the telnet lock (default 15 min: another helper's run may hold it). */
   lockTimeoutS?: number;
+  /** The interpreter to run (default $ESPRUINO), e.g. nativeInterpreter() for timing. */
+  bin?: string;
 }
 
 export interface RealBoard {
@@ -100,7 +114,7 @@ export function realApp(appFile?: string): string {
 
 /** Starts the interpreter with --telnet in a fresh folder (holding the telnet lock), installs .boot0, flashes. */
 export async function startRealBoard(o: RealBoardOptions): Promise<RealBoard> {
-  const found = realInterpreter();
+  const found = o.bin ? { bin: o.bin } : realInterpreter();
   if ("skipped" in found) throw new Error(found.skipped);
   mkdirSync(join(ROOT, "test", ".tmp"), { recursive: true });
   const dir = mkdtempSync(join(tmpdir(), "alertmail-real-"));

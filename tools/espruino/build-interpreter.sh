@@ -9,20 +9,35 @@
 # the source tree itself is left untouched. Needs gcc-multilib and g++-multilib (Debian) for -m32.
 # Prints the binary's path at the end: export ESPRUINO=<that path> to run the real-interpreter lane
 # (npm test runs test/real/, npm run bench measures on it; README.md, "Working on alertmail").
+#
+# --native (first argument): build the same source with the same pool of 16383 variables and the same
+# libraries as a native 64-bit program instead (board ESP32SIM_LINUX64, no -m32), installed as
+# OUT_DIR/espruino-native beside the 32-bit one; nothing else in OUT_DIR changes. Its variables are
+# not the ESP32's (64-bit pointers and alignment), so it is for timing only: `npm run bench` takes its
+# latency rows from it when it exists (ESPRUINO_NATIVE, or espruino-native beside $ESPRUINO) and its
+# memory rows from the 32-bit build, which stays the memory truth. It exists because a 32-bit program
+# under qemu user-mode emulation is several times slower than the PC it runs on.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
+native=0
+if [ "${1:-}" = "--native" ]; then native=1; shift; fi
 src="${1:-${ESPRUINO_SRC:-}}"
 if [ -z "$src" ] || [ ! -f "$src/Makefile" ] || [ ! -d "$src/src" ] || [ ! -d "$src/boards" ]; then
-  echo "usage: bash tools/espruino/build-interpreter.sh /path/to/Espruino-source [OUT_DIR]" >&2
+  echo "usage: bash tools/espruino/build-interpreter.sh [--native] /path/to/Espruino-source [OUT_DIR]" >&2
   echo "  (a checkout of github.com/espruino/Espruino: Makefile, make/, boards/, scripts/, src/, libs/, gen/, targets/)" >&2
+  echo "  --native: the same interpreter as a native 64-bit program (OUT_DIR/espruino-native), for timing only" >&2
   exit 2
 fi
 src="$(cd "$src" && pwd)"
 out="${2:-$here/.espruino}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-tree="$out/tree"
-if ! echo 'int main(){return 0;}' | gcc -m32 -x c - -o /dev/null 2>/dev/null; then
+if [ "$native" = 1 ]; then
+  tree="$out/tree-native"; board=ESP32SIM_LINUX64
+else
+  tree="$out/tree"; board=ESP32SIM_LINUX
+fi
+if [ "$native" = 0 ] && ! echo 'int main(){return 0;}' | gcc -m32 -x c - -o /dev/null 2>/dev/null; then
   echo "a 32-bit C toolchain is missing: install gcc-multilib g++-multilib (apt-get install gcc-multilib g++-multilib)" >&2
   exit 3
 fi
@@ -40,24 +55,37 @@ fi
 # The board file: LINUX.py with the ESP32's fixed pool of 16383 variables, -m32, no unicode, and the
 # ESP32's libraries without the radio. Its name starts with ESP32 because process.env.BOARD is the
 # board file's name; the flash tool still refuses it unless --allow-sim is typed (tools/flash/flash-board.ts).
-python3 - "$tree/boards/LINUX.py" "$tree/boards/ESP32SIM_LINUX.py" <<'PY'
+# The native board (ESP32SIM_LINUX64) is the same file without -m32.
+python3 - "$tree/boards/LINUX.py" "$tree/boards/$board.py" "$native" <<'PY'
 import re, sys
 s = open(sys.argv[1]).read()
+native = sys.argv[3] == "1"
 s = s.replace("'variables' :  0,", "'variables' : 16383,")
 s = re.sub(r"'libraries' : \[.*?\]", "'libraries' : ['NET','GRAPHICS','FILESYSTEM','CRYPTO','SHA256','SHA512','TLS','TELNET']", s, flags=re.S)
-s = s.replace("#     'CFLAGS+=-m32'", "     'CFLAGS+=-m32'")
+if not native: s = s.replace("#     'CFLAGS+=-m32'", "     'CFLAGS+=-m32'")
 s = s.replace("     'DEFINES+=-DESPR_UNICODE_SUPPORT=1',\n", "")
-for need in ["'variables' : 16383", "     'CFLAGS+=-m32'"]:
+for need in ["'variables' : 16383"] + ([] if native else ["     'CFLAGS+=-m32'"]):
     if need not in s: sys.exit("could not adapt boards/LINUX.py (looked for %r): has its layout changed?" % need)
+if native and re.search(r"^\s*'CFLAGS\+=-m32'", s, flags=re.M): sys.exit("boards/LINUX.py builds 32-bit by default: cannot make a native board from it")
 if "ESPR_UNICODE_SUPPORT" in s: sys.exit("could not drop ESPR_UNICODE_SUPPORT from boards/LINUX.py")
 open(sys.argv[2], "w").write(s)
 PY
 jobs="$(nproc 2>/dev/null || echo 2)"
-echo "building (make -j$jobs BOARD=ESP32SIM_LINUX RELEASE=1), about 30 s on 2 cores"
-make -C "$tree" -j"$jobs" BOARD=ESP32SIM_LINUX RELEASE=1 > "$out/build.log" 2>&1 || { tail -30 "$out/build.log" >&2; echo "build failed: $out/build.log" >&2; exit 4; }
+log="$out/build.log"
+[ "$native" = 1 ] && log="$out/build-native.log"
+echo "building (make -j$jobs BOARD=$board RELEASE=1), about 30 s on 2 cores"
+make -C "$tree" -j"$jobs" BOARD="$board" RELEASE=1 > "$log" 2>&1 || { tail -30 "$log" >&2; echo "build failed: $log" >&2; exit 4; }
 bin="$tree/bin/espruino"
 [ -x "$bin" ] || bin="$tree/espruino"
 [ -x "$bin" ] || { echo "build finished but no espruino binary was found under $tree" >&2; exit 4; }
+if [ "$native" = 1 ]; then
+  # Installed by rename, like the 32-bit one below.
+  cp "$bin" "$out/.espruino-native.new" && mv -f "$out/.espruino-native.new" "$out/espruino-native"
+  echo "check: $(cd "$out" && printf 'print(JSON.stringify([process.env.VERSION,process.env.BOARD,process.memory().total,process.memory().blocksize]))\n' > check-native.js && timeout 20 ./espruino-native check-native.js 2>/dev/null </dev/null | grep -a '^\[' | tail -1; rm -f check-native.js espruino.flash)"
+  echo "built: $out/espruino-native (native 64-bit, for timing only; memory figures come from $out/espruino)"
+  echo "export ESPRUINO_NATIVE=$out/espruino-native"
+  exit 0
+fi
 # A kernel without 32-bit support (no IA32 emulation) cannot run it directly: then ESPRUINO names a
 # two-line wrapper that runs it under qemu-i386 user-mode emulation (Debian: qemu-user-static).
 # Memory figures are the same; times are slower than a native run.
