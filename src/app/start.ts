@@ -1,14 +1,15 @@
-// Boot order: configuration → TLS check → watchdog → outbox → rules → console + sketch ("ready") → WiFi → SNTP → send.
-// Every board facility is injected (platform/board.ts's Board), so the whole firmware runs on Node with fakes.
+// Boot, in named steps: configuration → TLS check → clock (watchdog + monotonic tick) → outbox + sender → rules →
+// console + sketch ("ready") → WiFi → SNTP → send; and what an alert is made of (queueAlert, the heartbeat's source).
+// Every board facility is injected (platform/facilities.ts's Board), so the whole firmware runs on Node with fakes.
 import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
-import { CONFIG_FILE, type AlertRule, type DeviceConfig, type Mailbox } from "../config.ts";
+import { CONFIG_FILE, type AlertRule, type DeviceConfig } from "../config.ts";
 import type { AlertmailConsole } from "../console-api.ts";
 import { chooseEncoding } from "../mime/body.ts";
-import { openQueue, type Queue } from "../outbox/queue.ts";
-import { createSender, type Sender, type SenderBoard } from "../outbox/sender.ts";
+import { openQueue } from "../outbox/queue.ts";
+import { createSender, type SendParts, type Sender } from "../outbox/sender.ts";
 import type { Board } from "../platform/facilities.ts";
 import { monotonic } from "../platform/timers.ts";
-import { keepWifi, type WifiLink } from "../platform/wifi.ts";
+import { keepWifi } from "../platform/wifi.ts";
 import { armRules, type Rules } from "../rules/arm.ts";
 import { every } from "../rules/every.ts";
 import { fillTemplate, oneLine } from "../template.ts";
@@ -20,42 +21,40 @@ const enum K {
 }
 
 /** What an alert is made from: a rule, or alertmail.send/test. */
-type Source = { name: string; subject: string; body: string; format: string; to?: Mailbox[]; digest?: boolean };
+type Source = { name: string; subject: string; body: string; format: string; to?: AlertRule["to"]; digest?: boolean };
 
-/** The parts of a running firmware that the console and the rules share. */
-interface Parts {
-  b: Board;
-  cfg: DeviceConfig;
-  env: SenderBoard;
-  link: WifiLink;
-  queue: Queue;
+/** The running firmware: one object the steps fill in, shared by the sender, the rules' raise and the console. */
+interface Firmware extends SendParts {
   sender: Sender;
+  rules: Rules;
+  /** Why this boot happened (read once at boot: reading it erases a restart's note). */
+  why: string;
 }
 
 /**
  * Renders and persists one alert (before any attempt to send it), then lets the sender take it. Before SNTP
- * has set the clock its {{time}} is TIME_MARK and its raise time is kept in monotonic ms: the sender writes
+ * has set the clock its {{time}} is TIME_MARK and its raise time is kept in ms since boot: the sender writes
  * the true time and Date when it sends (after SNTP).
  */
-function queueAlert(p: Parts, r: Source, value: string, state: string, unit: string, count: number) {
-  const b = p.b;
+function queueAlert(fw: Firmware, r: Source, value: string, state: string, unit: string, count: number) {
+  const b = fw.b;
   const at = Math.floor(b.now());
   const known = clockSet(at);
   const html = r.format == "html";
   const v = {
-    device: p.cfg.device.name,
+    device: fw.cfg.device.name,
     name: r.name,
     value: value,
     unit: unit,
     state: state,
-    time: known ? formatTime(at, tzOf(p.cfg)) : TIME_MARK,
+    time: known ? formatTime(at, tzOf(fw.cfg)) : TIME_MARK,
     count: "" + count,
-    ip: p.link.ip || "offline",
+    ip: fw.link.ip || "offline",
   };
   const s = oneLine(fillTemplate(r.subject, v, false));
   const body = fillTemplate(r.body, v, html);
   try {
-    p.queue.add(
+    fw.queue.add(
       {
         r: r.name,
         s: s,
@@ -66,9 +65,9 @@ function queueAlert(p: Parts, r: Source, value: string, state: string, unit: str
         to: r.to || [],
         g: r.digest ? 1 : 0,
         at: known ? at : 0,
-        m: known ? undefined : p.env.mono(),
-        u: known ? undefined : p.env.boot,
-        id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + p.cfg.smtp.helo,
+        m: known ? undefined : fw.up(),
+        u: known ? undefined : fw.boot,
+        id: at.toString(36) + "." + Math.floor(b.random() * 1e9).toString(36) + "@" + fw.cfg.smtp.helo,
         k: 0,
         n: 0,
       },
@@ -76,27 +75,57 @@ function queueAlert(p: Parts, r: Source, value: string, state: string, unit: str
     );
     b.log('queued "' + s.split(TIME_MARK).join("") + '"');
   } catch (e) {
-    // Flash full: counted like an alert dropped from a full outbox, and reported the same way.
-    p.queue.lost();
+    // Flash full: counted (and saved by the queue) like an alert dropped from a full outbox.
+    fw.queue.lost();
     b.log('could not store "' + s + '": ' + e);
   }
-  p.sender.kick(false);
+  fw.sender.kick(true);
 }
 
-/** The heartbeat's status line ({{value}}): uptime, mails sent, queued, last error. */
-function heartbeatValue(p: Parts, upMs: number): string {
-  const m = Math.floor(upMs / 60000);
-  return "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + p.sender.sent + " sent, " + p.queue.names().length + " queued, last error: " + (p.sender.lastError || "no errors");
+/**
+ * A rule's alert, raised: a heartbeat carries its status line ({{value}}: uptime, mails sent, queued, last
+ * error), added to this mail's copy of its template when the template leaves {{value}} out (never to the
+ * configuration's own); a boot rule carries why the board started.
+ */
+function raiseRule(fw: Firmware, r: AlertRule, value: string, state: string, count: number) {
+  let src: Source = r;
+  if (r.kind == "heartbeat") {
+    const sender = fw.sender;
+    const m = Math.floor(fw.up() / 60000);
+    state = sender.lastError || "no errors";
+    count = sender.sent;
+    value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + fw.queue.names().length + " queued, last error: " + state;
+    if (!/[{][{]value[}][}]/.test(r.body)) src = { name: r.name, subject: r.subject, body: r.body + (r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}"), format: r.format, to: r.to, digest: r.digest };
+  }
+  if (r.kind == "boot") value = state = fw.why;
+  queueAlert(fw, src, value, state, r.kind == "analog" ? r.unit : "", count);
 }
 
-/** The global `alertmail` object (console-api.ts). */
-function consoleApi(p: Parts, rules: Rules): AlertmailConsole {
-  const b = p.b;
-  return {
+/**
+ * Step: the watchdog, and this boot's clock: ms since boot, steady across the SNTP step (platform/timers.ts's
+ * monotonic, the one clock-step rule), read by a tick at least every CLOCK_STEP_MS that also kicks the watchdog.
+ */
+function startClock(b: Board, wd: number): () => number {
+  const mono = monotonic(b.now);
+  const t0 = mono();
+  if (wd > 0) b.watchdog(wd);
+  every(b.timers, K.TICK_MS, function () {
+    mono();
+    if (wd > 0) b.watchdog(0);
+  });
+  return function () {
+    return mono() - t0;
+  };
+}
+
+/** Step: the global `alertmail` object (console-api.ts), exposed, then the sketch's setup and loop. */
+function openConsole(fw: Firmware) {
+  const b = fw.b;
+  const api: AlertmailConsole = {
     send: function (m) {
       const to = typeof m.to == "string" ? [m.to] : m.to || [];
       queueAlert(
-        p,
+        fw,
         {
           name: "sketch",
           subject: m.subject,
@@ -116,23 +145,22 @@ function consoleApi(p: Parts, rules: Rules): AlertmailConsole {
     digital: b.pins.digital,
     analog: b.pins.analog,
     log: b.log,
-    millis: function () {
-      return p.env.mono();
-    },
+    millis: fw.up,
     status: function () {
       const t = b.now();
-      const n = p.queue.notes;
-      const sender = p.sender;
+      const n = fw.queue.notes;
+      const sender = fw.sender;
+      const states = fw.rules.states;
       const r: { [k: string]: string } = {};
-      Object.keys(rules.states).forEach(function (k) {
-        const st = rules.states[k];
+      Object.keys(states).forEach(function (k) {
+        const st = states[k];
         r[k] = st.result + (st.count ? " (+" + st.count + " held back)" : "");
       });
       return {
-        wifi: p.link.up ? "up " + p.link.ip : "down",
-        clock: formatTime(t, tzOf(p.cfg)),
+        wifi: fw.link.up ? "up " + fw.link.ip : "down",
+        clock: formatTime(t, tzOf(fw.cfg)),
         outbox: {
-          queued: p.queue.names().length,
+          queued: fw.queue.names().length,
           sending: sender.busy,
           retryInSeconds: sender.retryAt ? Math.round((sender.retryAt - t) / 1000) : 0,
           sent: sender.sent,
@@ -146,76 +174,53 @@ function consoleApi(p: Parts, rules: Rules): AlertmailConsole {
       }; // the console prints it
     },
     test: function () {
-      queueAlert(p, { name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
-      p.sender.kick(true);
+      queueAlert(fw, { name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
+      fw.sender.kick();
     },
     fire: function (name) {
-      if (!rules.fire(name)) b.log('no rule named "' + name + '"');
+      if (!fw.rules.fire(name)) b.log('no rule named "' + name + '"');
     },
   };
-}
-
-function boot(b: Board, cfg: DeviceConfig): void {
-  const wd = cfg.device.watchdogSeconds;
-  // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
-  if ((cfg.api ? cfg.api.tls : cfg.smtp.security == "tls") && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
-  // Monotonic ms for limits, uptime and alerts raised before SNTP (platform/timers.ts has the rule).
-  const mono = monotonic(b.now);
-  const bootMono = mono();
-  /** ms since boot, steady across the SNTP step. */
-  const up = function () {
-    return mono() - bootMono;
-  };
-  if (wd > 0) b.watchdog(wd);
-  every(b.timers, K.TICK_MS, function () {
-    mono();
-    if (wd > 0) b.watchdog(0);
-  });
-
-  const env: SenderBoard = { timers: b.timers, now: b.now, mono: up, boot: Math.floor(b.random() * 1e9), memory: b.memory, random: b.random, log: b.log };
-  const link: WifiLink = { ip: "", up: false };
-  const queue = openQueue(b.store, cfg.outbox.max, b.crc);
-  const p: Parts = { b: b, cfg: cfg, env: env, link: link, queue: queue, sender: null as any };
-  p.sender = createSender(cfg, queue, function (idle) {
-    return cfg.api ? b.api!(cfg.api, idle) : b.smtp(cfg.smtp, idle);
-  }, env, link, function (name, line) {
-    const st = rules.states[name];
-    if (st) st.result = line;
-  });
-  const bootReason = b.bootReason();
-
-  const rules = armRules(cfg.alerts, {
-    pins: b.pins,
-    timers: b.timers,
-    now: mono,
-    raise: function (r: AlertRule, value: string, state: string, count: number) {
-      let src: Source = r;
-      if (r.kind == "heartbeat") {
-        state = p.sender.lastError || "no errors";
-        count = p.sender.sent;
-        value = heartbeatValue(p, up());
-        // The heartbeat always carries its status, even when the template leaves {{value}} out
-        // (added to this mail's copy of the template, never to the configuration's).
-        if (!/[{][{]value[}][}]/.test(r.body)) src = { name: r.name, subject: r.subject, body: r.body + (r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}"), format: r.format, to: r.to, digest: r.digest };
-      }
-      if (r.kind == "boot") value = state = bootReason;
-      queueAlert(p, src, value, state, r.kind == "analog" ? r.unit : "", count);
-    },
-  });
-
-  const api = consoleApi(p, rules);
   b.expose(api);
   b.sketch.setup(api);
   const loop = b.sketch.loop;
-  if (loop && cfg.sketch.loopMs > 0) {
-    every(b.timers, cfg.sketch.loopMs, function () {
+  if (loop && fw.cfg.sketch.loopMs > 0) {
+    every(b.timers, fw.cfg.sketch.loopMs, function () {
       loop(api);
     });
   }
+}
+
+function boot(b: Board, cfg: DeviceConfig): void {
+  // docs/flashing.md says more: the official ESP32 build has TLS, ESP32_IDF4 has not.
+  if ((cfg.api ? cfg.api.tls : cfg.smtp.security == "tls") && !b.tls) return b.log("no TLS: flash the ESP32 build, not ESP32_IDF4");
+  const fw = {
+    b: b,
+    cfg: cfg,
+    up: startClock(b, cfg.device.watchdogSeconds),
+    boot: Math.floor(b.random() * 1e9),
+    link: { ip: "", up: false },
+    queue: openQueue(b.store, cfg.outbox.max, b.crc),
+    why: b.bootReason(),
+    // What became of a rule's mail, beside what its limits did (the rules own their states).
+    report: function (name: string, line: string) {
+      const st = fw.rules.states[name];
+      if (st) st.result = line;
+    },
+  } as Firmware;
+  fw.sender = createSender(fw);
+  // Rules last but one: a boot rule raises its alert at once, into the outbox and the sender made above.
+  fw.rules = armRules(cfg.alerts, {
+    pins: b.pins,
+    timers: b.timers,
+    now: fw.up,
+    raise: function (r: AlertRule, value: string, state: string, count: number) {
+      raiseRule(fw, r, value, state, count);
+    },
+  });
+  openConsole(fw);
   b.log("ready");
-  keepWifi(b.wifi, b.timers, link, cfg, function () {
-    p.sender.kick(true);
-  }, b.log);
+  keepWifi(b.wifi, b.timers, fw.link, cfg, fw.sender.kick, b.log);
 }
 
 /** Boots, or says why not: a missing or broken configuration (or anything the board refuses) is a console line, never a crash loop. */

@@ -64,33 +64,39 @@ const enum K {
   HEAD_MAX = 32768,
 }
 
+/**
+ * The outbox: it alone owns its files, their sequence, the leases of the batch in flight and the notes
+ * (every change to the notes is saved by the method that makes it: nobody else writes or saves them).
+ */
 export interface Queue {
-  /** What the next mail reports (read-only outside: changed by note(), lost(), reported(), load()). */
-  notes: Notes;
-  /** Files leased to the batch being sent: never dropped to make room, not leased twice. */
-  sending: string[];
-  /** Leases a file to the batch being sent; unlease gives one back, release all. */
-  lease(name: string): void;
-  unlease(name: string): void;
-  release(): void;
-  /** An alert that could not be stored: counted like one dropped from a full outbox, and saved. */
-  lost(): void;
-  /** A mail carrying these notes was accepted: they are taken off, and saved. */
-  reported(n: Notes): void;
-  /** Queue file names, oldest first. */
+  /** What the next mail reports: read it, never change it (lost, reported and note do, and save it). */
+  readonly notes: Notes;
+  /** Outbox file names, oldest first (leased or not). */
   names(): string[];
   /**
-   * Persists an alert and its body (dropping the oldest not being sent when full); returns its file name.
+   * Persists an alert and its body (dropping the oldest not leased when full); returns its file name.
    * Takes `a` over. body: a string, or another file's body() (a copy keeps that file's n and k).
    */
   add(a: QueuedAlert, body: string | (() => string | null)): string;
   /** The header of a file whose body checks out, or null if it is damaged (then counted, reported and erased) or gone. */
   load(name: string): QueuedAlert | null;
-  /** The body of a loaded alert as a piece source (≤ PIECE bytes per call, null at the end). */
+  /**
+   * Loads a file for the batch being sent and leases it (a leased file is never dropped to make room);
+   * null when it is leased already, damaged (as load) or gone.
+   */
+  lease(name: string): QueuedAlert | null;
+  /** Gives the lease on `name` back, or every lease when no name is given (the batch is over). */
+  release(name?: string): void;
+  /** The body of a loaded alert as a piece source (≤ 512 bytes per call, null at the end). */
   body(name: string, a: QueuedAlert): () => string | null;
+  /** Erases a file: after its 250, its 4xx copy or its permanent refusal (each already noted and saved). */
   remove(name: string): void;
+  /** An alert that could not be stored: counted like one dropped from a full outbox, and saved. */
+  lost(): void;
+  /** A mail carrying these notes was accepted: they are taken off, and saved. */
+  reported(n: Notes): void;
+  /** A permanent refusal for the next mail to report (the newest MAX_NOTE_LINES kept), saved. */
   note(line: string): void;
-  saveNotes(): void;
 }
 
 function seqOf(name: string): number {
@@ -132,19 +138,21 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
   }
   function names(): string[] {
     return store
-      .list(/^amq\d+$/) // QUEUE_PREFIX and a sequence number, nothing else
+      .list(new RegExp("^" + K.QUEUE_PREFIX + "\\d+$")) // the prefix and a sequence number, nothing else
       .sort(function (a, b) {
         return seqOf(a) - seqOf(b);
       });
   }
-  function saveNotes() {
+  /** Saves the notes (by whichever method changed them). */
+  function save() {
     try {
-      store.write(NOTES_FILE, JSON.stringify(q.notes));
+      store.write(NOTES_FILE, JSON.stringify(notes));
     } catch (e) {}
   }
+  /** Files leased to the batch being sent. */
+  let leased: string[] = [];
   const q: Queue = {
     notes: notes,
-    sending: [],
     names: names,
     add: function (a, body) {
       if (typeof body == "string") {
@@ -157,11 +165,11 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       // Full: drop the oldest, but never one the batch in flight carries (it is delivered, not lost);
       // while a batch holds them all the outbox may exceed max by that batch.
       const old = all.filter(function (n) {
-        return q.sending.indexOf(n) < 0;
+        return leased.indexOf(n) < 0;
       });
       for (let n = all.length; n >= max && old.length; n--) {
-        q.notes.d++;
-        saveNotes();
+        notes.d++;
+        save();
         store.erase(old.shift()!);
       }
       if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
@@ -198,8 +206,8 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
         }
       } catch (e) {}
       // Counted (and saved) before the erase: a power cut between the two never loses the report.
-      q.notes.c++;
-      saveNotes();
+      notes.c++;
+      save();
       store.erase(name);
       return null;
     },
@@ -217,30 +225,31 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       store.erase(name);
     },
     lease: function (name) {
-      q.sending.push(name);
+      if (leased.indexOf(name) >= 0) return null;
+      const a = q.load(name);
+      if (a) leased.push(name);
+      return a;
     },
-    unlease: function (name) {
-      q.sending.splice(q.sending.indexOf(name), 1);
-    },
-    release: function () {
-      q.sending = [];
+    release: function (name) {
+      leased = name === undefined ? [] : leased.filter(function (n) {
+        return n != name;
+      });
     },
     lost: function () {
-      q.notes.d++;
-      saveNotes();
+      notes.d++;
+      save();
     },
     reported: function (n) {
-      q.notes.d -= n.d;
-      q.notes.c -= n.c;
-      q.notes.f.splice(0, n.f.length);
-      saveNotes();
+      notes.d -= n.d;
+      notes.c -= n.c;
+      notes.f.splice(0, n.f.length);
+      save();
     },
     note: function (line) {
-      q.notes.f.push(line.slice(0, K.MAX_NOTE_CHARS));
-      if (q.notes.f.length > K.MAX_NOTE_LINES) q.notes.f.splice(0, 1);
-      saveNotes();
+      notes.f.push(line.slice(0, K.MAX_NOTE_CHARS));
+      if (notes.f.length > K.MAX_NOTE_LINES) notes.f.splice(0, 1);
+      save();
     },
-    saveNotes: saveNotes,
   };
   return q;
 }

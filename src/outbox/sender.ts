@@ -1,10 +1,10 @@
 // Sends the outbox: starts a connection as soon as an alert is queued, lets alerts raised meanwhile join the open
 // session, folds digests, retries transient failures with exponential backoff and jitter forever, records permanent
 // refusals, and erases an alert only after its 250. Bodies are read from Storage a piece at a time, never whole.
-import type { DeviceConfig, Mailbox } from "../config.ts";
+import type { DeviceConfig } from "../config.ts";
 import { composeMessage } from "../mime/compose.ts";
 import { escapeHtml } from "../mime/html-escape.ts";
-import type { Timers } from "../platform/timers.ts";
+import type { Board } from "../platform/facilities.ts";
 import type { WifiLink } from "../platform/wifi.ts";
 import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/client.ts";
 import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
@@ -23,23 +23,29 @@ const enum K {
   CLOCK_POLL_MS = 500,
 }
 
-/** The board facilities the sender uses (from platform/facilities.ts's Board, plus the boot's clock). */
-export interface SenderBoard {
-  timers: Timers;
-  now(): number;
-  /** ms since boot, monotonic (platform/timers.ts): unaffected by SNTP setting the clock. */
-  mono(): number;
+/**
+ * What the sender works with, each part owned elsewhere: the board, the configuration, the outbox (which owns its
+ * files, leases and notes), the WiFi link, this boot's clock and id, and where a rule's outcome is reported.
+ */
+export interface SendParts {
+  b: Board;
+  cfg: DeviceConfig;
+  queue: Queue;
+  link: WifiLink;
+  /** ms since boot, steady across the SNTP step (app/start.ts, by platform/timers.ts's one rule). */
+  up(): number;
   /** This boot's id: an alert raised before the clock was set can be dated only in the boot that raised it. */
   boot: number;
-  /** process.memory(): free = JS variables free (14 bytes each on the ESP32). */
-  memory(): { free: number };
-  random(): number;
-  log(s: string): void;
+  /** What became of a rule's mail (its log line), for alertmail.status(). */
+  report(rule: string, line: string): void;
 }
 
 export interface Sender {
-  /** An alert was queued (or WiFi came up): send now, join the session running, or (opt-in) wait the coalescing window. */
-  kick(force: boolean): void;
+  /**
+   * An alert was queued, or WiFi came up: send now or join the session running; coalesce (an alert just
+   * raised) waits outbox.coalesceSeconds first, when set (opt-in).
+   */
+  kick(coalesce?: boolean): void;
   sent: number;
   lastError: string;
   /** ms when the next retry is due, 0 when none is waiting. */
@@ -54,14 +60,13 @@ interface Job {
   notes: Notes | null;
 }
 
-function addresses(list: Mailbox[]): string[] {
-  return list.map(function (m) {
-    return m.address;
-  });
+/** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
+function firstLine(t: string): string {
+  return oneLine(t.split("\n")[0]).slice(0, 120);
 }
 
 /** The lines a mail reports about earlier trouble, or [] when there is none. */
-export function noteLines(n: Notes): string[] {
+function noteLines(n: Notes): string[] {
   const l: string[] = [];
   if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
   if (n.c) l.push(n.c + " damaged record(s) skipped");
@@ -90,17 +95,14 @@ function withTime(src: () => string | null, time: string): () => string | null {
   };
 }
 
-/** report(rule name, log line): what became of a rule's mail, for alertmail.status(). */
-export function createSender(
-  cfg: DeviceConfig,
-  queue: Queue,
-  newClient: (onIdle: () => void) => SmtpClient,
-  env: SenderBoard,
-  link: WifiLink,
-  report: (rule: string, line: string) => void,
-): Sender {
-  const ob = cfg.outbox;
-  const tz = tzOf(cfg);
+/**
+ * The sender's state is its own (the batch in flight, the timer, retries, the SMTP client while mail moves);
+ * the outbox's is the queue's: the sender leases, releases, notes and removes only through it. One function
+ * per phase (kick, take, toMail, flush, finish): each function alive costs variables on the board.
+ */
+export function createSender(fw: SendParts): Sender {
+  const b = fw.b;
+  const queue = fw.queue;
   let timer: any;
   let attempts = 0;
   /** Since when the sender waits for the clock (0 = not waiting). */
@@ -109,21 +111,12 @@ export function createSender(
   let fresh = false;
   /** The batch being sent. */
   let jobs: Job[] = [];
-  /** The SMTP client while mail moves (a batch, a kept-alive connection, a close awaited); made when needed. */
+  /** The SMTP client while mail moves (a batch, a kept-alive connection, a close awaited); made by flush when needed. */
   let client: SmtpClient | null = null;
-  function smtp(): SmtpClient {
-    if (!client) {
-      const c: SmtpClient = newClient(function () {
-        if (client === c && !s.busy) client = null;
-      });
-      client = c;
-    }
-    return client;
-  }
 
   function wait(ms: number) {
-    env.timers.clear(timer);
-    timer = env.timers.set(flush, ms);
+    b.timers.clear(timer);
+    timer = b.timers.set(flush, ms);
   }
 
   /**
@@ -131,31 +124,33 @@ export function createSender(
    * (one prompt attempt per new alert, never a faster retry loop). coalesceSeconds > 0 (opt-in) waits that
    * long first so alerts raised together share a connection.
    */
-  function kick(force: boolean) {
+  function kick(coalesce?: boolean) {
     if (s.busy) {
-      if (!join()) fresh = true; // finish() sends what was raised meanwhile
+      // Join the session when the client can still take them; else finish() sends what was raised meanwhile.
+      let ok = true;
+      take(K.MAX_BATCH - jobs.length).forEach(function (j) {
+        if (ok && client && client.add(toMail(j))) jobs.push(j);
+        else {
+          ok = false;
+          fresh = true;
+          j.files.forEach(queue.release);
+        }
+      });
       return;
     }
-    if (force || timer === undefined || s.retryAt) {
+    if (!coalesce || timer === undefined || s.retryAt) {
       s.retryAt = 0;
-      wait(force ? 0 : ob.coalesceSeconds * 1000);
+      wait(coalesce ? fw.cfg.outbox.coalesceSeconds * 1000 : 0);
     }
   }
 
-  /** Files not in the running batch, oldest first. */
-  function waiting(): string[] {
-    return queue.names().filter(function (n) {
-      return queue.sending.indexOf(n) < 0;
-    });
-  }
-
-  /** Adds the files to jobs (folding digests); returns the jobs it made. */
-  function collect(names: string[], max: number): Job[] {
+  /** Leases the oldest files not leased yet into at most `max` mails (a digest folds its rule's files into one). */
+  function take(max: number): Job[] {
+    const names = queue.names();
     const made: Job[] = [];
     for (let i = 0; i < names.length && made.length < max; i++) {
-      const a = queue.load(names[i]);
+      const a = queue.lease(names[i]);
       if (!a) continue;
-      queue.lease(names[i]);
       const d = a.g
         ? made.find(function (j) {
             return j.heads[0].g && j.heads[0].r == a.r;
@@ -169,33 +164,15 @@ export function createSender(
     return made;
   }
 
-  /** Alerts raised while a batch runs join its session when the client can still take them. */
-  function join(): boolean {
-    const more = collect(waiting(), K.MAX_BATCH - jobs.length);
-    let ok = true;
-    more.forEach(function (j) {
-      if (ok && smtp().add(toMail(j))) jobs.push(j);
-      else {
-        ok = false;
-        j.files.forEach(queue.unlease);
-      }
-    });
-    return ok;
-  }
-
-  /** When an alert happened, as far as this boot can tell: undefined when it cannot. */
-  function dateOf(a: QueuedAlert): number | undefined {
-    if (clockSet(a.at)) return a.at;
-    const t = env.now();
-    if (a.u === env.boot && clockSet(t)) return t - (env.mono() - a.m!);
-  }
-
   function toMail(j: Job): OutgoingMail {
     const a = j.heads[0];
-    const sm = cfg.smtp;
+    const sm = fw.cfg.smtp;
+    const tz = tzOf(fw.cfg);
     const to = a.to && a.to.length ? a.to : sm.to;
-    const date = dateOf(a);
-    const time = date ? formatTime(date, tz) : a.u === env.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
+    const now = b.now();
+    // When the alert happened, as far as this boot can tell (undefined when it cannot).
+    const date = clockSet(a.at) ? a.at : a.u === fw.boot && clockSet(now) ? now - (fw.up() - a.m!) : undefined;
+    const time = date ? formatTime(date, tz) : a.u === fw.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
     let subject = a.s.split(TIME_MARK).join(time);
     if (j.files.length > 1) subject += " (+" + (j.files.length - 1) + " more)";
     let tail = "";
@@ -231,14 +208,18 @@ export function createSender(
       cc: sm.cc,
       bcc: sm.bcc,
       subject: subject,
-      date: date || (clockSet(env.now()) ? env.now() : undefined),
+      date: date || (clockSet(now) ? now : undefined),
       tzOffsetMinutes: tz,
       messageId: a.id,
       body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
     };
     return {
       from: sm.from.address,
-      to: a.e || addresses(to.concat(sm.cc, sm.bcc)),
+      to:
+        a.e ||
+        to.concat(sm.cc, sm.bcc).map(function (m) {
+          return m.address;
+        }),
       content: content,
       body: function () {
         return composeMessage(content);
@@ -246,34 +227,56 @@ export function createSender(
     };
   }
 
-  function retryLater() {
-    attempts++;
-    const d = Math.min(ob.maxRetrySeconds, ob.retrySeconds * Math.pow(2, attempts - 1)) * 1000;
-    const ms = Math.round(d / 2 + (env.random() * d) / 2);
-    s.retryAt = env.now() + ms;
-    env.log("retry in " + Math.round(ms / 1000) + " s");
-    wait(ms);
-  }
-
-  /** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
-  function firstLine(t: string): string {
-    return oneLine(t.split("\n")[0]).slice(0, 120);
+  function flush() {
+    timer = undefined;
+    s.retryAt = 0;
+    if (s.busy || !fw.link.up) return;
+    // SNTP is asked for when WiFi comes up: wait for it (a bounded time) so every Date and {{time}} is true.
+    if (!clockSet(b.now())) {
+      if (!clockWait) clockWait = fw.up();
+      if (fw.up() - clockWait < K.CLOCK_WAIT_MS) return wait(K.CLOCK_POLL_MS);
+    }
+    const free = b.memory().free;
+    if (free < K.MIN_FREE_VARS) {
+      b.log("low memory, waiting: " + free + " variables free");
+      return wait(K.LOW_MEMORY_WAIT_MS);
+    }
+    jobs = take(K.MAX_BATCH);
+    if (!jobs.length) return;
+    const n = queue.notes;
+    if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
+    s.busy = true;
+    try {
+      if (!client) {
+        // Dropped when it says it holds nothing any more (its closures cost ~330 variables), unless a batch runs.
+        const idle = function () {
+          if (client === c && !s.busy) client = null;
+        };
+        const cfg = fw.cfg;
+        const c: SmtpClient = cfg.api ? b.api!(cfg.api, idle) : b.smtp(cfg.smtp, idle);
+        client = c;
+      }
+      client.send(jobs.map(toMail), finish);
+    } catch (e) {
+      // Never busy for good: whatever threw, the batch fails as a transient error and is tried again.
+      finish(null);
+    }
   }
 
   // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
   // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
-  function finish(err: SmtpError | null, results: MailResult[]) {
+  function finish(err: SmtpError | null, results?: MailResult[]) {
     const done = jobs;
     jobs = [];
     s.busy = false;
     let retry = false;
     done.forEach(function (j, i) {
-      const r = results[i];
+      const r = results && results[i];
       const a = j.heads[0];
       const subj = '"' + a.s.split(TIME_MARK).join("").slice(0, 80) + '"';
       const say = function (line: string) {
-        env.log(line);
-        report(a.r, line);
+        b.log(line);
+        fw.report(a.r, line);
       };
       if (r && !r.error && r.accepted.length) {
         s.sent++;
@@ -317,40 +320,18 @@ export function createSender(
     const f = fresh;
     fresh = false;
     if (retry) {
-      retryLater();
-      if (f) kick(false);
+      // Exponential backoff with jitter, forever: retrySeconds doubling up to maxRetrySeconds.
+      const ob = fw.cfg.outbox;
+      attempts++;
+      const d = Math.min(ob.maxRetrySeconds, ob.retrySeconds * Math.pow(2, attempts - 1)) * 1000;
+      const ms = Math.round(d / 2 + (b.random() * d) / 2);
+      s.retryAt = b.now() + ms;
+      b.log("retry in " + Math.round(ms / 1000) + " s");
+      wait(ms);
+      if (f) kick(true);
     } else {
       attempts = 0;
-      if (queue.names().length) kick(true);
-    }
-  }
-
-  function flush() {
-    timer = undefined;
-    s.retryAt = 0;
-    if (s.busy || !link.up) return;
-    // SNTP is asked for when WiFi comes up: wait for it (a bounded time) so every Date and {{time}} is true.
-    if (!clockSet(env.now())) {
-      if (!clockWait) clockWait = env.mono();
-      if (env.mono() - clockWait < K.CLOCK_WAIT_MS) return wait(K.CLOCK_POLL_MS);
-    }
-    const free = env.memory().free;
-    if (free < K.MIN_FREE_VARS) {
-      env.log("low memory, waiting: " + free + " variables free");
-      return wait(K.LOW_MEMORY_WAIT_MS);
-    }
-    jobs = collect(queue.names(), K.MAX_BATCH);
-    if (!jobs.length) return;
-    const n = queue.notes;
-    if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
-    s.busy = true;
-    try {
-      smtp().send(jobs.map(toMail), function (err, results) {
-        finish(err, results || []);
-      });
-    } catch (e) {
-      // Never busy for good: whatever threw, the batch fails as a transient error and is tried again.
-      finish(null, []);
+      if (queue.names().length) kick();
     }
   }
 

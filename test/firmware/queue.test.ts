@@ -66,12 +66,13 @@ test("when full it never drops a file of the batch being sent: the oldest other 
   const store = fakeStore();
   const q = openQueue(store, 3, crc32);
   const names = [addAlert(q, alert("a0")), addAlert(q, alert("a1")), addAlert(q, alert("a2"))];
-  q.lease(names[0]);
-  q.lease(names[1]);
+  expect(q.lease(names[0])!.s).toBe("a0");
+  expect(q.lease(names[1])!.s).toBe("a1");
   addAlert(q, alert("a3"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3"]);
   expect(q.notes.d).toBe(1);
-  q.names().filter((n) => !q.sending.includes(n)).forEach(q.lease);
+  // A file already leased is not leased twice: only a3 is leased now.
+  expect(q.names().map((n) => (q.lease(n) ?? { s: null }).s)).toEqual([null, null, "a3"]);
   addAlert(q, alert("a4"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a0", "a1", "a3", "a4"]);
   expect(q.notes.d).toBe(1);
@@ -79,6 +80,15 @@ test("when full it never drops a file of the batch being sent: the oldest other 
   addAlert(q, alert("a5"));
   expect(q.names().map((n) => q.load(n)!.s)).toEqual(["a3", "a4", "a5"]);
   expect(q.notes.d).toBe(3);
+});
+
+test("a lease given back alone can be taken again; the others stay leased", () => {
+  const q = openQueue(fakeStore(), 20, crc32);
+  const names = [addAlert(q, alert("a0")), addAlert(q, alert("a1"))];
+  names.forEach(q.lease);
+  q.release(names[0]);
+  expect(q.lease(names[0])!.s).toBe("a0");
+  expect(q.lease(names[1])).toBeNull();
 });
 
 afterEach(() => vi.restoreAllMocks());
