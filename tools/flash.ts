@@ -1,5 +1,5 @@
 // `npm run flash -- --port /dev/ttyUSB0|tcp://IP [--config-only] [--out FILE]`: put alertmail on a board.
-import { parseArgs } from "node:util";
+import { toolOptions } from "./tool-options.ts";
 import { FlashError } from "./flash/errors.ts";
 import { flashBoard } from "./flash/flash-board.ts";
 
@@ -18,35 +18,26 @@ const USAGE = `usage: npm run flash -- --port PORT [options]
 See docs/flashing.md.`;
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
+  const args = toolOptions(
+    argv,
+    {
       options: {
-        port: { type: "string", short: "p" },
-        out: { type: "string", short: "o" },
-        "config-only": { type: "boolean" },
-        board: { type: "string" },
-        local: { type: "string" },
-        chunk: { type: "string" },
-        "no-build": { type: "boolean" },
-        app: { type: "string" },
-        "allow-sim": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
+      port: { type: "string", short: "p" },
+      out: { type: "string", short: "o" },
+      "config-only": { type: "boolean" },
+      board: { type: "string" },
+      local: { type: "string" },
+      chunk: { type: "string" },
+      "no-build": { type: "boolean" },
+      app: { type: "string" },
+      "allow-sim": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
       },
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.port && !args.out) {
-    console.error(`flash: give --port (or --out FILE)\n${USAGE}`);
-    return 2;
-  }
+    },
+    USAGE,
+    (v) => (v.port || v.out ? "" : "flash: give --port (or --out FILE)"),
+  );
+  if (typeof args == "number") return args;
   const tty = process.stderr.isTTY;
   /** A "\r" progress line is on screen (TTY) and needs a newline before the next message. */
   let open = false;

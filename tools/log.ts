@@ -1,6 +1,6 @@
 // `npm run log -- --port /dev/ttyUSB0|tcp://IP[:port]`: shows the board's console on the PC, decoded as UTF-8.
 // Uses the flash tool's link (tools/flash/link.ts), sends nothing to the board, and reconnects after a reboot.
-import { parseArgs } from "node:util";
+import { toolOptions } from "./tool-options.ts";
 import { FlashError } from "./flash/errors.ts";
 import { openLink, type Link } from "./flash/link.ts";
 
@@ -97,34 +97,25 @@ export async function watchLog(o: LogOptions): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
+  const args = toolOptions(
+    argv,
+    {
       options: {
-        port: { type: "string", short: "p" },
-        time: { type: "boolean" },
-        once: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
+      port: { type: "string", short: "p" },
+      time: { type: "boolean" },
+      once: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
       },
-    }).values;
-  } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (!args.port) {
-    console.error(`log: give --port\n${USAGE}`);
-    return 2;
-  }
+    },
+    USAGE,
+    (v) => (v.port ? "" : "log: give --port"),
+  );
+  if (typeof args == "number") return args;
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
   try {
-    await watchLog({ port: args.port, time: args.time, reconnect: !args.once, signal: stop.signal });
+    await watchLog({ port: args.port!, time: args.time, reconnect: !args.once, signal: stop.signal });
     return 0;
   } catch (e) {
     console.error(`log: ${e instanceof FlashError ? e.message : ((e as Error).stack ?? e)}`);
