@@ -1,14 +1,15 @@
 // SMTP client (RFC 5321): sends a batch of mails over one connection at the RFC floor of round trips:
 // EHLO, AUTH, then per mail {MAIL, RCPT…, DATA} (PIPELINING, RFC 2920) or {MAIL, RCPT…, BDAT… LAST}
-// (CHUNKING, RFC 3030), QUIT riding on the last group. A state machine with a named phase (connect → ehlo
-// [→ helo] → mail → quit) and one queue of expected replies (a handler and a command name per reply the
-// server owes, with the bytes not yet written), fed reply by reply; mails may join a running batch (add).
+// (CHUNKING, RFC 3030), QUIT riding on the last group; mails may join a running batch (add). One session
+// = one named phase, one queue of the replies the server owes (plain data: the command each answers),
+// one reader of replies (reply: a switch on that command) and one writer (proceed). No closure per
+// command or per mail: on the board every function instance costs variables.
 import type { Mailbox, SmtpSettings } from "../config.ts";
 import type { MailContent } from "../mime/compose.ts";
 import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
 import { createDataStuffer } from "./data-stuffer.ts";
-import { createReplyParser } from "./reply-parser.ts";
+import { readReply, type ReplyReader } from "./reply-parser.ts";
 import { smtpError, startTlsHint, type SmtpError } from "./smtp-error.ts";
 import { base64 } from "../platform/base64.ts";
 
@@ -55,164 +56,176 @@ export interface SmtpClient {
   close(): void;
 }
 
-type OnReply = (code: number, text: string) => void;
-/** A reply the server owes: its handler, the command's name, its bytes until written. */
-type Owed = { f: OnReply; n: string; b: string | null };
+/** The session's phase (a number on the board: the bundler writes const enum members in place). */
+const enum Phase {
+  /** No connection (none yet, or dropped). */
+  Closed,
+  /** Connected, the greeting not in yet. */
+  Connect,
+  Ehlo,
+  /** EHLO was refused: HELO sent (RFC 5321 §4.1.4). */
+  Helo,
+  Auth,
+  /** Greeted and logged in: mail transactions may be written. */
+  Mail,
+  /** DATA written, its 354 not in: nothing may be written before that mail's body. */
+  Data,
+  /** A body is being written: the next piece waits for the socket's drain. */
+  Body,
+  /** QUIT written: nothing more may join. */
+  Quit,
+}
 
-const ignore: OnReply = function () {};
+/** What the EHLO reply offered, in one place: CHUNKING is used only together with PIPELINING. */
+const enum Caps {
+  None,
+  Pipe,
+  Chunk,
+}
+
+/** What the connection's one timer does when due. */
+const enum Due {
+  None,
+  /** A reply (or the socket's drain) is late: ETIMEDOUT. */
+  Reply,
+  /** The kept-alive connection's idle window is over: QUIT. */
+  Keep,
+  /** The last socket's close did not come in 2 s: connect anyway. */
+  Reopen,
+}
+
 // Error codes used more than once (one string each in the bundle).
 const ECONNECTION = "ECONNECTION";
 const ECONFIG = "ECONFIG";
 const EPROTOCOL = "EPROTOCOL";
 const EENVELOPE = "EENVELOPE";
 
-
 /**
  * onIdle: called when the client holds nothing any more (no batch, no socket, no close awaited), so its
- * owner may drop it: a client's closures cost ~330 variables, held only while mail moves.
+ * owner may drop it: the client is made only while mail moves.
  */
 export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, timers: Timers, onIdle?: () => void): SmtpClient {
   const secure = opts.security == "tls";
-  // Variables set before their first use (by connect(), send() or the body setup) have no initializer:
-  // every byte of the bundle is RAM on the board.
+  const now = timers.now || Date.now;
+  // Variables set before their first use have no initializer: every byte of the bundle counts.
   let sock: Socket | null | undefined;
   /** Id of the current connection: events of older sockets are ignored. */
   let conn = 0;
-  // The connection's one timer (undefined = none): it runs onDue at wall time `due`. Moving the
+  /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
+  let closing = 0;
+  // The connection's one timer (undefined = none): it does onDue at wall time `due`. Moving the
   // deadline later costs no timer call; the timer, when it fires early, sleeps for the rest.
   let timer: any;
   let due: number;
-  let onDue: (() => void) | undefined;
-  const now = timers.now || Date.now;
-  /** EHLO keywords (upper case) → their parameters. */
-  let ext: { [k: string]: string[] };
-  let pipe = false;
-  let chunking = false;
-  /**
-   * The session's phase, named: "connect" (no greeting yet), "ehlo", "helo" (EHLO refused, RFC 5321 §4.1.4),
-   * "mail" (greeted: AUTH and mail transactions), "quit" (QUIT written: nothing more may join).
-   */
-  let phase = "connect";
-  let needRset = false;
+  let onDue: Due;
+  let phase = Phase.Closed;
+  let caps: Caps;
+  /** The last transaction failed, or a BDAT one is still unanswered: RSET before the next MAIL (RFC 5321 §4.1.1.5). */
+  let needRset: boolean;
   /** The batch started on a kept-alive connection and no reply came yet: a failure reconnects once. */
   let reused = false;
   /**
-   * The one queue of expected replies, in order: per command its handler, its name (for errors; AUTH
-   * payloads never) and its bytes until written (null after). The first `inflight` are written.
+   * The one queue of expected replies, in order: per command written, the command it answers ("MAIL",
+   * "RCPT", "DATA" (its 354), "DATA ." (the message's end), "BDAT LAST", "AUTH USER"…). Its first word
+   * names it in errors (AUTH payloads never appear).
    */
-  let owed: Owed[] = [];
-  let inflight = 0;
-  // The one body being written: the final reply's handler (null = none), its piece source, bytes
-  // ready (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer.
-  let body: OnReply | null | undefined;
+  let owed: string[] = [];
+  /** Without PIPELINING: command lines waiting for the reply before them (all RSET/MAIL/RCPT/DATA). */
+  let later: string[] = [];
+  /** Bytes of this turn not written yet: flush() writes them at once. */
+  let out = "";
+  const rd: ReplyReader = { buf: "", acc: "", text: "" };
+  // The one body being written: its piece source (taken when its mail starts), bytes ready
+  // (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer (null: BDAT).
   let bodySrc: () => string | null;
   let bodyCur: string;
   let bodyEof: boolean;
   let bodyStuff: ((piece: string | null) => string) | null;
-  let drainWait = false;
-  /** DATA is queued and its 354 has not come: nothing may be written before that mail's body. */
-  let awaiting354 = false;
-  /** Id of a socket we ended whose close has not come yet; a new connection waits for it. */
-  let closing = 0;
+  // The mail whose replies are arriving (replies come in order): its index, its result so far, the
+  // refused sender's error, the RCPT refusal code that counts.
+  let cur: number;
+  let res: MailResult;
+  let envErr: SmtpError | null;
+  let rcptCode: number;
   // The batch.
   let mails: OutgoingMail[] = [];
   let results: MailResult[] = [];
-  /** Mails whose commands were queued (or that failed before); mails with a result. */
+  /** Mails whose commands were written (or that failed before); mails with a result. */
   let started = 0;
   let answered = 0;
   let cb: ((err: SmtpError | null, results: MailResult[]) => void) | null | undefined;
   /** onIdle was called since the last send(). */
   let told = false;
 
-  function disarm() {
-    if (timer !== undefined) timers.clear(timer);
-    timer = onDue = undefined;
-  }
   function fire() {
     timer = undefined;
     const left = due - now();
     if (left > 0) timer = timers.set(fire, left);
-    else onDue!();
+    else if (onDue == Due.Reply) fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", owed[0]));
+    else if (onDue == Due.Keep) {
+      out = "QUIT\r\n";
+      flush();
+      drop();
+    } else if (onDue == Due.Reopen) {
+      closing = 0;
+      connect();
+    }
   }
-  /** Runs fn ms from now instead of what was due; the timer is set again only to fire earlier. */
-  function arm(ms: number, fn: () => void) {
+  /** Does `what` when its time comes instead of what was due; the timer is set again only to fire earlier. */
+  function arm(what: Due) {
+    const ms = what == Due.Reply ? opts.timeoutSeconds * 1000 : what == Due.Keep ? opts.keepAliveSeconds * 1000 : 2000;
     const t = now() + ms;
-    if (t < due) disarm();
+    if (t < due && timer !== undefined) {
+      timers.clear(timer);
+      timer = undefined;
+    }
     due = t;
-    onDue = fn;
+    onDue = what;
     if (timer === undefined) timer = timers.set(fire, ms);
   }
-  function timedOut() {
-    fail(smtpError("ETIMEDOUT", "no reply in " + opts.timeoutSeconds + " s", 0, "", owedName()));
-  }
-  /** The command whose reply is awaited first ("" when none). */
-  function owedName(): string {
-    return owed.length ? owed[0].n : "";
-  }
-  function armReply() {
-    arm(opts.timeoutSeconds * 1000, timedOut);
-  }
-  function write(s: string) {
+  /** Ends a turn: writes its bytes at once, and moves the reply deadline while anything is awaited. */
+  function flush() {
+    const s = out;
+    out = "";
     // Writing after close throws on the board; the close event (or the timer) then ends the session.
     try {
-      if (sock) sock.write(s);
+      if (s && sock) sock.write(s);
     } catch (x) {}
+    if (owed.length || phase == Phase.Body) arm(Due.Reply);
   }
-  /** Queues bytes that the server answers with one reply, handled by fn. */
-  function queue(bytes: string, fn: OnReply, name: string) {
-    owed.push({ f: fn, n: name, b: bytes });
-  }
-  function cmd(line: string, fn: OnReply, data?: string) {
-    queue(line + "\r\n" + (data || ""), fn, line.split(" ")[0]);
-  }
-  /** Writes the queued commands: all of them when pipelining, else one when nothing is in flight. */
-  function flush() {
-    const left = owed.length - inflight;
-    const n = pipe ? left : inflight ? 0 : left && 1;
-    if (!n) return;
-    let out = "";
-    for (let i = inflight; i < inflight + n; i++) {
-      out += owed[i].b;
-      owed[i].b = null;
-    }
-    inflight += n;
-    write(out);
-    armReply();
+  /** A command line, answered by one reply: written this turn, or (no PIPELINING) when the reply before it is in. */
+  function command(line: string, answers: string) {
+    if (caps || !owed.length) {
+      out += line + "\r\n";
+      owed.push(answers);
+    } else later.push(line);
   }
   function drop() {
     const old = conn++;
-    disarm();
+    if (timer !== undefined) timers.clear(timer);
+    timer = undefined;
+    onDue = Due.None;
     const s = sock;
     sock = null;
     owed = [];
-    inflight = 0;
-    body = null;
-    drainWait = awaiting354 = false;
-    if (s) closing = old;
-    try {
-      if (s) s.end();
-    } catch (x) {}
-  }
-  function reopen() {
-    closing = 0;
-    connect();
-  }
-  /**
-   * Connects once the socket we ended last has closed: the board holds one TLS session at a time
-   * (~39 KB, docs/espruino.md §2). Waits at most 2 s for that close.
-   */
-  function open() {
-    if (!closing) return connect();
-    arm(2000, reopen);
+    later = [];
+    out = "";
+    phase = Phase.Closed;
+    if (s) {
+      closing = old;
+      try {
+        s.end();
+      } catch (x) {}
+    }
   }
   /** Ends the batch: done() runs from a fresh timer, never inside a socket event or send(). */
   function finish(e: SmtpError | null) {
     const f = cb;
-    const res = results;
+    const r = results;
     cb = null;
     if (f)
       timers.set(function () {
-        f(e, res);
+        f(e, r);
         idle();
       }, 0);
   }
@@ -235,61 +248,47 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     }
     if (retry) {
       started = 0;
-      open();
-      return;
+      return connect();
     }
     finish(answered === mails.length ? null : e);
   }
 
-  function onReply(code: number, text: string) {
-    const id = conn;
-    if (!inflight) {
-      // Unsolicited: a 421 before an idle close, or a confused server.
-      if (cb) fail(smtpError(EPROTOCOL, "unexpected reply: " + text, code, text));
-      else drop();
-      return;
-    }
-    inflight--;
-    const o = owed.shift()!;
-    const fn = o.f;
-    const name = o.n;
-    // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
-    if (code === 421 && name !== "QUIT") return fail(smtpError(ECONNECTION, "server closing: " + text, code, text, name));
-    reused = false;
-    fn(code, text);
-    if (id !== conn) return;
-    flush();
-    // Nothing owed and no body: the batch is over and advance() armed the keep-alive wait instead.
-    if (inflight || body) armReply();
-  }
-
+  /**
+   * Connects once the socket we ended last has closed: the board holds one TLS session at a time
+   * (~39 KB, docs/espruino.md §2). Waits at most 2 s for that close.
+   */
   function connect() {
+    if (closing) return arm(Due.Reopen);
     const id = ++conn;
-    ext = {};
-    pipe = chunking = needRset = false;
-    phase = "connect";
-    owed = [{ f: onGreeting, n: "CONNECT", b: null }];
-    inflight = 1;
-    // Replies still buffered in an old connection's parser must not reach the new one.
-    const feed = createReplyParser(
-      function (c, t) {
-        if (id === conn) onReply(c, t);
-      },
-      function (m) {
-        if (id === conn) fail(smtpError(EPROTOCOL, m, 0, "", owedName()));
-      },
-    );
-    armReply();
+    caps = Caps.None;
+    needRset = false;
+    phase = Phase.Connect;
+    owed = ["CONNECT"];
+    rd.buf = rd.acc = "";
+    arm(Due.Reply);
     try {
       sock = transport.connect(opts.host, opts.port, secure, {
         data: function (d) {
-          if (id === conn) feed(d);
+          if (id !== conn) return;
+          rd.buf += d;
+          let code = 0;
+          // Each complete reply, in order; none after one that ended this connection.
+          while (id === conn && (code = readReply(rd)) > 0) {
+            reply(code, rd.text);
+            // Without PIPELINING one command at a time: the next goes once this reply is in.
+            if (later.length && !owed.length) {
+              const l = later.shift()!;
+              command(l, l.slice(0, 4));
+            }
+          }
+          if (id !== conn) return;
+          if (code < 0) fail(smtpError(EPROTOCOL, rd.text, 0, "", owed[0]));
+          else flush();
         },
         drain: function () {
-          if (id !== conn || !drainWait) return;
-          drainWait = false;
-          armReply();
-          pump();
+          if (id !== conn || phase != Phase.Body) return;
+          proceed();
+          flush();
         },
         error: function (e) {
           // -0x7280 (MBEDTLS_ERR_SSL_WRONG_VERSION_NUMBER): the server answered the handshake in plain text.
@@ -298,13 +297,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         close: function () {
           if (id === closing) {
             closing = 0;
-            // open() is waiting for this close (drop() disarms that wait).
-            if (onDue === reopen) connect();
+            // connect() is waiting for this close (drop() disarms that wait).
+            if (onDue == Due.Reopen) connect();
           }
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && phase == "connect" ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owedName()));
+            fail(secure && phase == Phase.Connect ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owed[0]));
           }
           idle();
         },
@@ -314,197 +313,192 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     }
   }
 
-  function onGreeting(code: number, text: string) {
-    phase = "ehlo";
-    if (code !== 220) return fail(smtpError(ECONNECTION, "server refused: " + text, code, text, "CONNECT"));
-    cmd("EHLO " + opts.helo, onEhlo);
-  }
-  function onEhlo(code: number, text: string) {
-    if (code === 250) {
-      // RFC 5321 §4.1.1.1: "250-keyword params" lines after the first; old servers write AUTH=LOGIN.
-      if (phase == "ehlo") text.split("\n").forEach(function (l, i) {
-        const w = l.slice(4).toUpperCase().replace("=", " ").split(" ");
-        if (i) ext[w[0]] = (ext[w[0]] || []).concat(w.slice(1));
-      });
-      pipe = !!ext.PIPELINING;
-      chunking = pipe && !!ext.CHUNKING;
-      phase = "mail";
-      return auth();
-    }
-    // RFC 5321 §4.1.4: a server that does not know EHLO answers 5xx; HELO is the fallback.
-    if (code >= 500 && phase == "ehlo") {
-      phase = "helo";
-      return cmd("HELO " + opts.helo, onEhlo);
-    }
-    fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, phase == "helo" ? "HELO" : "EHLO"));
-  }
-
-  function auth() {
-    const u = opts.user;
-    const p = opts.password;
-    const m = ext.AUTH || [];
-    if (!p) return advance();
-    // RFC 4954 + RFC 4616: PLAIN with an initial response costs one turn; LOGIN three.
-    // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("PLAIN") >= 0) return cmd("AUTH PLAIN " + base64("\0" + u + "\0" + p), onAuth);
-    // bundle-check-ok: needle-indexOf (m is an Array: exact match)
-    if (m.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN/LOGIN", 0, "", "AUTH"));
-    // The secrets are queued under the name "AUTH": an error's `command` must not carry them.
-    cmd("AUTH LOGIN", function (c, t) {
-      if (c !== 334) return onAuth(c, t);
-      queue(base64(u) + "\r\n", function (c, t) {
-        if (c !== 334) return onAuth(c, t);
-        queue(base64(p) + "\r\n", onAuth, "AUTH");
-      }, "AUTH");
-    });
-  }
-  function onAuth(code: number, text: string) {
-    if (code === 235) return advance();
-    // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
-    fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (use an app password): " : "AUTH failed: ") + text, code, text, "AUTH"));
-  }
-
-  function advance() {
-    while (started < mails.length) {
-      if (startMail()) {
-        if (body) pump();
-        return;
-      }
-    }
-    if (phase != "quit") {
-      if (opts.keepAliveSeconds > 0) {
-        finish(null);
-        arm(opts.keepAliveSeconds * 1000, function () {
-          write("QUIT\r\n");
-          drop();
-        });
-      } else {
-        phase = "quit";
-        cmd("QUIT", onQuit);
-      }
-    }
-  }
-  function onQuit(code: number, text: string) {
-    // RFC 5321 §4.1.1.10: QUIT is answered 221; anything else was a reply meant for an earlier command.
-    if (code !== 221) return fail(smtpError(EPROTOCOL, "replies out of step: " + text, 0, text, "QUIT"));
-    drop();
-    finish(null);
-  }
-
-  function settle(i: number, r: MailResult) {
-    if (!results[i]) answered++;
-    results[i] = r;
-  }
-
-  /**
-   * Queues the next mail's envelope (and DATA, or sets up its BDAT body); the caller flushes or pumps.
-   * false: nothing queued (the mail was answered before, or cannot be composed: ECONFIG).
-   */
-  function startMail(): boolean {
-    const i = started++;
-    const m = mails[i];
-    const r: MailResult = { accepted: [], rejected: [], response: "", error: null };
-    if (results[i]) return false;
-    let src: () => string | null;
-    try {
-      if (!m.to.length) throw new Error("no recipients");
-      src = m.body();
-    } catch (x: any) {
-      r.error = smtpError(ECONFIG, "bad message: " + ((x && x.message) || x));
-      settle(i, r);
-      return false;
-    }
-    let envErr: SmtpError | null = null;
-    let rcptCode = 0;
-    if (needRset) cmd("RSET", ignore);
-    needRset = false;
-    // RFC 5321 §4.1.1.2, no space after the colon. No BODY=8BITMIME: src/mime writes 7-bit only.
-    cmd("MAIL FROM:<" + m.from + ">", function (c, t) {
-      if (c >= 300) envErr = smtpError(EENVELOPE, "sender refused: " + t, c, t, "MAIL");
-    });
-    m.to.forEach(function (a) {
-      cmd("RCPT TO:<" + a + ">", function (c, t) {
-        if (c < 300) return r.accepted.push(a);
-        r.rejected.push({ address: a, response: t });
-        if (!rcptCode || c < 500) rcptCode = c;
-      });
-    });
-    // The reply that settles this mail: to "." (DATA), to BDAT … LAST, or a refused DATA.
-    const end = function (c: number, t: string) {
-      r.response = t;
-      if (!envErr && !r.accepted.length) envErr = smtpError(EENVELOPE, "all recipients refused", rcptCode, r.rejected.length ? r.rejected[0].response : t, "RCPT");
-      if (envErr || c >= 300) {
-        r.error = envErr || smtpError("EMESSAGE", "message refused: " + t, c, t, chunking ? "BDAT" : "DATA");
-        needRset = true;
-      }
-      settle(i, r);
-      if (started === answered) advance();
-    };
-    const start = function (stuff: ((piece: string | null) => string) | null) {
-      body = end;
-      bodySrc = src;
-      bodyCur = "";
-      bodyEof = false;
-      bodyStuff = stuff;
-    };
-    if (chunking) return start(null), true;
-    awaiting354 = true;
-    cmd("DATA", function (c, t) {
-      awaiting354 = false;
-      // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
-      if (c !== 354) return c < 400 ? fail(smtpError(EPROTOCOL, "replies out of step: DATA got " + t, 0, t, "DATA")) : end(c, t);
-      // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
-      if (envErr || !r.accepted.length) return queue(".\r\n", end, "DATA");
-      start(createDataStuffer());
-      pump();
-    });
-    return true;
-  }
-
-  /**
-   * Writes body bytes until a write has to wait for drain. BDAT (RFC 3030): each slice is a chunk, the
-   * last one "BDAT n LAST", and the next mail's envelope follows in the same group. Loops, never recurses.
-   */
-  function pump() {
-    while (body) {
-      const end = body;
-      const data = !!bodyStuff;
-      // Read one piece ahead so the last chunk is known to be last.
-      while (bodyCur.length <= MAX_WRITE && !bodyEof) {
-        const p = bodySrc();
-        if (p === null) bodyEof = true;
-        if (bodyStuff) bodyCur += bodyStuff(p);
-        else if (p !== null) bodyCur += p;
-      }
-      const s = bodyCur.slice(0, MAX_WRITE);
-      bodyCur = bodyCur.slice(MAX_WRITE);
-      if (!bodyEof || bodyCur.length) {
-        if (data) write(s);
-        else {
-          cmd("BDAT " + s.length, ignore, s);
-          flush();
+  /** The one reader: a reply goes to the command it answers, the first one owed. */
+  function reply(code: number, text: string) {
+    const o = owed.shift();
+    // Unsolicited: a 421 before an idle close, or a confused server.
+    if (o === undefined) return cb ? fail(smtpError(EPROTOCOL, "unexpected reply: " + text, code, text)) : drop();
+    // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
+    if (code === 421 && o !== "QUIT") return fail(smtpError(ECONNECTION, "server closing: " + text, code, text, o));
+    reused = false;
+    switch (o) {
+      case "CONNECT":
+        if (code !== 220) return fail(smtpError(ECONNECTION, "server refused: " + text, code, text, o));
+        phase = Phase.Ehlo;
+        return command("EHLO " + opts.helo, "EHLO");
+      case "EHLO":
+      case "HELO":
+        if (code === 250) {
+          let mechs: string[] = [];
+          if (o == "EHLO") {
+            // RFC 5321 §4.1.1.1: "250-keyword params" lines after the first; old servers write AUTH=LOGIN.
+            const lines = text.toUpperCase().split("\n");
+            let pipe = false;
+            let chunking = false;
+            for (let i = 1; i < lines.length; i++) {
+              const w = lines[i].slice(4).replace("=", " ").split(" ");
+              if (w[0] == "PIPELINING") pipe = true;
+              if (w[0] == "CHUNKING") chunking = true;
+              if (w[0] == "AUTH") mechs = mechs.concat(w);
+            }
+            caps = pipe ? (chunking ? Caps.Chunk : Caps.Pipe) : Caps.None;
+          }
+          phase = Phase.Auth;
+          const p = opts.password;
+          if (!p) break;
+          // RFC 4954 + RFC 4616: PLAIN with an initial response costs one turn; LOGIN three.
+          // bundle-check-ok: needle-indexOf (mechs is an Array: exact match)
+          if (mechs.indexOf("PLAIN") >= 0) return command("AUTH PLAIN " + base64("\0" + opts.user + "\0" + p), "AUTH");
+          // bundle-check-ok: needle-indexOf (mechs is an Array: exact match)
+          if (mechs.indexOf("LOGIN") < 0) return fail(smtpError("EAUTH", "no AUTH PLAIN/LOGIN", 0, "", "AUTH"));
+          // The user name and password go under the names "AUTH …": an error's `command` never carries them.
+          return command("AUTH LOGIN", "AUTH LOGIN");
         }
-        drainWait = true;
-        armReply();
+        // RFC 5321 §4.1.4: a server that does not know EHLO answers 5xx; HELO is the fallback.
+        if (code >= 500 && o == "EHLO") {
+          phase = Phase.Helo;
+          return command("HELO " + opts.helo, "HELO");
+        }
+        return fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, o));
+      case "AUTH LOGIN":
+        // RFC 4954 §4: 334 asks for the next part; anything else is AUTH's answer.
+        if (code === 334) return command(base64(opts.user), "AUTH USER");
+      // falls through
+      case "AUTH USER":
+        if (code === 334) return command(base64(opts.password), "AUTH");
+      // falls through
+      case "AUTH":
+        // 534 5.7.9 / 535 5.7.8: what Gmail and Outlook answer to the account password.
+        if (code !== 235) return fail(smtpError("EAUTH", (code === 534 || code === 535 ? "login refused (use an app password): " : "AUTH failed: ") + text, code, text, o));
+        break;
+      case "MAIL":
+        // The first mail without a result is the one answered now (replies come in order).
+        cur = 0;
+        while (results[cur]) cur++;
+        res = { accepted: [], rejected: [], response: "", error: null };
+        rcptCode = 0;
+        envErr = code < 300 ? null : smtpError(EENVELOPE, "sender refused: " + text, code, text, o);
+        return;
+      case "RCPT": {
+        const a = mails[cur].to[res.accepted.length + res.rejected.length];
+        if (code < 300) res.accepted.push(a);
+        else {
+          res.rejected.push({ address: a, response: text });
+          // RFC 5321 §4.2.1: only 5yz is permanent; a 4xx (or an odd 3xx) among them keeps the mail transient.
+          if (!rcptCode || code < 500) rcptCode = code;
+        }
         return;
       }
-      body = null;
-      if (data) queue(s, end, "DATA");
-      else cmd("BDAT " + s.length + " LAST", end, s);
-      // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
-      // content, which may open a group (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
-      let next = false;
-      while (pipe && !next && started < mails.length) {
-        if (!data) needRset = true;
-        next = startMail();
-      }
-      if (!next && started === mails.length && pipe && opts.keepAliveSeconds <= 0) {
-        // RFC 2920 §3.1: QUIT may end a group.
-        phase = "quit";
-        cmd("QUIT", onQuit);
-      }
+      case "DATA":
+        phase = Phase.Mail;
+        if (code === 354) {
+          // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
+          if (envErr || !res.accepted.length) return command(".", "DATA .");
+          bodyStuff = createDataStuffer();
+          phase = Phase.Body;
+          return proceed();
+        }
+        // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
+        if (code < 400) return fail(smtpError(EPROTOCOL, "replies out of step: DATA got " + text, 0, text, o));
+      // falls through: a refused DATA settles the mail
+      case "DATA .":
+      case "BDAT LAST":
+        // The reply that settles the mail: to ".", to BDAT … LAST, or a refused DATA.
+        res.response = text;
+        if (!envErr && !res.accepted.length) envErr = smtpError(EENVELOPE, "all recipients refused", rcptCode, res.rejected.length ? res.rejected[0].response : text, "RCPT");
+        if (envErr || code >= 300) {
+          res.error = envErr || smtpError("EMESSAGE", "message refused: " + text, code, text, o);
+          needRset = true;
+        }
+        results[cur] = res;
+        answered++;
+        if (started === answered) proceed();
+        return;
+      case "QUIT":
+        // RFC 5321 §4.1.1.10: QUIT is answered 221; anything else was a reply meant for an earlier command.
+        if (code !== 221) return fail(smtpError(EPROTOCOL, "replies out of step: " + text, 0, text, o));
+        drop();
+        return finish(null);
+      default:
+        // "RSET", "BDAT" (a chunk before the last): their replies change nothing; the mail's outcome is
+        // the reply to its BDAT … LAST.
+        return;
     }
-    flush();
+    // EHLO/HELO without a password, or AUTH accepted: the mails may go.
+    phase = Phase.Mail;
+    proceed();
+  }
+
+  /**
+   * The one writer: puts in `out` what may go now: the body being written (until a write must wait for
+   * drain), then the next mails' commands (with PIPELINING right behind the message content, RFC 2920
+   * §3.1; without, once every mail so far is answered), then QUIT (it may end the group) or the
+   * keep-alive wait. The caller flushes. Loops, never recurses (docs/espruino.md trap 11).
+   */
+  function proceed() {
+    for (;;) {
+      if (phase == Phase.Body) {
+        // Read one piece ahead so the last chunk is known to be last.
+        while (bodyCur.length <= MAX_WRITE && !bodyEof) {
+          const p = bodySrc();
+          if (p === null) bodyEof = true;
+          if (bodyStuff) bodyCur += bodyStuff(p);
+          else if (p !== null) bodyCur += p;
+        }
+        const s = bodyCur.slice(0, MAX_WRITE);
+        bodyCur = bodyCur.slice(MAX_WRITE);
+        const last = bodyEof && !bodyCur.length;
+        // RFC 3030 §2: each slice is a chunk, the last one "BDAT n LAST".
+        if (!bodyStuff) command("BDAT " + s.length + (last ? " LAST" : ""), last ? "BDAT LAST" : "BDAT");
+        out += s;
+        if (!last) return;
+        if (bodyStuff) owed.push("DATA .");
+        // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
+        // content (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
+        else if (started < mails.length) needRset = true;
+        phase = Phase.Mail;
+      }
+      if (phase != Phase.Mail) return;
+      if (started < mails.length) {
+        if (!caps && started > answered) return;
+        const i = started++;
+        const m = mails[i];
+        if (results[i]) continue;
+        try {
+          if (!m.to.length) throw new Error("no recipients");
+          bodySrc = m.body();
+        } catch (x: any) {
+          results[i] = { accepted: [], rejected: [], response: "", error: smtpError(ECONFIG, "bad message: " + ((x && x.message) || x)) };
+          answered++;
+          continue;
+        }
+        if (needRset) command("RSET", "RSET");
+        needRset = false;
+        // RFC 5321 §4.1.1.2, no space after the colon. No BODY=8BITMIME: src/mime writes 7-bit only.
+        command("MAIL FROM:<" + m.from + ">", "MAIL");
+        for (let k = 0; k < m.to.length; k++) command("RCPT TO:<" + m.to[k] + ">", "RCPT");
+        bodyCur = "";
+        bodyEof = false;
+        bodyStuff = null;
+        if (caps == Caps.Chunk) phase = Phase.Body;
+        else {
+          command("DATA", "DATA");
+          phase = Phase.Data;
+        }
+        continue;
+      }
+      if (opts.keepAliveSeconds > 0) {
+        if (started === answered) {
+          finish(null);
+          arm(Due.Keep);
+        }
+      } else if (caps || started === answered) {
+        // RFC 2920 §3.1: QUIT may end a group.
+        phase = Phase.Quit;
+        command("QUIT", "QUIT");
+      }
+      return;
+    }
   }
 
   return {
@@ -512,7 +506,9 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       if (cb) {
         const e = smtpError(ECONFIG, "send() while busy");
         e.transient = true;
-        timers.set(function () { done(e, []); }, 0);
+        timers.set(function () {
+          done(e, []);
+        }, 0);
         return;
       }
       cb = done;
@@ -526,26 +522,29 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         drop();
         return finish(smtpError(ECONFIG, "password needs TLS or trustedRelay"));
       }
-      if (!sock) return open();
+      if (!sock) return connect();
       reused = true;
-      advance();
+      proceed();
       flush();
     },
     add: function (m) {
-      if (!cb || phase == "quit") return false;
+      if (!cb || phase == Phase.Quit) return false;
       mails.push(m);
-      // Otherwise the mail is picked up where the next one would be: after AUTH (advance), after a body
-      // (pump), or after the last reply without PIPELINING (end → advance).
-      if (pipe && started && started === mails.length - 1 && !body && !awaiting354) {
+      // Otherwise the mail is picked up where the next one would be: after AUTH, after a body, or after
+      // the last reply without PIPELINING.
+      if (caps && phase == Phase.Mail) {
         // RFC 2920 §3.1: a group may follow the message content; a BDAT mail's outcome is unknown here: RSET.
-        if (chunking) needRset = true;
-        if (startMail() && body) pump();
-        else flush();
+        if (caps == Caps.Chunk) needRset = true;
+        proceed();
+        flush();
       }
       return true;
     },
     close: function () {
-      if (sock && !cb) write("QUIT\r\n");
+      if (sock && !cb) {
+        out = "QUIT\r\n";
+        flush();
+      }
       drop();
       finish(smtpError(ECONNECTION, "closed by the caller"));
     },

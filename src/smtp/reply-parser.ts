@@ -1,5 +1,6 @@
-// SMTP reply parser (RFC 5321 §4.2): fed byte strings of any size, calls back once per complete reply.
-// Splits on "\n" only and strips "\r" (docs/espruino.md trap 1: search single characters).
+// SMTP reply reader (RFC 5321 §4.2): reads complete replies out of the bytes received so far; plain data
+// (the caller's one ReplyReader per session), no closure. Splits on "\n" only and strips "\r"
+// (docs/espruino.md trap 1: search single characters).
 
 /** RFC 5321 §4.5.3.1.5 allows 512 bytes per reply line; we tolerate 1 KB before calling it an attack. */
 export const MAX_LINE = 1024;
@@ -9,49 +10,44 @@ export const MAX_LINE = 1024;
  */
 export const MAX_REPLY = 4096;
 
+/** Bytes received and not read yet (add to it), the lines of a reply begun, the last reply's text. */
+export interface ReplyReader {
+  buf: string;
+  acc: string;
+  text: string;
+}
+
 /**
- * Returns feed(bytes). onReply(code, text) gets each reply, text = its lines joined with "\n"
- * (codes and enhanced status codes (RFC 3463) kept). onError(message) is called once on a malformed
- * or oversized reply; after it the parser ignores all input.
+ * Reads the next complete reply out of r.buf: returns its code and leaves its text in r.text (its lines
+ * joined with "\n", codes and enhanced status codes (RFC 3463) kept). 0: no complete reply yet. -1: a
+ * malformed or oversized reply, r.text says what; the caller drops the connection and reads no more.
  */
-export function createReplyParser(
-  onReply: (code: number, text: string) => void,
-  onError: (message: string) => void,
-): (bytes: string) => void {
-  let buf = "";
-  let acc = "";
-  let dead = false;
-  return function feed(bytes) {
-    buf += bytes;
-    while (!dead) {
-      const nl = buf.indexOf("\n");
-      if (nl < 0) {
-        if (buf.length > MAX_LINE + 1) break; // + 1: its "\r" may be here already
-        return;
-      }
-      let line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      if (line.length > MAX_LINE) break;
-      const sep = line.charAt(3);
-      // reply-line = 3DIGIT [SP / "-"] text (RFC 5321 §4.2); 1yz is not used by SMTP.
-      if (!/^[2-5]\d\d/.test(line) || (sep !== "" && sep !== " " && sep !== "-")) {
-        dead = true;
-        onError("bad reply line: " + line.slice(0, 80));
-        return;
-      }
-      acc = acc ? acc + "\n" + line : line;
-      if (acc.length > MAX_REPLY) break;
-      if (sep !== "-") {
-        const text = acc;
-        acc = "";
-        onReply(+line.slice(0, 3), text);
-      }
+export function readReply(r: ReplyReader): number {
+  for (;;) {
+    const nl = r.buf.indexOf("\n");
+    if (nl < 0) {
+      if (r.buf.length <= MAX_LINE + 1) return 0; // + 1: its "\r" may be here already
+      break;
     }
-    if (!dead) {
-      dead = true;
-      buf = acc = "";
-      onError("reply too long");
+    let line = r.buf.slice(0, nl);
+    r.buf = r.buf.slice(nl + 1);
+    if (line.charCodeAt(nl - 1) === 13) line = line.slice(0, -1);
+    if (line.length > MAX_LINE) break;
+    const sep = line.charAt(3);
+    // reply-line = 3DIGIT [SP / "-"] text (RFC 5321 §4.2); 1yz is not used by SMTP.
+    if (!/^[2-5]\d\d/.test(line) || (sep !== "" && sep !== " " && sep !== "-")) {
+      r.text = "bad reply line: " + line.slice(0, 80);
+      return -1;
     }
-  };
+    r.acc = r.acc ? r.acc + "\n" + line : line;
+    if (r.acc.length > MAX_REPLY) break;
+    if (sep !== "-") {
+      r.text = r.acc;
+      r.acc = "";
+      return +line.slice(0, 3);
+    }
+  }
+  r.buf = r.acc = "";
+  r.text = "reply too long";
+  return -1;
 }

@@ -21,6 +21,7 @@ export function smtpError(
   message: string,
   responseCode?: number,
   response?: string,
+  /** The command answered; only its first word is kept ("DATA ." is DATA, "AUTH USER" is AUTH: never a secret). */
   command?: string,
 ): SmtpError {
   // RFC 3207 §4: 530 "Must issue a STARTTLS command first" on a plain connection.
@@ -29,7 +30,7 @@ export function smtpError(
   e.code = code;
   e.responseCode = responseCode || 0;
   e.response = response || "";
-  e.command = command || "";
+  e.command = command ? command.split(" ")[0] : "";
   e.transient = responseCode ? responseCode < 500 : code !== "ECONFIG" && code !== "EAUTH";
   return e;
 }

@@ -1,15 +1,31 @@
-// The reply parser: a table of raw inputs, each fed whole and split at every byte boundary.
+// The reply reader: a table of raw inputs, each fed whole and split at every byte boundary.
 import { describe, expect, it } from "vitest";
-import { createReplyParser, MAX_LINE, MAX_REPLY } from "../../src/smtp/reply-parser.ts";
+import { MAX_LINE, MAX_REPLY, readReply, type ReplyReader } from "../../src/smtp/reply-parser.ts";
 
 type Out = (string | [number, string])[];
 
+/**
+ * Feeds chunks the way the client does: each chunk added to buf, every complete reply read; after the
+ * first error nothing more is read (the client drops the connection).
+ */
+function reader(out: Out): (chunk: string) => void {
+  const r: ReplyReader = { buf: "", acc: "", text: "" };
+  let dead = false;
+  return (chunk) => {
+    if (dead) return;
+    r.buf += chunk;
+    let code;
+    while ((code = readReply(r)) > 0) out.push([code, r.text]);
+    if (code < 0) {
+      out.push("error: " + r.text);
+      dead = true;
+    }
+  };
+}
+
 function parse(chunks: string[]): Out {
   const out: Out = [];
-  const feed = createReplyParser(
-    (code, text) => out.push([code, text]),
-    (msg) => out.push("error: " + msg),
-  );
+  const feed = reader(out);
   for (const c of chunks) feed(c);
   return out;
 }
@@ -50,7 +66,7 @@ const TABLE: [string, string, Out][] = [
   ["an empty line", "\r\n", ["error: bad reply line: "]],
 ];
 
-describe("reply parser", () => {
+describe("reply reader", () => {
   for (const [name, input, expected] of TABLE) {
     it(`parses ${name}, however the bytes are split`, () => {
       for (const chunks of splits(input)) expect(parse(chunks)).toEqual(expected);
@@ -72,10 +88,7 @@ describe("reply parser", () => {
 
   it("refuses an endless multi-line reply after 4 KB and stops reading", () => {
     const out: Out = [];
-    const feed = createReplyParser(
-      (c, t) => out.push([c, t]),
-      (m) => out.push("error: " + m),
-    );
+    const feed = reader(out);
     const line = "250-" + "z".repeat(76) + "\r\n";
     for (let i = 0; i < 1000; i++) feed(line);
     feed("250 end\r\n");
