@@ -99,27 +99,6 @@ export interface Queue {
   note(line: string): void;
 }
 
-function seqOf(name: string): number {
-  return +name.slice(K.QUEUE_PREFIX.length);
-}
-
-/** Does a parsed header have every field of a QueuedAlert with its type? (A record of another shape is damage.) */
-function valid(a: any): boolean {
-  // Local: made only while a record is checked, not kept at rest (each function costs variables on the board).
-  const isStr = function (v: any) {
-    return typeof v == "string";
-  };
-  const isNum = function (v: any) {
-    return typeof v == "number";
-  };
-  return (
-    a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
-    (a.g === undefined || isNum(a.g)) &&
-    (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
-    (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
-  );
-}
-
 export function openQueue(store: Store, max: number, crc: (s: string) => number): Queue {
   let notes: Notes = { d: 0, c: 0, f: [] };
   try {
@@ -140,7 +119,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
     return store
       .list(new RegExp("^" + K.QUEUE_PREFIX + "\\d+$")) // the prefix and a sequence number, nothing else
       .sort(function (a, b) {
-        return seqOf(a) - seqOf(b);
+        return +a.slice(K.QUEUE_PREFIX.length) - +b.slice(K.QUEUE_PREFIX.length);
       });
   }
   /** Saves the notes (by whichever method changed them). */
@@ -172,7 +151,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
         save();
         store.erase(old.shift()!);
       }
-      if (all.length) seq = Math.max(seq, seqOf(all[all.length - 1]));
+      if (all.length) seq = Math.max(seq, +all[all.length - 1].slice(K.QUEUE_PREFIX.length));
       const name = K.QUEUE_PREFIX + ++seq;
       a.s = base64(a.s);
       delete a.o;
@@ -185,6 +164,13 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       return name;
     },
     load: function (name) {
+      // Made only while a record is checked, not kept at rest (each function costs variables on the board).
+      const isStr = function (v: any) {
+        return typeof v == "string";
+      };
+      const isNum = function (v: any) {
+        return typeof v == "number";
+      };
       let h = store.read(name, 0, K.HEAD);
       if (h === undefined) return null;
       try {
@@ -192,7 +178,13 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
         for (let l: number = K.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
         const i = h.indexOf("\n");
         const a = JSON.parse(h.slice(0, i));
-        if (i > 0 && valid(a)) {
+        // Every field of a QueuedAlert with its type: a record of another shape is damage.
+        if (
+          i > 0 && a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
+          (a.g === undefined || isNum(a.g)) &&
+          (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
+          (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
+        ) {
           a.o = i + 1;
           if (
             a.k ===

@@ -175,17 +175,29 @@ export function createSender(fw: SendParts): Sender {
     const time = date ? formatTime(date, tz) : a.u === fw.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
     let subject = a.s.split(TIME_MARK).join(time);
     if (j.files.length > 1) subject += " (+" + (j.files.length - 1) + " more)";
+    // What the mail reports about earlier trouble (the notes it carries), after the bodies.
     let tail = "";
-    if (j.notes) {
-      const l = noteLines(j.notes).join("\n");
-      tail = a.h ? "<hr><pre>" + escapeHtml(l) + "</pre>" : "\n\n-- \n" + l;
+    const n = j.notes;
+    if (n) {
+      const l: string[] = [];
+      if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
+      if (n.c) l.push(n.c + " damaged record(s) skipped");
+      n.f.forEach(function (f) {
+        l.push("Refused: " + f);
+      });
+      const t = l.join("\n");
+      tail = a.h ? "<hr><pre>" + escapeHtml(t) + "</pre>" : "\n\n-- \n" + t;
     }
-    /** The bodies of the job's files, one after the other with a separator, then the notes: a piece at a time. */
+    /**
+     * The bodies of the job's files, one after the other with a separator, then the notes: a piece at a time,
+     * every TIME_MARK replaced by `time`, even one cut across two pieces. (Made per mail: nothing kept at rest.)
+     */
     const open = function () {
       let f = 0;
       let src: (() => string | null) | null = null;
       let end = false;
-      return withTime(function () {
+      let carry = "";
+      const next = function (): string | null {
         for (;;) {
           if (end) return null;
           if (!src) {
@@ -200,7 +212,21 @@ export function createSender(fw: SendParts): Sender {
           if (p !== null) return p;
           src = null;
         }
-      }, time);
+      };
+      return function () {
+        const p = next();
+        let s = (carry + (p === null ? "" : p)).split(TIME_MARK).join(time);
+        carry = "";
+        if (p !== null) {
+          // Hold back what may be the start of a mark.
+          const i = s.lastIndexOf("\xff"); // TIME_MARK's first byte
+          if (i >= 0 && i > s.length - TIME_MARK.length) {
+            carry = s.slice(i);
+            s = s.slice(0, i);
+          }
+        }
+        return p === null && !s ? null : s;
+      };
     };
     const content = {
       from: sm.from,
@@ -266,6 +292,10 @@ export function createSender(fw: SendParts): Sender {
   // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
   // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
   function finish(err: SmtpError | null, results?: MailResult[]) {
+    /** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
+    const firstLine = function (t: string): string {
+      return oneLine(t.split("\n")[0]).slice(0, 120);
+    };
     const done = jobs;
     jobs = [];
     s.busy = false;
