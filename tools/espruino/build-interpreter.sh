@@ -11,8 +11,9 @@
 # (npm test runs test/real/, npm run bench measures on it; README.md, "Working on alertmail").
 #
 # --native (first argument): build the same source with the same pool of 16383 variables and the same
-# libraries as a native 64-bit program instead (board ESP32SIM_LINUX64, no -m32), installed as
-# OUT_DIR/espruino-native beside the 32-bit one; nothing else in OUT_DIR changes. Its variables are
+# libraries as a native 64-bit program instead (board ESP32SIM_LINUX64, no -m32), its stand-in flash
+# file read through a memory map (below), installed as OUT_DIR/espruino-native beside the 32-bit one;
+# nothing else in OUT_DIR changes. Its variables are
 # not the ESP32's (64-bit pointers and alignment), so it is for timing only: `npm run bench` takes its
 # latency rows from it when it exists (ESPRUINO_NATIVE, or espruino-native beside $ESPRUINO) and its
 # memory rows from the 32-bit build, which stays the memory truth. It exists because a 32-bit program
@@ -70,6 +71,57 @@ if native and re.search(r"^\s*'CFLAGS\+=-m32'", s, flags=re.M): sys.exit("boards
 if "ESPR_UNICODE_SUPPORT" in s: sys.exit("could not drop ESPR_UNICODE_SUPPORT from boards/LINUX.py")
 open(sys.argv[2], "w").write(s)
 PY
+# The native board only: the PC build stands in for the flash chip with a file that jshFlashRead
+# reopens (fopen, fseek, fread, fclose) for every read, and code run from Storage is read 16 bytes at a
+# time, so most of a function call's time would be system calls. An ESP32 reads Storage memory-mapped
+# (jshFlashGetMemMapAddress in targets/esp32/jshardware.c). The timing build maps the file once and
+# copies from the map (writes still go through the file, which a shared map sees); the interpreter is
+# untouched. The 32-bit build keeps the file as it is: its figures are variables, not times.
+if [ "$native" = 1 ]; then
+  python3 - "$tree/targets/linux/jshardware.c" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = """  addr -= FLASH_START;
+
+  FILE *f = jshFlashOpenFile(true);
+  if (!f) { // no file, so it's all 0xFF
+    memset(buf, 0xFF, len);
+    return;
+  }
+  fseek(f, addr, SEEK_SET);
+  size_t r = fread(buf, 1, len, f);
+  assert(r==len);
+  fclose(f);
+}"""
+new = """  addr -= FLASH_START;
+
+  // alertmail timing build: the file is mapped once (shared: writes through the file show here).
+  static unsigned char *flashMap = 0;
+  if (!flashMap) {
+    FILE *f = jshFlashOpenFile(true);
+    if (!f) { // no file, so it's all 0xFF
+      memset(buf, 0xFF, len);
+      return;
+    }
+    void *m = mmap(0, FAKE_FLASH_BLOCKSIZE*FAKE_FLASH_BLOCKS, PROT_READ, MAP_SHARED, fileno(f), 0);
+    if (m == MAP_FAILED) {
+      fseek(f, addr, SEEK_SET);
+      size_t r = fread(buf, 1, len, f);
+      assert(r==len);
+      fclose(f);
+      return;
+    }
+    fclose(f);
+    flashMap = (unsigned char*)m;
+  }
+  memcpy(buf, flashMap + addr, len);
+}"""
+if s.count(old) != 1: sys.exit("could not adapt targets/linux/jshardware.c's jshFlashRead: has its layout changed?")
+s = s.replace(old, new).replace('#include "platform_config.h"', '#include "platform_config.h"\n#include <sys/mman.h>', 1)
+open(p, "w").write(s)
+PY
+fi
 jobs="$(nproc 2>/dev/null || echo 2)"
 log="$out/build.log"
 [ "$native" = 1 ] && log="$out/build-native.log"
