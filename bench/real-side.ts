@@ -94,7 +94,7 @@ export function timingBuild(memoryBin: string, memoryInterpreter: string, native
         label: "native 64-bit build (timing)",
         native: true,
         why:
-          `the same Espruino source, pool of 16383 variables and libraries built as a native 64-bit program (\`build-interpreter.sh --native\`), because ` +
+          `the same Espruino source, pool of 16383 variables and libraries built as a native 64-bit program (\`build-interpreter.sh --native\`), its stand-in flash file read through a memory map as an ESP32 reads Storage (the PC build reopens the file for every 16 bytes of code run from Storage), because ` +
           (emulated
             ? "the ESP32-format build runs here under qemu user-mode emulation, which inflates every time several-fold (the TLS handshake most of all)"
             : "a native program's times are a PC core's") +

@@ -130,6 +130,7 @@ describe("bench report, real interpreter", () => {
     expect(t.build).toMatchObject({ native: true, label: "native 64-bit build (timing)" });
     expect(t.build.why).toMatch(/qemu user-mode emulation, which inflates every time/);
     expect(t.build.why).toMatch(/memory rows stay on the ESP32-format build/);
+    expect(t.build.why).toMatch(/stand-in flash file read through a memory map as an ESP32 reads Storage/);
     // Without a native build the memory build times the rows, and says it is emulated.
     expect(timingBuild("/b/espruino", real.interpreter, null, "")).toMatchObject({ bin: "/b/espruino", build: { native: false, label: "ESP32-format build under qemu (no native build)" } });
     // A 32-bit build that runs natively needs no second build.
