@@ -69,7 +69,7 @@ const enum K {
  * (every change to the notes is saved by the method that makes it: nobody else writes or saves them).
  */
 export interface Queue {
-  /** What the next mail reports: read it, never change it (lost, reported and note do, and save it). */
+  /** What the next mail reports: read it, never change it (lost, and a batch's reported and note do, and save it). */
   readonly notes: Notes;
   /** Outbox file names, oldest first (leased or not). */
   names(): string[];
@@ -78,25 +78,34 @@ export interface Queue {
    * Takes `a` over. body: a string, or another file's body() (a copy keeps that file's n and k).
    */
   add(a: QueuedAlert, body: string | (() => string | null)): string;
-  /** The header of a file whose body checks out, or null if it is damaged (then counted, reported and erased) or gone. */
-  load(name: string): QueuedAlert | null;
+  /** An alert that could not be stored: counted like one dropped from a full outbox, and saved. */
+  lost(): void;
   /**
-   * Loads a file for the batch being sent and leases it (a leased file is never dropped to make room);
-   * null when it is leased already, damaged (as load) or gone.
+   * Opens the batch being sent (one at a time: a new one ends the last). Its methods exist only while mail
+   * moves, like the SMTP client: a function alive at rest costs variables on the board.
+   */
+  batch(): Batch;
+}
+
+/** The outbox as the batch being sent sees it: its leases, and what each result does to the files and notes. */
+export interface Batch {
+  /**
+   * The header of a file whose body checks out, leased to this batch (never dropped to make room); null when
+   * it is leased already, gone, or damaged (then counted, reported and erased).
    */
   lease(name: string): QueuedAlert | null;
-  /** Gives the lease on `name` back, or every lease when no name is given (the batch is over). */
-  release(name?: string): void;
-  /** The body of a loaded alert as a piece source (≤ 512 bytes per call, null at the end). */
+  /** Gives the lease on one file back (it goes in a later batch). */
+  release(name: string): void;
+  /** The body of a leased alert as a piece source (≤ 512 bytes per call, null at the end). */
   body(name: string, a: QueuedAlert): () => string | null;
   /** Erases a file: after its 250, its 4xx copy or its permanent refusal (each already noted and saved). */
   remove(name: string): void;
-  /** An alert that could not be stored: counted like one dropped from a full outbox, and saved. */
-  lost(): void;
   /** A mail carrying these notes was accepted: they are taken off, and saved. */
   reported(n: Notes): void;
   /** A permanent refusal for the next mail to report (the newest MAX_NOTE_LINES kept), saved. */
   note(line: string): void;
+  /** The batch is over: every lease it holds is given back. */
+  close(): void;
 }
 
 export function openQueue(store: Store, max: number, crc: (s: string) => number): Queue {
@@ -128,7 +137,7 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       store.write(NOTES_FILE, JSON.stringify(notes));
     } catch (e) {}
   }
-  /** Files leased to the batch being sent. */
+  /** Files leased to the open batch (none when no batch is open). */
   let leased: string[] = [];
   const q: Queue = {
     notes: notes,
@@ -163,84 +172,89 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
       } else for (let o = head.length, p = body(); p !== null; o += p.length, p = body()) store.write(name, p, o);
       return name;
     },
-    load: function (name) {
-      // Made only while a record is checked, not kept at rest (each function costs variables on the board).
-      const isStr = function (v: any) {
-        return typeof v == "string";
-      };
-      const isNum = function (v: any) {
-        return typeof v == "number";
-      };
-      let h = store.read(name, 0, K.HEAD);
-      if (h === undefined) return null;
-      try {
-        // A long subject or recipient list: read the header again, larger, until its line ends.
-        for (let l: number = K.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
-        const i = h.indexOf("\n");
-        const a = JSON.parse(h.slice(0, i));
-        // Every field of a QueuedAlert with its type: a record of another shape is damage.
-        if (
-          i > 0 && a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
-          (a.g === undefined || isNum(a.g)) &&
-          (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
-          (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
-        ) {
-          a.o = i + 1;
-          if (
-            a.k ===
-            sum(a.n, function (o) {
-              return store.read(name, a.o + o, Math.min(K.PIECE, a.n - o)) || "";
-            })
-          ) {
-            a.s = unbase64(a.s);
-            return a;
-          }
-        }
-      } catch (e) {}
-      // Counted (and saved) before the erase: a power cut between the two never loses the report.
-      notes.c++;
-      save();
-      store.erase(name);
-      return null;
-    },
-    body: function (name, a) {
-      let o = 0;
-      return function () {
-        if (o >= a.n) return null;
-        // 512 B per call while sending (half a PIECE: less held at once).
-        const p = store.read(name, a.o! + o, Math.min(512, a.n - o)) || "";
-        o += 512;
-        return p;
-      };
-    },
-    remove: function (name) {
-      store.erase(name);
-    },
-    lease: function (name) {
-      if (leased.indexOf(name) >= 0) return null;
-      const a = q.load(name);
-      if (a) leased.push(name);
-      return a;
-    },
-    release: function (name) {
-      leased = name === undefined ? [] : leased.filter(function (n) {
-        return n != name;
-      });
-    },
     lost: function () {
       notes.d++;
       save();
     },
-    reported: function (n) {
-      notes.d -= n.d;
-      notes.c -= n.c;
-      notes.f.splice(0, n.f.length);
-      save();
-    },
-    note: function (line) {
-      notes.f.push(line.slice(0, K.MAX_NOTE_CHARS));
-      if (notes.f.length > K.MAX_NOTE_LINES) notes.f.splice(0, 1);
-      save();
+    batch: function () {
+      const files: string[] = [];
+      leased = files;
+      const b: Batch = {
+        lease: function (name) {
+          if (files.indexOf(name) >= 0) return null;
+          // Made only while a record is checked, not kept at rest (each function costs variables on the board).
+          const isStr = function (v: any) {
+            return typeof v == "string";
+          };
+          const isNum = function (v: any) {
+            return typeof v == "number";
+          };
+          let h = store.read(name, 0, K.HEAD);
+          if (h === undefined) return null;
+          try {
+            // A long subject or recipient list: read the header again, larger, until its line ends.
+            for (let l: number = K.HEAD; h.indexOf("\n") < 0 && h.length == l && l < K.HEAD_MAX; ) h = store.read(name, 0, (l *= 4))!;
+            const i = h.indexOf("\n");
+            const a = JSON.parse(h.slice(0, i));
+            // Every field of a QueuedAlert with its type: a record of another shape is damage.
+            if (
+              i > 0 && a && isStr(a.r) && isStr(a.s) && isNum(a.h) && isNum(a.at) && isStr(a.id) && isNum(a.n) && isNum(a.k) &&
+              (a.g === undefined || isNum(a.g)) &&
+              (a.to === undefined || (Array.isArray(a.to) && a.to.every(function (m: any) { return m && isStr(m.name) && isStr(m.address); }))) &&
+              (a.e === undefined || (Array.isArray(a.e) && a.e.length > 0 && a.e.every(isStr)))
+            ) {
+              a.o = i + 1;
+              if (
+                a.k ===
+                sum(a.n, function (o) {
+                  return store.read(name, a.o + o, Math.min(K.PIECE, a.n - o)) || "";
+                })
+              ) {
+                a.s = unbase64(a.s);
+                files.push(name);
+                return a;
+              }
+            }
+          } catch (e) {}
+          // Counted (and saved) before the erase: a power cut between the two never loses the report.
+          notes.c++;
+          save();
+          store.erase(name);
+          return null;
+        },
+        release: function (name) {
+          const i = files.indexOf(name);
+          if (i >= 0) files.splice(i, 1);
+        },
+        body: function (name, a) {
+          let o = 0;
+          return function () {
+            if (o >= a.n) return null;
+            // 512 B per call while sending (half a PIECE: less held at once).
+            const p = store.read(name, a.o! + o, Math.min(512, a.n - o)) || "";
+            o += 512;
+            return p;
+          };
+        },
+        remove: function (name) {
+          store.erase(name);
+        },
+        reported: function (n) {
+          notes.d -= n.d;
+          notes.c -= n.c;
+          notes.f.splice(0, n.f.length);
+          save();
+        },
+        note: function (line) {
+          notes.f.push(line.slice(0, K.MAX_NOTE_CHARS));
+          if (notes.f.length > K.MAX_NOTE_LINES) notes.f.splice(0, 1);
+          save();
+        },
+        close: function () {
+          files.splice(0, files.length);
+        },
+      };
+      return b;
     },
   };
   return q;

@@ -9,7 +9,7 @@ import type { WifiLink } from "../platform/wifi.ts";
 import type { MailResult, OutgoingMail, SmtpClient, SmtpError } from "../smtp/client.ts";
 import { clockSet, formatTime, TIME_MARK, tzOf } from "../clock.ts";
 import { oneLine } from "../template.ts";
-import type { Notes, Queue, QueuedAlert } from "./queue.ts";
+import type { Batch, Notes, Queue, QueuedAlert } from "./queue.ts";
 
 /** Constants inlined by the bundler (a module-level const would stay in the board's variables). */
 const enum K {
@@ -96,9 +96,10 @@ function withTime(src: () => string | null, time: string): () => string | null {
 }
 
 /**
- * The sender's state is its own (the batch in flight, the timer, retries, the SMTP client while mail moves);
- * the outbox's is the queue's: the sender leases, releases, notes and removes only through it. One function
- * per phase (kick, take, toMail, flush, finish): each function alive costs variables on the board.
+ * The sender's state is its own (the mails in flight, the timer, retries, the SMTP client while mail moves);
+ * the outbox's is the queue's: the sender leases, releases, notes and removes only through the queue's batch,
+ * opened by flush and closed by finish. One function per phase (kick, take, toMail, flush, finish): each
+ * function alive costs variables on the board.
  */
 export function createSender(fw: SendParts): Sender {
   const b = fw.b;
@@ -109,8 +110,9 @@ export function createSender(fw: SendParts): Sender {
   let clockWait = 0;
   /** An alert was raised while a send ran and could not join it. */
   let fresh = false;
-  /** The batch being sent. */
+  /** The mails being sent, and the outbox's batch that leases their files (null when none is open). */
   let jobs: Job[] = [];
+  let batch: Batch | null = null;
   /** The SMTP client while mail moves (a batch, a kept-alive connection, a close awaited); made by flush when needed. */
   let client: SmtpClient | null = null;
 
@@ -133,7 +135,7 @@ export function createSender(fw: SendParts): Sender {
         else {
           ok = false;
           fresh = true;
-          j.files.forEach(queue.release);
+          j.files.forEach(batch!.release);
         }
       });
       return;
@@ -146,10 +148,11 @@ export function createSender(fw: SendParts): Sender {
 
   /** Leases the oldest files not leased yet into at most `max` mails (a digest folds its rule's files into one). */
   function take(max: number): Job[] {
+    const bt = batch!;
     const names = queue.names();
     const made: Job[] = [];
     for (let i = 0; i < names.length && made.length < max; i++) {
-      const a = queue.lease(names[i]);
+      const a = bt.lease(names[i]);
       if (!a) continue;
       const d = a.g
         ? made.find(function (j) {
@@ -165,6 +168,7 @@ export function createSender(fw: SendParts): Sender {
   }
 
   function toMail(j: Job): OutgoingMail {
+    const bt = batch!;
     const a = j.heads[0];
     const sm = fw.cfg.smtp;
     const tz = tzOf(fw.cfg);
@@ -205,7 +209,7 @@ export function createSender(fw: SendParts): Sender {
               end = true;
               return tail || null;
             }
-            src = queue.body(j.files[f], j.heads[f]);
+            src = bt.body(j.files[f], j.heads[f]);
             if (f++) return a.h ? "<hr>" : "\n\n----\n\n";
           }
           const p = src();
@@ -267,8 +271,13 @@ export function createSender(fw: SendParts): Sender {
       b.log("low memory, waiting: " + free + " variables free");
       return wait(K.LOW_MEMORY_WAIT_MS);
     }
+    batch = queue.batch();
     jobs = take(K.MAX_BATCH);
-    if (!jobs.length) return;
+    if (!jobs.length) {
+      batch.close();
+      batch = null;
+      return;
+    }
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
     s.busy = true;
@@ -297,6 +306,7 @@ export function createSender(fw: SendParts): Sender {
       return oneLine(t.split("\n")[0]).slice(0, 120);
     };
     const done = jobs;
+    const bt = batch!;
     jobs = [];
     s.busy = false;
     let retry = false;
@@ -311,12 +321,12 @@ export function createSender(fw: SendParts): Sender {
       if (r && !r.error && r.accepted.length) {
         s.sent++;
         say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
-        if (j.notes) queue.reported(j.notes);
+        if (j.notes) bt.reported(j.notes);
         // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
         // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
         const later: string[] = [];
         r.rejected.forEach(function (x) {
-          if (x.response.charAt(0) == "5") queue.note(x.address + " for " + subj + ": " + firstLine(x.response));
+          if (x.response.charAt(0) == "5") bt.note(x.address + " for " + subj + ": " + firstLine(x.response));
           else later.push(x.address);
         });
         if (later.length) {
@@ -325,20 +335,20 @@ export function createSender(fw: SendParts): Sender {
           j.files.forEach(function (f, k) {
             const h = j.heads[k];
             try {
-              queue.add(Object.assign({}, h, { e: later, g: 0 }), queue.body(f, h));
+              queue.add(Object.assign({}, h, { e: later, g: 0 }), bt.body(f, h));
             } catch (x) {
-              queue.note(later.join(",") + " for " + subj + ": " + x);
+              bt.note(later.join(",") + " for " + subj + ": " + x);
             }
           });
         }
-        j.files.forEach(queue.remove);
+        j.files.forEach(bt.remove);
       } else {
         const e = r && r.error;
         const why = firstLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
         s.lastError = why;
         if (r && (!e || !e.transient)) {
-          queue.note(subj + ": " + why);
-          j.files.forEach(queue.remove);
+          bt.note(subj + ": " + why);
+          j.files.forEach(bt.remove);
           say("failed " + subj + " permanently: " + why);
         } else {
           retry = true;
@@ -346,7 +356,8 @@ export function createSender(fw: SendParts): Sender {
         }
       }
     });
-    queue.release();
+    bt.close();
+    batch = null;
     const f = fresh;
     fresh = false;
     if (retry) {

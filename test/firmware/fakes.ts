@@ -219,12 +219,22 @@ export function addAlert(q: import("../../src/outbox/queue.ts").Queue, a: Record
   return q.add({ n: 0, ...head } as any, b ?? "");
 }
 
+/** A queued file's header read back the way the sender reads it (leased to a batch, then given back), or null. */
+export function loadOf(q: import("../../src/outbox/queue.ts").Queue, name: string) {
+  const batch = q.batch();
+  const a = batch.lease(name);
+  batch.close();
+  return a;
+}
+
 /** The whole body of a queued file, read back the way the sender reads it (a piece at a time). */
 export function bodyOf(q: import("../../src/outbox/queue.ts").Queue, name: string): string | null {
-  const a = q.load(name);
+  const batch = q.batch();
+  const a = batch.lease(name);
   if (!a) return null;
-  const src = q.body(name, a);
+  const src = batch.body(name, a);
   let s = "";
   for (let p = src(); p !== null; p = src()) s += p;
+  batch.close();
   return s;
 }

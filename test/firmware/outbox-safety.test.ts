@@ -4,7 +4,7 @@
 // gets the alert, every refusal is reported, no garbage is sent.
 import { describe, expect, test } from "vitest";
 import { NOTES_FILE, openQueue } from "../../src/outbox/queue.ts";
-import { addAlert, bodyOf, crc32, fakeStore } from "./fakes.ts";
+import { addAlert, bodyOf, crc32, fakeStore, loadOf } from "./fakes.ts";
 import { bootFirmware, testConfig } from "./harness.ts";
 
 const CUT = new Error("power cut");
@@ -127,7 +127,7 @@ describe("records that are not what they claim", () => {
       store.files[name] = whole.slice(0, cut) + "\xff".repeat(whole.length - cut);
       delete store.files[NOTES_FILE];
       const q2 = openQueue(store, 20, crc32);
-      expect(q2.load(name)).toBeNull();
+      expect(loadOf(q2, name)).toBeNull();
       expect(q2.notes.c).toBe(1);
       expect(JSON.parse(store.files[NOTES_FILE]).c).toBe(1);
     }
