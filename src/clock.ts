@@ -16,13 +16,14 @@ export function clockSet(ms: number): boolean {
 /** Standard-time offset east of UTC in minutes from a POSIX TZ string ("CET-1CEST,…" → 60). DST is not applied. */
 export function tzOffsetMinutes(tz: string): number {
   // std name (letters, or <…> quoted), then [+-]hh[:mm], positive west of Greenwich (POSIX).
-  let r = tz.slice(tz.charAt(0) == "<" ? tz.indexOf(">") + 1 : 0).replace(/^[A-Za-z]*/, "");
+  let r = tz.replace(/^<[^>]*>/, "").replace(/^[A-Za-z]*/, "");
   const c = r.charAt(0);
   if (c == "-" || c == "+") r = r.slice(1);
   const p = r.split(":");
   const h = parseInt(p[0]);
   if (isNaN(h)) return 0;
-  const min = h * 60 + (p.length > 1 && /^\d+$/.test(p[0]) ? parseInt(p[1]) : 0);
+  // Minutes only after an hour of digits alone ("5:30", not "1CEST,M3.5.0/2:00").
+  const min = h * 60 + (p.length > 1 && +p[0] == h ? parseInt(p[1]) : 0);
   return c == "-" ? min : -min || 0;
 }
 

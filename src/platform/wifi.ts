@@ -43,34 +43,31 @@ export function keepWifi(
   }
   function attempt() {
     connecting = true;
-    retry = timers.set(function () {
-      retry = undefined;
-      connecting = false;
-      later();
-    }, K.CONNECT_TIMEOUT_MS);
-    try {
-      W.connect(cfg.wifi.ssid, { password: cfg.wifi.password }, function (err) {
-        timers.clear(retry);
-        retry = undefined;
-        connecting = false;
-        if (err) return later();
-        wait = K.FIRST_RETRY_MS;
-        link.up = true;
-        const i = W.getIP();
-        if (i && i.ip) link.ip = i.ip;
-        log("WiFi up " + link.ip);
-        try {
-          W.setSNTP(cfg.device.ntpServer, cfg.device.timezone);
-        } catch (e) {
-          log("SNTP: " + e);
-        }
-        onUp();
-      });
-    } catch (e) {
+    // A connect that throws, or has not called back in time, ends like one that calls back with an error.
+    const done = function (err: any) {
       timers.clear(retry);
       retry = undefined;
       connecting = false;
-      later();
+      if (err) return later();
+      wait = K.FIRST_RETRY_MS;
+      link.up = true;
+      const i = W.getIP();
+      if (i && i.ip) link.ip = i.ip;
+      log("WiFi up " + link.ip);
+      try {
+        W.setSNTP(cfg.device.ntpServer, cfg.device.timezone);
+      } catch (e) {
+        log("SNTP: " + e);
+      }
+      onUp();
+    };
+    retry = timers.set(function () {
+      done(1);
+    }, K.CONNECT_TIMEOUT_MS);
+    try {
+      W.connect(cfg.wifi.ssid, { password: cfg.wifi.password }, done);
+    } catch (e) {
+      done(1); // whatever it threw (even undefined) is a failed attempt
     }
   }
   W.on("connected", function (d) {
