@@ -306,6 +306,7 @@ export function createSender(fw: SendParts): Sender {
       return oneLine(t.split("\n")[0]).slice(0, 120);
     };
     const done = jobs;
+    // Each mail of `done` was leased through `bt`; a finish called twice finds neither (nothing to settle).
     const bt = batch!;
     jobs = [];
     s.busy = false;
@@ -356,7 +357,7 @@ export function createSender(fw: SendParts): Sender {
         }
       }
     });
-    bt.close();
+    if (bt) bt.close();
     batch = null;
     const f = fresh;
     fresh = false;
