@@ -143,7 +143,7 @@ export function renderRealSection(real: Real): string[] {
     ].filter((x) => x);
     if (missed.length)
       out.push(
-        `Missed: ${missed.join("; ")}. Why: on this interpreter variables follow the number of functions and closures alive, not the bytes of code (the tables below: the top-level functions and the long-lived objects' closures hold most of the rest figure; a send adds the SMTP client's closures, which is why a short alert peaks nearly as high as a 20 KB one). The code grew this round (streaming bodies from Storage, alerts joining an open session, the body checksum, the clock and STARTTLS handling, the API hook) rather than shrinking. firmware/README.md says what each part holds and which rebuilds would close the gap.`,
+        `Missed: ${missed.join("; ")}. Why: on this interpreter variables follow the number of functions and closures alive, not the bytes of code (the tables below: the top-level functions and the long-lived objects' closures hold most of the rest figure; a send adds the SMTP client's closures, which is why a short alert peaks nearly as high as a 20 KB one). firmware/README.md says what each part holds and which rebuilds would close the gap.`,
         "",
       );
   }
