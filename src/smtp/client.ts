@@ -94,11 +94,14 @@ const enum Due {
   Reopen,
 }
 
-// Error codes used more than once (one string each in the bundle).
-const ECONNECTION = "ECONNECTION";
-const ECONFIG = "ECONFIG";
-const EPROTOCOL = "EPROTOCOL";
-const EENVELOPE = "EENVELOPE";
+// Error codes used more than once: const enum members, written in place (a module constant would be a
+// variable at rest on the board).
+const enum E {
+  Connection = "ECONNECTION",
+  Config = "ECONFIG",
+  Protocol = "EPROTOCOL",
+  Envelope = "EENVELOPE",
+}
 
 /**
  * onIdle: called when the client holds nothing any more (no batch, no socket, no close awaited), so its
@@ -135,8 +138,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   /** Bytes of this turn not written yet: flush() writes them at once. */
   let out = "";
   const rd: ReplyReader = { buf: "", acc: "", text: "" };
-  // The one body being written: its piece source (taken when its mail starts), bytes ready
-  // (dot-stuffed for DATA, raw for BDAT; at most about 2 × MAX_WRITE), end seen, DATA stuffer (null: BDAT).
+  // The one body being written: its piece source (taken when its mail starts), bytes ready (dot-stuffed
+  // for DATA, raw for BDAT; MAX_WRITE and one piece at most), end seen, DATA stuffer (null: BDAT).
   let bodySrc: () => string | null;
   let bodyCur: string;
   let bodyEof: boolean;
@@ -242,7 +245,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!cb) return;
     // Replies out of step: which mail a 250 belonged to is unknown, so none of the batch counts as sent
     // (a resend carries the same Message-ID).
-    if (e.code === EPROTOCOL) {
+    if (e.code === E.Protocol) {
       results = [];
       answered = 0;
     }
@@ -282,7 +285,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
             }
           }
           if (id !== conn) return;
-          if (code < 0) fail(smtpError(EPROTOCOL, rd.text, 0, "", owed[0]));
+          if (code < 0) fail(smtpError(E.Protocol, rd.text, 0, "", owed[0]));
           else flush();
         },
         drain: function () {
@@ -292,7 +295,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         },
         error: function (e) {
           // -0x7280 (MBEDTLS_ERR_SSL_WRONG_VERSION_NUMBER): the server answered the handshake in plain text.
-          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + startTlsHint()) : smtpError(ECONNECTION, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + startTlsHint()) : smtpError(E.Connection, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
           if (id === closing) {
@@ -303,13 +306,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && phase == Phase.Connect ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(ECONNECTION, "closed by server", 0, "", owed[0]));
+            fail(secure && phase == Phase.Connect ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(E.Connection, "closed by server", 0, "", owed[0]));
           }
           idle();
         },
       });
     } catch (x: any) {
-      fail(smtpError(ECONNECTION, "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
+      fail(smtpError(E.Connection, "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
     }
   }
 
@@ -317,13 +320,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function reply(code: number, text: string) {
     const o = owed.shift();
     // Unsolicited: a 421 before an idle close, or a confused server.
-    if (o === undefined) return cb ? fail(smtpError(EPROTOCOL, "unexpected reply: " + text, code, text)) : drop();
+    if (o === undefined) return cb ? fail(smtpError(E.Protocol, "unexpected reply: " + text, code, text)) : drop();
     // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
-    if (code === 421 && o !== "QUIT") return fail(smtpError(ECONNECTION, "server closing: " + text, code, text, o));
+    if (code === 421 && o !== "QUIT") return fail(smtpError(E.Connection, "server closing: " + text, code, text, o));
     reused = false;
     switch (o) {
       case "CONNECT":
-        if (code !== 220) return fail(smtpError(ECONNECTION, "server refused: " + text, code, text, o));
+        if (code !== 220) return fail(smtpError(E.Connection, "server refused: " + text, code, text, o));
         phase = Phase.Ehlo;
         return command("EHLO " + opts.helo, "EHLO");
       case "EHLO":
@@ -359,7 +362,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           phase = Phase.Helo;
           return command("HELO " + opts.helo, "HELO");
         }
-        return fail(smtpError(EPROTOCOL, "EHLO refused: " + text, code, text, o));
+        return fail(smtpError(E.Protocol, "EHLO refused: " + text, code, text, o));
       case "AUTH LOGIN":
         // RFC 4954 §4: 334 asks for the next part; anything else is AUTH's answer.
         if (code === 334) return command(base64(opts.user), "AUTH USER");
@@ -377,7 +380,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         while (results[cur]) cur++;
         res = { accepted: [], rejected: [], response: "", error: null };
         rcptCode = 0;
-        envErr = code < 300 ? null : smtpError(EENVELOPE, "sender refused: " + text, code, text, o);
+        envErr = code < 300 ? null : smtpError(E.Envelope, "sender refused: " + text, code, text, o);
         return;
       case "RCPT": {
         const a = mails[cur].to[res.accepted.length + res.rejected.length];
@@ -399,13 +402,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           return proceed();
         }
         // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
-        if (code < 400) return fail(smtpError(EPROTOCOL, "replies out of step: DATA got " + text, 0, text, o));
+        if (code < 400) return fail(smtpError(E.Protocol, "replies out of step: DATA got " + text, 0, text, o));
       // falls through: a refused DATA settles the mail
       case "DATA .":
       case "BDAT LAST":
         // The reply that settles the mail: to ".", to BDAT … LAST, or a refused DATA.
         res.response = text;
-        if (!envErr && !res.accepted.length) envErr = smtpError(EENVELOPE, "all recipients refused", rcptCode, res.rejected.length ? res.rejected[0].response : text, "RCPT");
+        if (!envErr && !res.accepted.length) envErr = smtpError(E.Envelope, "all recipients refused", rcptCode, res.rejected.length ? res.rejected[0].response : text, "RCPT");
         if (envErr || code >= 300) {
           res.error = envErr || smtpError("EMESSAGE", "message refused: " + text, code, text, o);
           needRset = true;
@@ -416,7 +419,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       case "QUIT":
         // RFC 5321 §4.1.1.10: QUIT is answered 221; anything else was a reply meant for an earlier command.
-        if (code !== 221) return fail(smtpError(EPROTOCOL, "replies out of step: " + text, 0, text, o));
+        if (code !== 221) return fail(smtpError(E.Protocol, "replies out of step: " + text, 0, text, o));
         drop();
         return finish(null);
       default:
@@ -438,19 +441,24 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function proceed() {
     for (;;) {
       if (phase == Phase.Body) {
-        // Read one piece ahead so the last chunk is known to be last.
+        // Read one piece ahead so the last chunk is known to be last. Between turns only the bytes not
+        // yet written are held; a piece is taken as it is when nothing is left (each copy of a string is
+        // variables on the board).
         while (bodyCur.length <= MAX_WRITE && !bodyEof) {
-          const p = bodySrc();
+          let p = bodySrc();
           if (p === null) bodyEof = true;
-          if (bodyStuff) bodyCur += bodyStuff(p);
-          else if (p !== null) bodyCur += p;
+          if (bodyStuff) p = bodyStuff(p);
+          if (!p) continue;
+          if (bodyCur) bodyCur += p;
+          else bodyCur = p;
         }
         const s = bodyCur.slice(0, MAX_WRITE);
         bodyCur = bodyCur.slice(MAX_WRITE);
-        const last = bodyEof && !bodyCur.length;
+        const last = bodyEof && !bodyCur;
         // RFC 3030 §2: each slice is a chunk, the last one "BDAT n LAST".
         if (!bodyStuff) command("BDAT " + s.length + (last ? " LAST" : ""), last ? "BDAT LAST" : "BDAT");
-        out += s;
+        if (out) out += s;
+        else out = s;
         if (!last) return;
         if (bodyStuff) owed.push("DATA .");
         // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
@@ -468,7 +476,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (!m.to.length) throw new Error("no recipients");
           bodySrc = m.body();
         } catch (x: any) {
-          results[i] = { accepted: [], rejected: [], response: "", error: smtpError(ECONFIG, "bad message: " + ((x && x.message) || x)) };
+          results[i] = { accepted: [], rejected: [], response: "", error: smtpError(E.Config, "bad message: " + ((x && x.message) || x)) };
           answered++;
           continue;
         }
@@ -504,7 +512,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   return {
     send: function (list, done) {
       if (cb) {
-        const e = smtpError(ECONFIG, "send() while busy");
+        const e = smtpError(E.Config, "send() while busy");
         e.transient = true;
         timers.set(function () {
           done(e, []);
@@ -520,7 +528,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !secure && !opts.trustedRelay) {
         drop();
-        return finish(smtpError(ECONFIG, "password needs TLS or trustedRelay"));
+        return finish(smtpError(E.Config, "password needs TLS or trustedRelay"));
       }
       if (!sock) return connect();
       reused = true;
@@ -546,7 +554,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         flush();
       }
       drop();
-      finish(smtpError(ECONNECTION, "closed by the caller"));
+      finish(smtpError(E.Connection, "closed by the caller"));
     },
   };
 }

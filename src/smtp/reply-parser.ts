@@ -33,9 +33,12 @@ export function readReply(r: ReplyReader): number {
     r.buf = r.buf.slice(nl + 1);
     if (line.charCodeAt(nl - 1) === 13) line = line.slice(0, -1);
     if (line.length > MAX_LINE) break;
+    const k = line.slice(0, 3);
+    const code = +k;
     const sep = line.charAt(3);
-    // reply-line = 3DIGIT [SP / "-"] text (RFC 5321 §4.2); 1yz is not used by SMTP.
-    if (!/^[2-5]\d\d/.test(line) || (sep !== "" && sep !== " " && sep !== "-")) {
+    // reply-line = 3DIGIT [SP / "-"] text (RFC 5321 §4.2); 1yz is not used by SMTP. Plain string code, no
+    // regular expression per line: "" + code == k keeps out what + also reads as a number ("2e2", " 25").
+    if (!(code > 199 && code < 600 && "" + code == k) || (sep !== "" && sep !== " " && sep !== "-")) {
       r.text = "bad reply line: " + line.slice(0, 80);
       return -1;
     }
@@ -44,7 +47,7 @@ export function readReply(r: ReplyReader): number {
     if (sep !== "-") {
       r.text = r.acc;
       r.acc = "";
-      return +line.slice(0, 3);
+      return code;
     }
   }
   r.buf = r.acc = "";
