@@ -60,46 +60,10 @@ interface Job {
   notes: Notes | null;
 }
 
-/** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
-function firstLine(t: string): string {
-  return oneLine(t.split("\n")[0]).slice(0, 120);
-}
-
-/** The lines a mail reports about earlier trouble, or [] when there is none. */
-function noteLines(n: Notes): string[] {
-  const l: string[] = [];
-  if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
-  if (n.c) l.push(n.c + " damaged record(s) skipped");
-  n.f.forEach(function (f) {
-    l.push("Refused: " + f);
-  });
-  return l;
-}
-
-/** A piece source with every TIME_MARK replaced by `time`, even one cut across two pieces. */
-function withTime(src: () => string | null, time: string): () => string | null {
-  let carry = "";
-  return function () {
-    const p = src();
-    let s = (carry + (p === null ? "" : p)).split(TIME_MARK).join(time);
-    carry = "";
-    if (p !== null) {
-      // Hold back what may be the start of a mark.
-      const i = s.lastIndexOf("\xff"); // TIME_MARK's first byte
-      if (i >= 0 && i > s.length - TIME_MARK.length) {
-        carry = s.slice(i);
-        s = s.slice(0, i);
-      }
-    }
-    return p === null && !s ? null : s;
-  };
-}
-
 /**
- * The sender's state is its own (the mails in flight, the timer, retries, the SMTP client while mail moves);
- * the outbox's is the queue's: the sender leases, releases, notes and removes only through the queue's batch,
- * opened by flush and closed by finish. One function per phase (kick, take, toMail, flush, finish): each
- * function alive costs variables on the board.
+ * The sender's state is its own (when to send, retries, the batch running, the SMTP client while mail moves);
+ * the outbox's is the queue's: the sender leases, releases, notes and removes only through the queue's batch.
+ * At rest only kick, wait and flush are alive: each function alive costs variables on the board.
  */
 export function createSender(fw: SendParts): Sender {
   const b = fw.b;
@@ -110,9 +74,8 @@ export function createSender(fw: SendParts): Sender {
   let clockWait = 0;
   /** An alert was raised while a send ran and could not join it. */
   let fresh = false;
-  /** The mails being sent, and the outbox's batch that leases their files (null when none is open). */
-  let jobs: Job[] = [];
-  let batch: Batch | null = null;
+  /** While a batch runs: lets alerts raised meanwhile join it (made by flush, dropped by its finish). */
+  let join: (() => void) | null = null;
   /** The SMTP client while mail moves (a batch, a kept-alive connection, a close awaited); made by flush when needed. */
   let client: SmtpClient | null = null;
 
@@ -127,136 +90,17 @@ export function createSender(fw: SendParts): Sender {
    * long first so alerts raised together share a connection.
    */
   function kick(coalesce?: boolean) {
-    if (s.busy) {
-      // Join the session when the client can still take them; else finish() sends what was raised meanwhile.
-      let ok = true;
-      take(K.MAX_BATCH - jobs.length).forEach(function (j) {
-        if (ok && client && client.add(toMail(j))) jobs.push(j);
-        else {
-          ok = false;
-          fresh = true;
-          j.files.forEach(batch!.release);
-        }
-      });
-      return;
-    }
+    if (join) return join();
     if (!coalesce || timer === undefined || s.retryAt) {
       s.retryAt = 0;
       wait(coalesce ? fw.cfg.outbox.coalesceSeconds * 1000 : 0);
     }
   }
 
-  /** Leases the oldest files not leased yet into at most `max` mails (a digest folds its rule's files into one). */
-  function take(max: number): Job[] {
-    const bt = batch!;
-    const names = queue.names();
-    const made: Job[] = [];
-    for (let i = 0; i < names.length && made.length < max; i++) {
-      const a = bt.lease(names[i]);
-      if (!a) continue;
-      const d = a.g
-        ? made.find(function (j) {
-            return j.heads[0].g && j.heads[0].r == a.r;
-          })
-        : undefined;
-      if (d) {
-        d.files.push(names[i]);
-        d.heads.push(a);
-      } else made.push({ files: [names[i]], heads: [a], notes: null });
-    }
-    return made;
-  }
-
-  function toMail(j: Job): OutgoingMail {
-    const bt = batch!;
-    const a = j.heads[0];
-    const sm = fw.cfg.smtp;
-    const tz = tzOf(fw.cfg);
-    const to = a.to && a.to.length ? a.to : sm.to;
-    const now = b.now();
-    // When the alert happened, as far as this boot can tell (undefined when it cannot).
-    const date = clockSet(a.at) ? a.at : a.u === fw.boot && clockSet(now) ? now - (fw.up() - a.m!) : undefined;
-    const time = date ? formatTime(date, tz) : a.u === fw.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
-    let subject = a.s.split(TIME_MARK).join(time);
-    if (j.files.length > 1) subject += " (+" + (j.files.length - 1) + " more)";
-    // What the mail reports about earlier trouble (the notes it carries), after the bodies.
-    let tail = "";
-    const n = j.notes;
-    if (n) {
-      const l: string[] = [];
-      if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
-      if (n.c) l.push(n.c + " damaged record(s) skipped");
-      n.f.forEach(function (f) {
-        l.push("Refused: " + f);
-      });
-      const t = l.join("\n");
-      tail = a.h ? "<hr><pre>" + escapeHtml(t) + "</pre>" : "\n\n-- \n" + t;
-    }
-    /**
-     * The bodies of the job's files, one after the other with a separator, then the notes: a piece at a time,
-     * every TIME_MARK replaced by `time`, even one cut across two pieces. (Made per mail: nothing kept at rest.)
-     */
-    const open = function () {
-      let f = 0;
-      let src: (() => string | null) | null = null;
-      let end = false;
-      let carry = "";
-      const next = function (): string | null {
-        for (;;) {
-          if (end) return null;
-          if (!src) {
-            if (f >= j.files.length) {
-              end = true;
-              return tail || null;
-            }
-            src = bt.body(j.files[f], j.heads[f]);
-            if (f++) return a.h ? "<hr>" : "\n\n----\n\n";
-          }
-          const p = src();
-          if (p !== null) return p;
-          src = null;
-        }
-      };
-      return function () {
-        const p = next();
-        let s = (carry + (p === null ? "" : p)).split(TIME_MARK).join(time);
-        carry = "";
-        if (p !== null) {
-          // Hold back what may be the start of a mark.
-          const i = s.lastIndexOf("\xff"); // TIME_MARK's first byte
-          if (i >= 0 && i > s.length - TIME_MARK.length) {
-            carry = s.slice(i);
-            s = s.slice(0, i);
-          }
-        }
-        return p === null && !s ? null : s;
-      };
-    };
-    const content = {
-      from: sm.from,
-      to: to,
-      cc: sm.cc,
-      bcc: sm.bcc,
-      subject: subject,
-      date: date || (clockSet(now) ? now : undefined),
-      tzOffsetMinutes: tz,
-      messageId: a.id,
-      body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
-    };
-    return {
-      from: sm.from.address,
-      to:
-        a.e ||
-        to.concat(sm.cc, sm.bcc).map(function (m) {
-          return m.address;
-        }),
-      content: content,
-      body: function () {
-        return composeMessage(content);
-      },
-    };
-  }
-
+  /**
+   * The sending phase: gates (WiFi, the clock, free memory), then a batch of the outbox leased, its mails made
+   * and sent, and its results settled. take, toMail and finish are made here, per batch: not alive at rest.
+   */
   function flush() {
     timer = undefined;
     s.retryAt = 0;
@@ -271,15 +115,216 @@ export function createSender(fw: SendParts): Sender {
       b.log("low memory, waiting: " + free + " variables free");
       return wait(K.LOW_MEMORY_WAIT_MS);
     }
-    batch = queue.batch();
-    jobs = take(K.MAX_BATCH);
-    if (!jobs.length) {
-      batch.close();
-      batch = null;
-      return;
-    }
+    /** The outbox's view of this batch: the sender leases, releases, notes and removes only through it. */
+    const bt = queue.batch();
+
+    /** Leases the oldest files not leased yet into at most `max` mails (a digest folds its rule's files into one). */
+    const take = function (max: number): Job[] {
+      const names = queue.names();
+      const made: Job[] = [];
+      for (let i = 0; i < names.length && made.length < max; i++) {
+        const a = bt.lease(names[i]);
+        if (!a) continue;
+        const d = a.g
+          ? made.find(function (j) {
+              return j.heads[0].g && j.heads[0].r == a.r;
+            })
+          : undefined;
+        if (d) {
+          d.files.push(names[i]);
+          d.heads.push(a);
+        } else made.push({ files: [names[i]], heads: [a], notes: null });
+      }
+      return made;
+    };
+
+    const toMail = function (j: Job): OutgoingMail {
+      const a = j.heads[0];
+      const sm = fw.cfg.smtp;
+      const tz = tzOf(fw.cfg);
+      const to = a.to && a.to.length ? a.to : sm.to;
+      const now = b.now();
+      // When the alert happened, as far as this boot can tell (undefined when it cannot).
+      const date = clockSet(a.at) ? a.at : a.u === fw.boot && clockSet(now) ? now - (fw.up() - a.m!) : undefined;
+      const time = date ? formatTime(date, tz) : a.u === fw.boot ? "clock not set, " + Math.round(a.m! / 1000) + " s after boot" : "clock not set, before a restart";
+      let subject = a.s.split(TIME_MARK).join(time);
+      if (j.files.length > 1) subject += " (+" + (j.files.length - 1) + " more)";
+      // What the mail reports about earlier trouble (the notes it carries), after the bodies.
+      let tail = "";
+      const n = j.notes;
+      if (n) {
+        const l: string[] = [];
+        if (n.d) l.push(n.d + " alert(s) dropped: outbox full");
+        if (n.c) l.push(n.c + " damaged record(s) skipped");
+        n.f.forEach(function (f) {
+          l.push("Refused: " + f);
+        });
+        const t = l.join("\n");
+        tail = a.h ? "<hr><pre>" + escapeHtml(t) + "</pre>" : "\n\n-- \n" + t;
+      }
+      /**
+       * The bodies of the job's files, one after the other with a separator, then the notes: a piece at a time,
+       * every TIME_MARK replaced by `time`, even one cut across two pieces. (Made per mail: nothing kept at rest.)
+       */
+      const open = function () {
+        let f = 0;
+        let src: (() => string | null) | null = null;
+        let end = false;
+        let carry = "";
+        const next = function (): string | null {
+          for (;;) {
+            if (end) return null;
+            if (!src) {
+              if (f >= j.files.length) {
+                end = true;
+                return tail || null;
+              }
+              src = bt.body(j.files[f], j.heads[f]);
+              if (f++) return a.h ? "<hr>" : "\n\n----\n\n";
+            }
+            const p = src();
+            if (p !== null) return p;
+            src = null;
+          }
+        };
+        return function () {
+          const p = next();
+          let s = (carry + (p === null ? "" : p)).split(TIME_MARK).join(time);
+          carry = "";
+          if (p !== null) {
+            // Hold back what may be the start of a mark.
+            const i = s.lastIndexOf("\xff"); // TIME_MARK's first byte
+            if (i >= 0 && i > s.length - TIME_MARK.length) {
+              carry = s.slice(i);
+              s = s.slice(0, i);
+            }
+          }
+          return p === null && !s ? null : s;
+        };
+      };
+      const content = {
+        from: sm.from,
+        to: to,
+        cc: sm.cc,
+        bcc: sm.bcc,
+        subject: subject,
+        date: date || (clockSet(now) ? now : undefined),
+        tzOffsetMinutes: tz,
+        messageId: a.id,
+        body: { html: !!a.h, enc: a.c || "quoted-printable", open: open },
+      };
+      return {
+        from: sm.from.address,
+        to:
+          a.e ||
+          to.concat(sm.cc, sm.bcc).map(function (m) {
+            return m.address;
+          }),
+        content: content,
+        body: function () {
+          return composeMessage(content);
+        },
+      };
+    };
+
+    /** The mails being sent. */
+    let jobs = take(K.MAX_BATCH);
+    if (!jobs.length) return bt.close();
     const n = queue.notes;
     if (n.d || n.c || n.f.length) jobs[0].notes = { d: n.d, c: n.c, f: n.f.slice() };
+
+    // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
+    // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
+    const finish = function (err: SmtpError | null, results?: MailResult[]) {
+      /** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
+      const firstLine = function (t: string): string {
+        return oneLine(t.split("\n")[0]).slice(0, 120);
+      };
+      // Called once per batch; a second call (a client's mistake) finds nothing to settle.
+      const done = jobs;
+      if (!done.length) return;
+      jobs = [];
+      join = null;
+      s.busy = false;
+      let retry = false;
+      done.forEach(function (j, i) {
+        const r = results && results[i];
+        const a = j.heads[0];
+        const subj = '"' + a.s.split(TIME_MARK).join("").slice(0, 80) + '"';
+        const say = function (line: string) {
+          b.log(line);
+          fw.report(a.r, line);
+        };
+        if (r && !r.error && r.accepted.length) {
+          s.sent++;
+          say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
+          if (j.notes) bt.reported(j.notes);
+          // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
+          // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
+          const later: string[] = [];
+          r.rejected.forEach(function (x) {
+            if (x.response.charAt(0) == "5") bt.note(x.address + " for " + subj + ": " + firstLine(x.response));
+            else later.push(x.address);
+          });
+          if (later.length) {
+            retry = true;
+            // One copy per file (a digest's parts stay apart); g: 0, a copy is never folded again.
+            j.files.forEach(function (f, k) {
+              const h = j.heads[k];
+              try {
+                queue.add(Object.assign({}, h, { e: later, g: 0 }), bt.body(f, h));
+              } catch (x) {
+                bt.note(later.join(",") + " for " + subj + ": " + x);
+              }
+            });
+          }
+          j.files.forEach(bt.remove);
+        } else {
+          const e = r && r.error;
+          const why = firstLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
+          s.lastError = why;
+          if (r && (!e || !e.transient)) {
+            bt.note(subj + ": " + why);
+            j.files.forEach(bt.remove);
+            say("failed " + subj + " permanently: " + why);
+          } else {
+            retry = true;
+            say("failed " + subj + ": " + why);
+          }
+        }
+      });
+      bt.close();
+      const f = fresh;
+      fresh = false;
+      if (retry) {
+        // Exponential backoff with jitter, forever: retrySeconds doubling up to maxRetrySeconds.
+        const ob = fw.cfg.outbox;
+        attempts++;
+        const d = Math.min(ob.maxRetrySeconds, ob.retrySeconds * Math.pow(2, attempts - 1)) * 1000;
+        const ms = Math.round(d / 2 + (b.random() * d) / 2);
+        s.retryAt = b.now() + ms;
+        b.log("retry in " + Math.round(ms / 1000) + " s");
+        wait(ms);
+        if (f) kick(true);
+      } else {
+        attempts = 0;
+        if (queue.names().length) kick();
+      }
+    };
+
+    // Alerts raised while this batch runs join its session when the client can still take them; else
+    // finish() sends what was raised meanwhile.
+    join = function () {
+      let ok = true;
+      take(K.MAX_BATCH - jobs.length).forEach(function (j) {
+        if (ok && client && client.add(toMail(j))) jobs.push(j);
+        else {
+          ok = false;
+          fresh = true;
+          j.files.forEach(bt.release);
+        }
+      });
+    };
     s.busy = true;
     try {
       if (!client) {
@@ -295,85 +340,6 @@ export function createSender(fw: SendParts): Sender {
     } catch (e) {
       // Never busy for good: whatever threw, the batch fails as a transient error and is tried again.
       finish(null);
-    }
-  }
-
-  // Every report is saved before the file it is about is erased, and a 4xx copy is written before its
-  // original is erased: a power cut between two steps loses nothing (a resend keeps its Message-ID).
-  function finish(err: SmtpError | null, results?: MailResult[]) {
-    /** A server reply as a note keeps its code and first line only (issue 17 defect 8). */
-    const firstLine = function (t: string): string {
-      return oneLine(t.split("\n")[0]).slice(0, 120);
-    };
-    const done = jobs;
-    // Each mail of `done` was leased through `bt`; a finish called twice finds neither (nothing to settle).
-    const bt = batch!;
-    jobs = [];
-    s.busy = false;
-    let retry = false;
-    done.forEach(function (j, i) {
-      const r = results && results[i];
-      const a = j.heads[0];
-      const subj = '"' + a.s.split(TIME_MARK).join("").slice(0, 80) + '"';
-      const say = function (line: string) {
-        b.log(line);
-        fw.report(a.r, line);
-      };
-      if (r && !r.error && r.accepted.length) {
-        s.sent++;
-        say("sent " + subj + " to " + r.accepted.length + " recipient(s): " + oneLine(r.response));
-        if (j.notes) bt.reported(j.notes);
-        // RFC 5321 §4.2.1: only a 5xx to RCPT is final (reported in the next mail); a 4xx, or anything
-        // unexpected, is "try again later": a copy (same Message-ID and headers) goes to those recipients only.
-        const later: string[] = [];
-        r.rejected.forEach(function (x) {
-          if (x.response.charAt(0) == "5") bt.note(x.address + " for " + subj + ": " + firstLine(x.response));
-          else later.push(x.address);
-        });
-        if (later.length) {
-          retry = true;
-          // One copy per file (a digest's parts stay apart); g: 0, a copy is never folded again.
-          j.files.forEach(function (f, k) {
-            const h = j.heads[k];
-            try {
-              queue.add(Object.assign({}, h, { e: later, g: 0 }), bt.body(f, h));
-            } catch (x) {
-              bt.note(later.join(",") + " for " + subj + ": " + x);
-            }
-          });
-        }
-        j.files.forEach(bt.remove);
-      } else {
-        const e = r && r.error;
-        const why = firstLine(e ? e.response || e.message : err ? err.response || err.message : "not sent");
-        s.lastError = why;
-        if (r && (!e || !e.transient)) {
-          bt.note(subj + ": " + why);
-          j.files.forEach(bt.remove);
-          say("failed " + subj + " permanently: " + why);
-        } else {
-          retry = true;
-          say("failed " + subj + ": " + why);
-        }
-      }
-    });
-    if (bt) bt.close();
-    batch = null;
-    const f = fresh;
-    fresh = false;
-    if (retry) {
-      // Exponential backoff with jitter, forever: retrySeconds doubling up to maxRetrySeconds.
-      const ob = fw.cfg.outbox;
-      attempts++;
-      const d = Math.min(ob.maxRetrySeconds, ob.retrySeconds * Math.pow(2, attempts - 1)) * 1000;
-      const ms = Math.round(d / 2 + (b.random() * d) / 2);
-      s.retryAt = b.now() + ms;
-      b.log("retry in " + Math.round(ms / 1000) + " s");
-      wait(ms);
-      if (f) kick(true);
-    } else {
-      attempts = 0;
-      if (queue.names().length) kick();
     }
   }
 
