@@ -2,7 +2,7 @@
 // every named function of src/ wrapped by a timer (and the objects its factories return, and the piece
 // sources they hand out), flashed onto the native timing build, an alert sent warm and cold, and per alert:
 // trigger → first socket write, each reply → next write, time per function (inclusive and self), Storage
-// operations counted and timed, console lines. `ESPRUINO=… npx tsx bench/profile.ts [--n 5] [--cold] [--plain] [--src DIR]`.
+// operations counted and timed, console lines. `ESPRUINO=… npx tsx bench/profile.ts [--n 5] [--cold] [--plain] [--html BYTES] [--src DIR]`.
 // Not part of `npm run bench`: the wrappers cost time of their own (≈ 10 µs a call, counted apart).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { esbuildOptions, ROOT } from "../tools/build.ts";
 import { postfixUnavailable, startPostfix } from "../tools/postfix/postfix.ts";
 import { startSmtpSink } from "../host-sim/smtp-sink.ts";
 import { nativeInterpreter, realInterpreter, startRealBoard, type RealBoard } from "../test/real/harness.ts";
-import { boardFor, PASSWORD, USER } from "../test/real/measure.ts";
+import { boardFor, htmlInInterpreter, PASSWORD, USER } from "../test/real/measure.ts";
 
 /** Appends `NAME = __w("file:NAME", NAME)` after every function declared at the top level or one level in. */
 export function instrument(src: string, file: string): string {
@@ -140,6 +140,7 @@ async function main(argv: string[]) {
   const kinds = argv.includes("--cold") ? ["warm", "cold"] : ["warm"];
   // --plain: nothing wrapped, only the socket timeline (the times as the bench sees them).
   const plain = argv.includes("--plain");
+  const html = argv.includes("--html") ? Number(argv[argv.indexOf("--html") + 1]) : 0;
   // --only REGEX: time only the functions whose names match (fewer wrappers, truer times).
   const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : "";
   const srcAt = argv.indexOf("--src");
@@ -160,10 +161,15 @@ async function main(argv: string[]) {
       });
       try {
         await b.idle(1);
-        for (const [trigger, sent] of [
-          ["alertmail.test()", /alertmail: (sent|failed) "Garage: test mail"/],
-          ['alertmail.fire("door")', /alertmail: (sent|failed) "Garage: door/],
-        ] as const) {
+        // --html BYTES: an alertmail.send({html}) of that size (built on the console first, not timed).
+        if (html) await b.eval(`(__rl.h=${htmlInInterpreter(html)},1)`);
+        const cases: [string, RegExp][] = html
+          ? [[`alertmail.send({subject:"profile html",html:__rl.h})`, /alertmail: (sent|failed) "profile html/]]
+          : [
+              ["alertmail.test()", /alertmail: (sent|failed) "Garage: test mail"/],
+              ['alertmail.fire("door")', /alertmail: (sent|failed) "Garage: door/],
+            ];
+        for (const [trigger, sent] of cases) {
           await oneAlert(b, trigger, sent); // warm-up
           const runs: Profile[] = [];
           for (let i = 0; i < n; i++) {

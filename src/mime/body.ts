@@ -8,7 +8,6 @@ const enum K {
   SLICE = 320,
   /** RFC 2045 §6.8: base64 lines of 76 characters = 57 input bytes. */
   B64_LINE = 57,
-  HEX = "0123456789ABCDEF",
 }
 
 /**
@@ -30,31 +29,23 @@ const enum K {
  * Counting escaped bytes is one native replace over runs: CJK costs one match per run, not per byte.
  */
 export function chooseEncoding(s: string): string {
-  // Counted a KB at a time: replace() copies, and a 20 KB body must not be copied whole.
+  // A KB at a time: replace() copies, and a 20 KB body must not be copied whole; and on the board a
+  // string is a chain of blocks, so indexOf(x, from) walks from its start: lines are found within a KB.
   let escaped = 0;
+  let start = 0; // where the current line starts
+  let long = false;
   for (let i = 0; i < s.length; i += 1024) {
     const p = s.substr(i, 1024);
     escaped += p.length - p.replace(/[\x00\x80-\xff]+/g, "").length;
+    for (let q = 0; (q = p.indexOf("\n", q)) >= 0; start = i + ++q) if (i + q - start > 998) long = true;
   }
-  if (!escaped && !/--=_/.test(s) && !(s.length > 998 && hasLongLine(s))) return "7bit";
+  if (!escaped && !long && s.length - start < 999 && !/--=_/.test(s)) return "7bit";
   return escaped * 128 < s.length ? "quoted-printable" : "base64";
-}
-
-/** Is any line longer than 998 bytes? One native indexOf per line. */
-function hasLongLine(s: string): boolean {
-  let p = 0;
-  let q: number;
-  while ((q = s.indexOf("\n", p)) >= 0) {
-    if (q - p > 998) return true;
-    p = q + 1;
-  }
-  return s.length - p > 998;
 }
 
 /** "=XX" for the first byte of a match; a matched "[ \t]\n" keeps its "\n" (RFC 2045 §6.7 rule 3). */
 function qpByte(m: string): string {
-  const c = m.charCodeAt(0);
-  return "=" + K.HEX[c >> 4] + K.HEX[c & 15] + m.slice(1);
+  return "=" + (m.charCodeAt(0) | 256).toString(16).slice(1).toUpperCase() + m.slice(1);
 }
 
 /**

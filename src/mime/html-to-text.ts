@@ -23,17 +23,23 @@ function entity(m: string, e: string): string {
   // Named entities decoded; others stay as written. &nbsp; becomes a plain space in text.
   const named: { [name: string]: number } = { amp: 38, lt: 60, gt: 62, quot: 34, apos: 39, nbsp: 32 };
   const c =
-    e[0] != "#" ? named[e.toLowerCase()] : e[1] == "x" || e[1] == "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    e[0] != "#" ? named[e.toLowerCase()] : /x/i.test(e[1]) ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
   return c > 0 && c < 0x110000 ? utf8(c) : m;
 }
 
-/** The text of an HTML fragment, without trimming its ends. */
+/**
+ * The text of an HTML fragment, without trimming its ends. On the board every regex match costs tens of µs
+ * and a replace callback more: passes that match nothing are skipped by a cheap test first, and the end
+ * tags of table cells (many of a report's tags) become a space in a pass without a callback.
+ */
 function convert(h: string): string {
   // Block elements whose tags break the line (h1-h6 by regex). An object, not /^br$|^p$|…/: Espruino's matcher
   // nests a C frame per element of every failed alternative, which reached 38 frames for "blockquote".
   const block: { [tag: string]: 1 } = { br: 1, p: 1, div: 1, tr: 1, table: 1, ul: 1, ol: 1, blockquote: 1, pre: 1, hr: 1 };
-  return h
-    .replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "")
+  if (/<s[ct]|<ti/i.test(h))
+    h = h.replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "");
+  h = h
+    .replace(/<\/t[dh]>/gi, " ")
     .replace(/[ \t\r\n]+/g, " ")
     .replace(/<a [^>]*href=["']([^"']*)["'][^>]*>([^<]*)<\/a>/gi, function (m, url, text) {
       return text == url || !/[^ ]/.test(text) ? url : text + " (" + url + ")";
@@ -41,8 +47,8 @@ function convert(h: string): string {
     .replace(/<(\/*)([a-z0-9]*)[^>]*>/gi, function (m, close, name) {
       name = name.toLowerCase();
       return name == "li" ? (close ? "" : "\n- ") : block[name] || /^h\d$/.test(name) ? "\n" : "";
-    })
-    .replace(/&(#*[0-9a-z]+);/gi, entity)
+    });
+  return (h.indexOf("&") < 0 ? h : h.replace(/&(#*[0-9a-z]+);/gi, entity))
     .replace(/ *\n */g, "\n")
     .replace(/\n\n\n+/g, "\n\n");
 }
@@ -69,8 +75,12 @@ export function htmlTextSource(src: () => string | null): () => string | null {
     if (!buf) return null;
     let cut = buf.length;
     if (!eof) {
-      const a = buf.lastIndexOf("<a ");
-      cut = a > buf.lastIndexOf("</a") && a > 0 ? a : buf.lastIndexOf("<");
+      // lastIndexOf with a longer needle costs ~2 ms per KB on the board: only asked when there is a link.
+      cut = buf.lastIndexOf("<");
+      if (/<a /.test(buf)) {
+        const a = buf.lastIndexOf("<a ");
+        if (a > buf.lastIndexOf("</a") && a > 0) cut = a;
+      }
       if (cut <= 0) cut = buf.length;
     }
     let t = convert(buf.slice(0, cut));
