@@ -8,7 +8,7 @@ import type { Mailbox, SmtpSettings } from "../config.ts";
 import type { MailContent } from "../mime/compose.ts";
 import type { Socket, Transport } from "../platform/socket.ts";
 import type { Timers } from "../platform/timers.ts";
-import { createDataStuffer } from "./data-stuffer.ts";
+import { stuffData, type Stuffing } from "./data-stuffer.ts";
 import { readReply, type ReplyReader } from "./reply-parser.ts";
 import { smtpError, startTlsHint, type SmtpError } from "./smtp-error.ts";
 import { base64 } from "../platform/base64.ts";
@@ -139,11 +139,11 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   let out = "";
   const rd: ReplyReader = { buf: "", acc: "", text: "" };
   // The one body being written: its piece source (taken when its mail starts), bytes ready (dot-stuffed
-  // for DATA, raw for BDAT; MAX_WRITE and one piece at most), end seen, DATA stuffer (null: BDAT).
+  // for DATA, raw for BDAT; MAX_WRITE and one piece at most), end seen, DATA dot-stuffing state (null: BDAT).
   let bodySrc: () => string | null;
   let bodyCur: string;
   let bodyEof: boolean;
-  let bodyStuff: ((piece: string | null) => string) | null;
+  let bodyStuff: Stuffing | null;
   // The mail whose replies are arriving (replies come in order): its index, its result so far, the
   // refused sender's error, the RCPT refusal code that counts.
   let cur: number;
@@ -397,7 +397,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         if (code === 354) {
           // RFC 2920 §3.1: a 354 after every RCPT failed gets an empty message.
           if (envErr || !res.accepted.length) return command(".", "DATA .");
-          bodyStuff = createDataStuffer();
+          bodyStuff = {};
           phase = Phase.Body;
           return proceed();
         }
@@ -447,7 +447,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         while (bodyCur.length <= MAX_WRITE && !bodyEof) {
           let p = bodySrc();
           if (p === null) bodyEof = true;
-          if (bodyStuff) p = bodyStuff(p);
+          if (bodyStuff) p = stuffData(bodyStuff, p);
           if (!p) continue;
           if (bodyCur) bodyCur += p;
           else bodyCur = p;

@@ -1,11 +1,11 @@
 // DATA bytes: CRLF line ends and dot-stuffing (RFC 5321 §4.5.2) across piece boundaries.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createDataStuffer } from "../../src/smtp/data-stuffer.ts";
+import { stuffData, type Stuffing } from "../../src/smtp/data-stuffer.ts";
 
 function stuff(pieces: string[]): string {
-  const s = createDataStuffer();
-  return pieces.map((p) => s(p)).join("") + s(null);
+  const st: Stuffing = {};
+  return pieces.map((p) => stuffData(st, p)).join("") + stuffData(st, null);
 }
 
 /** What the wire must carry for a message text, computed the obvious way. */
