@@ -29,8 +29,8 @@ function entity(m: string, e: string): string {
 
 /**
  * The text of an HTML fragment, without trimming its ends. On the board every regex match costs tens of µs
- * and a replace callback more: passes that match nothing are skipped by a cheap test first, and the end
- * tags of table cells (many of a report's tags) become a space in a pass without a callback.
+ * and a replace callback more: the style/script/title pass runs only when a cheap test finds one, and
+ * table cells' tags (most of a report's) go in passes without a callback, each end tag a space.
  */
 function convert(h: string): string {
   // Block elements whose tags break the line (h1-h6 by regex). An object, not /^br$|^p$|…/: Espruino's matcher
@@ -38,8 +38,9 @@ function convert(h: string): string {
   const block: { [tag: string]: 1 } = { br: 1, p: 1, div: 1, tr: 1, table: 1, ul: 1, ol: 1, blockquote: 1, pre: 1, hr: 1 };
   if (/<s[ct]|<ti/i.test(h))
     h = h.replace(/<style[^>]*>[^<]*<\/style>|<script[^>]*>[^<]*<\/script>|<title[^>]*>[^<]*<\/title>/gi, "");
-  h = h
+  return h
     .replace(/<\/t[dh]>/gi, " ")
+    .replace(/<t[dh][^>]*>/gi, "")
     .replace(/[ \t\r\n]+/g, " ")
     .replace(/<a [^>]*href=["']([^"']*)["'][^>]*>([^<]*)<\/a>/gi, function (m, url, text) {
       return text == url || !/[^ ]/.test(text) ? url : text + " (" + url + ")";
@@ -47,8 +48,8 @@ function convert(h: string): string {
     .replace(/<(\/*)([a-z0-9]*)[^>]*>/gi, function (m, close, name) {
       name = name.toLowerCase();
       return name == "li" ? (close ? "" : "\n- ") : block[name] || /^h\d$/.test(name) ? "\n" : "";
-    });
-  return (h.indexOf("&") < 0 ? h : h.replace(/&(#*[0-9a-z]+);/gi, entity))
+    })
+    .replace(/&(#*[0-9a-z]+);/gi, entity)
     .replace(/ *\n */g, "\n")
     .replace(/\n\n\n+/g, "\n\n");
 }
@@ -76,11 +77,8 @@ export function htmlTextSource(src: () => string | null): () => string | null {
     let cut = buf.length;
     if (!eof) {
       // lastIndexOf with a longer needle costs ~2 ms per KB on the board: only asked when there is a link.
-      cut = buf.lastIndexOf("<");
-      if (/<a /.test(buf)) {
-        const a = buf.lastIndexOf("<a ");
-        if (a > buf.lastIndexOf("</a") && a > 0) cut = a;
-      }
+      const a = /<a /.test(buf) ? buf.lastIndexOf("<a ") : -1;
+      cut = a > 0 && a > buf.lastIndexOf("</a") ? a : buf.lastIndexOf("<");
       if (cut <= 0) cut = buf.length;
     }
     let t = convert(buf.slice(0, cut));
