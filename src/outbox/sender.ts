@@ -98,6 +98,20 @@ export function createSender(fw: SendParts): Sender {
   }
 
   /**
+   * Makes the client when mail moves. It is dropped when it says it holds nothing any more (its closures cost
+   * ~330 variables), unless a batch runs. Made here, not in flush: what the client keeps (its onIdle) must not
+   * keep a batch's functions alive (an API client lives on once loaded).
+   */
+  function connect(): SmtpClient {
+    const idle = function () {
+      if (client === c && !s.busy) client = null;
+    };
+    const cfg = fw.cfg;
+    const c: SmtpClient = cfg.api ? b.api!(cfg.api, idle) : b.smtp(cfg.smtp, idle);
+    return (client = c);
+  }
+
+  /**
    * The sending phase: gates (WiFi, the clock, free memory), then a batch of the outbox leased, its mails made
    * and sent, and its results settled. take, toMail and finish are made here, per batch: not alive at rest.
    */
@@ -327,16 +341,7 @@ export function createSender(fw: SendParts): Sender {
     };
     s.busy = true;
     try {
-      if (!client) {
-        // Dropped when it says it holds nothing any more (its closures cost ~330 variables), unless a batch runs.
-        const idle = function () {
-          if (client === c && !s.busy) client = null;
-        };
-        const cfg = fw.cfg;
-        const c: SmtpClient = cfg.api ? b.api!(cfg.api, idle) : b.smtp(cfg.smtp, idle);
-        client = c;
-      }
-      client.send(jobs.map(toMail), finish);
+      (client || connect()).send(jobs.map(toMail), finish);
     } catch (e) {
       // Never busy for good: whatever threw, the batch fails as a transient error and is tried again.
       finish(null);
