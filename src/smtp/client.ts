@@ -138,9 +138,10 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   /** Bytes of this turn not written yet: flush() writes them at once. */
   let out = "";
   const rd: ReplyReader = { buf: "", acc: "", text: "" };
-  // The one body being written: its piece source (taken when its mail starts), bytes ready (dot-stuffed
-  // for DATA, raw for BDAT; MAX_WRITE and one piece at most), end seen, DATA dot-stuffing state (null: BDAT).
-  let bodySrc: () => string | null;
+  // The one body being written: its piece source (taken when its mail starts, dropped at its end), bytes
+  // ready (dot-stuffed for DATA, raw for BDAT; MAX_WRITE and one piece at most), end seen, DATA
+  // dot-stuffing state (null: BDAT).
+  let bodySrc: (() => string | null) | null;
   let bodyCur: string;
   let bodyEof: boolean;
   let bodyStuff: Stuffing | null;
@@ -445,7 +446,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         // yet written are held; a piece is taken as it is when nothing is left (each copy of a string is
         // variables on the board).
         while (bodyCur.length <= MAX_WRITE && !bodyEof) {
-          let p = bodySrc();
+          let p = bodySrc!();
           if (p === null) bodyEof = true;
           if (bodyStuff) p = stuffData(bodyStuff, p);
           if (!p) continue;
@@ -460,6 +461,8 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         if (out) out += s;
         else out = s;
         if (!last) return;
+        // The source is done: what it holds goes now, not when the next mail starts.
+        bodySrc = null;
         if (bodyStuff) owed.push("DATA .");
         // The next mail's commands join this group: after BDAT … LAST (RFC 3030), or after the message
         // content (RFC 2920 §3.1). A BDAT mail's outcome is unknown here: RSET.
