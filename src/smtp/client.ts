@@ -96,7 +96,7 @@ const enum Due {
 
 // Error codes used more than once: const enum members, written in place (a module constant would be a
 // variable at rest on the board).
-const enum E {
+const enum Err {
   Connection = "ECONNECTION",
   Config = "ECONFIG",
   Protocol = "EPROTOCOL",
@@ -246,7 +246,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
     if (!cb) return;
     // Replies out of step: which mail a 250 belonged to is unknown, so none of the batch counts as sent
     // (a resend carries the same Message-ID).
-    if (e.code === E.Protocol) {
+    if (e.code === Err.Protocol) {
       results = [];
       answered = 0;
     }
@@ -286,7 +286,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
             }
           }
           if (id !== conn) return;
-          if (code < 0) fail(smtpError(E.Protocol, rd.text, 0, "", owed[0]));
+          if (code < 0) fail(smtpError(Err.Protocol, rd.text, 0, "", owed[0]));
           else flush();
         },
         drain: function () {
@@ -296,7 +296,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         },
         error: function (e) {
           // -0x7280 (MBEDTLS_ERR_SSL_WRONG_VERSION_NUMBER): the server answered the handshake in plain text.
-          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + startTlsHint()) : smtpError(E.Connection, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
+          if (id === conn) fail(e.code === -29312 ? smtpError("ETLS", "TLS handshake failed: " + startTlsHint()) : smtpError(Err.Connection, "network error: " + e.message + (e.code ? " (" + e.code + ")" : "")));
         },
         close: function () {
           if (id === closing) {
@@ -307,13 +307,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (id === conn) {
             sock = null;
             // A failed TLS handshake on the board is end + close(false), no error event (docs/espruino.md §2).
-            fail(secure && phase == Phase.Connect ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(E.Connection, "closed by server", 0, "", owed[0]));
+            fail(secure && phase == Phase.Connect ? smtpError("ETLS", "TLS handshake failed (" + startTlsHint() + "?)") : smtpError(Err.Connection, "closed by server", 0, "", owed[0]));
           }
           idle();
         },
       });
     } catch (x: any) {
-      fail(smtpError(E.Connection, "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
+      fail(smtpError(Err.Connection, "cannot connect to " + opts.host + ":" + opts.port + ": " + ((x && x.message) || x)));
     }
   }
 
@@ -321,13 +321,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   function reply(code: number, text: string) {
     const o = owed.shift();
     // Unsolicited: a 421 before an idle close, or a confused server.
-    if (o === undefined) return cb ? fail(smtpError(E.Protocol, "unexpected reply: " + text, code, text)) : drop();
+    if (o === undefined) return cb ? fail(smtpError(Err.Protocol, "unexpected reply: " + text, code, text)) : drop();
     // 421: the server is closing the channel (RFC 5321 §3.8), whatever it was asked.
-    if (code === 421 && o !== "QUIT") return fail(smtpError(E.Connection, "server closing: " + text, code, text, o));
+    if (code === 421 && o !== "QUIT") return fail(smtpError(Err.Connection, "server closing: " + text, code, text, o));
     reused = false;
     switch (o) {
       case "CONNECT":
-        if (code !== 220) return fail(smtpError(E.Connection, "server refused: " + text, code, text, o));
+        if (code !== 220) return fail(smtpError(Err.Connection, "server refused: " + text, code, text, o));
         phase = Phase.Ehlo;
         return command("EHLO " + opts.helo, "EHLO");
       case "EHLO":
@@ -363,7 +363,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           phase = Phase.Helo;
           return command("HELO " + opts.helo, "HELO");
         }
-        return fail(smtpError(E.Protocol, "EHLO refused: " + text, code, text, o));
+        return fail(smtpError(Err.Protocol, "EHLO refused: " + text, code, text, o));
       case "AUTH LOGIN":
         // RFC 4954 §4: 334 asks for the next part; anything else is AUTH's answer.
         if (code === 334) return command(base64(opts.user), "AUTH USER");
@@ -381,7 +381,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         while (results[cur]) cur++;
         res = { accepted: [], rejected: [], response: "", error: null };
         rcptCode = 0;
-        envErr = code < 300 ? null : smtpError(E.Envelope, "sender refused: " + text, code, text, o);
+        envErr = code < 300 ? null : smtpError(Err.Envelope, "sender refused: " + text, code, text, o);
         return;
       case "RCPT": {
         const a = mails[cur].to[res.accepted.length + res.rejected.length];
@@ -403,13 +403,13 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           return proceed();
         }
         // RFC 5321 §4.1.1.4: only 354 starts the body; a 2xx/3xx here belongs to an earlier command.
-        if (code < 400) return fail(smtpError(E.Protocol, "replies out of step: DATA got " + text, 0, text, o));
+        if (code < 400) return fail(smtpError(Err.Protocol, "replies out of step: DATA got " + text, 0, text, o));
       // falls through: a refused DATA settles the mail
       case "DATA .":
       case "BDAT LAST":
         // The reply that settles the mail: to ".", to BDAT … LAST, or a refused DATA.
         res.response = text;
-        if (!envErr && !res.accepted.length) envErr = smtpError(E.Envelope, "all recipients refused", rcptCode, res.rejected.length ? res.rejected[0].response : text, "RCPT");
+        if (!envErr && !res.accepted.length) envErr = smtpError(Err.Envelope, "all recipients refused", rcptCode, res.rejected.length ? res.rejected[0].response : text, "RCPT");
         if (envErr || code >= 300) {
           res.error = envErr || smtpError("EMESSAGE", "message refused: " + text, code, text, o);
           needRset = true;
@@ -420,7 +420,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         return;
       case "QUIT":
         // RFC 5321 §4.1.1.10: QUIT is answered 221; anything else was a reply meant for an earlier command.
-        if (code !== 221) return fail(smtpError(E.Protocol, "replies out of step: " + text, 0, text, o));
+        if (code !== 221) return fail(smtpError(Err.Protocol, "replies out of step: " + text, 0, text, o));
         drop();
         return finish(null);
       default:
@@ -479,7 +479,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
           if (!m.to.length) throw new Error("no recipients");
           bodySrc = m.body();
         } catch (x: any) {
-          results[i] = { accepted: [], rejected: [], response: "", error: smtpError(E.Config, "bad message: " + ((x && x.message) || x)) };
+          results[i] = { accepted: [], rejected: [], response: "", error: smtpError(Err.Config, "bad message: " + ((x && x.message) || x)) };
           answered++;
           continue;
         }
@@ -515,7 +515,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
   return {
     send: function (list, done) {
       if (cb) {
-        const e = smtpError(E.Config, "send() while busy");
+        const e = smtpError(Err.Config, "send() while busy");
         e.transient = true;
         timers.set(function () {
           done(e, []);
@@ -531,7 +531,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
       // Never a password in clear over the network unless the relay is marked trusted.
       if (opts.password && !secure && !opts.trustedRelay) {
         drop();
-        return finish(smtpError(E.Config, "password needs TLS or trustedRelay"));
+        return finish(smtpError(Err.Config, "password needs TLS or trustedRelay"));
       }
       if (!sock) return connect();
       reused = true;
@@ -557,7 +557,7 @@ export function createSmtpClient(opts: SmtpClientOptions, transport: Transport, 
         flush();
       }
       drop();
-      finish(smtpError(E.Connection, "closed by the caller"));
+      finish(smtpError(Err.Connection, "closed by the caller"));
     },
   };
 }
