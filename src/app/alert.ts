@@ -12,9 +12,9 @@ export type Source = { name: string; subject: string; body: string; format: stri
 /**
  * Renders and persists one alert (before any attempt to send it), then lets the sender take it. Before SNTP
  * has set the clock its {{time}} is TIME_MARK and its raise time is kept in ms since boot: the sender writes
- * the true time and Date when it sends (after SNTP).
+ * the true time and Date when it sends (after SNTP). now: send at once, even with a coalescing window set.
  */
-export function queueAlert(fw: Firmware, r: Source, value: string, state: string, unit: string, count: number) {
+export function queueAlert(fw: Firmware, r: Source, value: string, state: string, unit: string, count: number, now?: boolean) {
   const b = fw.b;
   const at = Math.floor(b.now());
   const known = clockSet(at);
@@ -57,7 +57,7 @@ export function queueAlert(fw: Firmware, r: Source, value: string, state: string
     fw.queue.lost();
     b.log('could not store "' + s + '": ' + e);
   }
-  fw.sender.kick(true);
+  fw.sender.kick(!now);
 }
 
 /**
@@ -73,7 +73,7 @@ export function raiseRule(fw: Firmware, r: AlertRule, value: string, state: stri
     state = sender.lastError || "no errors";
     count = sender.sent;
     value = "up " + Math.floor(m / 60) + " h " + (m % 60) + " min, " + count + " sent, " + fw.queue.names().length + " queued, last error: " + state;
-    if (!/[{][{]value[}][}]/.test(r.body)) src = { name: r.name, subject: r.subject, body: r.body + (r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}"), format: r.format, to: r.to, digest: r.digest };
+    if (!/[{][{]value[}][}]/.test(r.body)) src = Object.assign({}, r, { body: r.body + (r.format == "html" ? "<p>{{value}}</p>" : "\n\n{{value}}") });
   }
   if (r.kind == "boot") value = state = fw.why;
   queueAlert(fw, src, value, state, r.kind == "analog" ? r.unit : "", count);

@@ -61,8 +61,7 @@ export function openConsole(fw: Firmware) {
       }; // the console prints it
     },
     test: function () {
-      queueAlert(fw, { name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1);
-      fw.sender.kick();
+      queueAlert(fw, { name: "test", subject: "{{device}}: test mail", body: "Test mail from {{device}} ({{ip}}) at {{time}}.", format: "text" }, "", "test", "", 1, true);
     },
     fire: function (name) {
       if (!fw.rules.fire(name)) b.log('no rule named "' + name + '"');

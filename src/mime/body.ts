@@ -37,7 +37,10 @@ export function chooseEncoding(s: string): string {
   for (let i = 0; i < s.length; i += 1024) {
     const p = s.substr(i, 1024);
     escaped += p.length - p.replace(/[\x00\x80-\xff]+/g, "").length;
-    for (let q = 0; (q = p.indexOf("\n", q)) >= 0; start = i + ++q) if (i + q - start > 998) long = true;
+    for (let q = p.indexOf("\n"); q >= 0; q = p.indexOf("\n", q + 1)) {
+      if (i + q - start > 998) long = true;
+      start = i + q + 1;
+    }
   }
   if (!escaped && !long && s.length - start < 999 && !/--=_/.test(s)) return "7bit";
   return escaped * 128 < s.length ? "quoted-printable" : "base64";

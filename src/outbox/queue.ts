@@ -60,6 +60,8 @@ const enum K {
   MAX_NOTE_CHARS = 200,
   /** Bytes read from Storage at a time; a header line is read in one piece of at most HEAD_MAX. */
   PIECE = 1024,
+  /** Bytes read at a time while a body is sent (less held at once than a PIECE). */
+  SEND_PIECE = 512,
   HEAD = 512,
   HEAD_MAX = 32768,
 }
@@ -230,9 +232,8 @@ export function openQueue(store: Store, max: number, crc: (s: string) => number)
           let o = 0;
           return function () {
             if (o >= a.n) return null;
-            // 512 B per call while sending (half a PIECE: less held at once).
-            const p = store.read(name, a.o! + o, Math.min(512, a.n - o)) || "";
-            o += 512;
+            const p = store.read(name, a.o! + o, Math.min(K.SEND_PIECE, a.n - o)) || "";
+            o += K.SEND_PIECE;
             return p;
           };
         },
